@@ -1,0 +1,42 @@
+# Two commands: `make run` serves the app on the shipped corpus; `make test` passes the tests.
+# Both set everything up first (a virtual environment in .venv, and Chromium for browser tests).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DATA ?= data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-fast bench eval clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch that lies on disk; an unpinned torch would pull a CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/kb index --corpus corpus --data $(DATA)
+	$(BIN)/kb serve --data $(DATA) --host $(HOST) --port $(PORT)
+
+test: install
+	bash scripts/ensure-chromium.sh
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not model and not browser"
+
+bench: install
+	$(BIN)/python -m bench
+
+eval: install
+	$(BIN)/python -m bench.eval
+
+clean:
+	rm -rf $(VENV) $(DATA) bench/out test-output

@@ -1,0 +1,99 @@
+"""Sync a corpus into the knowledge base: embed what is new or changed, drop what left."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from kb.chunking import fingerprint
+from kb.knowledge_base import IndexState, KnowledgeBase
+
+from indexer.sources import Corpus
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    passages_embedded: int = 0
+    seconds: float = 0.0
+    index: IndexState | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {
+            "added": len(self.added), "updated": len(self.updated), "removed": len(self.removed),
+            "unchanged": self.unchanged, "passages_embedded": self.passages_embedded,
+            "seconds": round(self.seconds, 2), "index": asdict(self.index) if self.index else None,
+            "errors": self.errors,
+        }
+
+
+class _Bar:
+    """tqdm over documents, with documents and passages per second in its postfix."""
+
+    def __init__(self, total: int, enabled: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="doc", disable=not enabled, dynamic_ncols=True, leave=True)
+        self.start = time.perf_counter()
+        self.docs = 0
+        self.passages = 0
+
+    def __call__(self, docs: int, passages: int) -> None:
+        self.docs += docs
+        self.passages += passages
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        self.bar.set_postfix_str(f"{self.docs / elapsed:.1f} docs/s, {self.passages / elapsed:.1f} chunks/s")
+        self.bar.update(docs)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def sync(kb: KnowledgeBase, corpus: Corpus, *, progress: bool = False, rebuild: bool = False) -> SyncReport:
+    """Bring the store and index in line with `corpus`.
+
+    Documents whose file failed to load keep their previously indexed version; documents that
+    did not come from a corpus file (published notes) are never removed by a sync."""
+    started = time.perf_counter()
+    report = SyncReport(errors=[str(e) for e in corpus.errors])
+    stored = kb.store.stored_documents()
+    model_id = kb.embedder.model_id
+    todo = []
+    for practice in corpus.practices:
+        before = stored.get(practice.id)
+        if before is None:
+            report.added.append(practice.id)
+        elif rebuild or before.content_hash != fingerprint(practice) or before.model_id != model_id:
+            report.updated.append(practice.id)
+        else:
+            report.unchanged += 1
+            continue
+        todo.append(practice)
+
+    present = {p.id for p in corpus.practices}
+    report.removed = sorted(
+        doc_id for doc_id, doc in stored.items()
+        if doc.path is not None and doc_id not in present and doc.path not in corpus.failed_paths
+    )
+
+    if todo:
+        bar = _Bar(len(todo), progress)
+        try:
+            kb.ingest(todo, progress=bar)
+        finally:
+            bar.close()
+        report.passages_embedded = bar.passages
+    kb.remove(report.removed)
+    if corpus.cities is not None and sorted(corpus.cities, key=_name) != sorted(kb.store.cities(), key=_name):
+        kb.store.replace_cities(corpus.cities)
+    report.index = kb.refresh_index()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _name(city) -> str:
+    return city.city

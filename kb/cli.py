@@ -1,0 +1,171 @@
+"""The `kb` command: index a corpus, search it, and inspect the knowledge base.
+
+The one composition root: commands import `indexer` and `search_app` where they need them."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kb.embedder import EmbedderError
+from kb.settings import Settings
+
+
+def data_option(command):
+    """`--data DIR` (env KB_DATA) on every command, opening the knowledge base lazily."""
+
+    @click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path), envvar="KB_DATA",
+                  default="data", show_default=True, help="Folder of the store and vector index.")
+    @functools.wraps(command)
+    def wrapper(*args, data: Path, **kwargs):
+        try:
+            return command(*args, settings=Settings.from_env(data=str(data)), **kwargs)
+        except EmbedderError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
+
+
+def _open(settings: Settings):
+    from kb.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase.open(settings)
+
+
+def _print_json(payload: dict) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+@click.group()
+@click.version_option(package_name="twin-cities-kb")
+def main() -> None:
+    """The Twin Cities knowledge base: semantic search over pilot cities' climate practices.
+
+    \b
+    kb index --corpus corpus
+    kb search "district heating phase-out" --filter country=Sweden
+    kb info
+    """
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(exists=True, path_type=Path), default="corpus", show_default=True,
+              help="A corpus folder, or a .jsonl file.")
+@click.option("--rebuild", is_flag=True, help="Re-chunk every document and rebuild the vector index.")
+@json_option
+@data_option
+def index(corpus: Path, rebuild: bool, as_json: bool, settings: Settings) -> None:
+    """Build or update the store and index from a corpus; only changed documents are embedded.
+
+    Invalid documents are reported as file:line: field: problem; the valid ones are still
+    indexed and the command exits with status 1."""
+    from indexer import read_corpus, sync
+
+    loaded = read_corpus(corpus)
+    kb = _open(settings)
+    try:
+        report = sync(kb, loaded, progress=not as_json and sys.stderr.isatty(), rebuild=rebuild)
+    finally:
+        kb.close()
+    if as_json:
+        _print_json(report.summary())
+    else:
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
+        click.echo(
+            f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+            f"unchanged {report.unchanged}; {report.passages_embedded} passages embedded in "
+            f"{report.seconds:.1f} s; index {report.index.status}, {report.index.count} passages"
+        )
+    if report.errors:
+        if not as_json:
+            click.echo(f"{len(report.errors)} problem(s) in the corpus; the valid documents were indexed", err=True)
+        sys.exit(1)
+
+
+def _parse_filters(values: tuple[str, ...]) -> dict[str, str]:
+    filters = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE (e.g. country=Sweden)", param_hint="--filter")
+        filters[key.strip()] = value.strip()
+    return filters
+
+
+@main.command()
+@click.argument("query")
+@click.option("--k", default=10, show_default=True, type=int, help="How many documents.")
+@click.option("--mode", default="dense", show_default=True, help="dense (hybrid and keyword arrive later).")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="Exact filter: domain, lever, kind, country, city, language. Repeatable.")
+@json_option
+@data_option
+def search(query: str, k: int, mode: str, filters: tuple[str, ...], as_json: bool, settings: Settings) -> None:
+    """Documents that answer QUERY, each with its best passage.
+
+    \b
+    kb search "district heating phase-out"
+    kb search "one-stop shop for home renovation" --filter country=Ireland --k 5
+    """
+    from kb.search import SearchError, search as run_search
+
+    kb = _open(settings)
+    try:
+        results = run_search(kb, query, k=k, mode=mode, filters=_parse_filters(filters))
+    except SearchError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        kb.close()
+    if as_json:
+        _print_json({"query": query, "mode": mode, "results": [r.to_json() for r in results]})
+        return
+    if not results:
+        click.echo("No document matches. Try other words, or fewer filters.")
+    for rank, r in enumerate(results, start=1):
+        where = ", ".join(x for x in (r.city, r.country) if x)
+        click.echo(f"{rank:>2}. {r.title}  [{r.kind}{'; ' + where if where else ''}]  {r.score:.3f}")
+        click.echo(f"    {r.doc_id}")
+        click.echo(f"    {r.snippet}\n")
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Count a corpus folder's documents instead of the store's (nothing is indexed).")
+@json_option
+@data_option
+def info(corpus: Path | None, as_json: bool, settings: Settings) -> None:
+    """Counts by kind, domain, lever and language, the model, and the index state."""
+    if corpus is not None:
+        from indexer import read_corpus
+        from kb.stats import corpus_counts
+
+        loaded = read_corpus(corpus)
+        payload = {"corpus": str(corpus), **corpus_counts(loaded.practices, loaded.cities),
+                   "errors": [str(e) for e in loaded.errors]}
+    else:
+        kb = _open(settings)
+        try:
+            payload = kb.info()
+        finally:
+            kb.close()
+    if as_json:
+        _print_json(payload)
+        return
+    for key, value in payload.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for sub, count in sorted(value.items(), key=lambda kv: str(kv[0])):
+                click.echo(f"  {sub}: {count}")
+        elif isinstance(value, list):
+            click.echo(f"{key}: {len(value)}" if key == "errors" else f"{key}: {', '.join(map(str, value))}")
+        else:
+            click.echo(f"{key}: {value}")

@@ -1,0 +1,133 @@
+"""The knowledge base: the store, the embedder and the vector index, composed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb.chunking import chunk_practice
+from kb.documents import Practice
+from kb.embedder import Embedder, load_embedder
+from kb.settings import Settings
+from kb.store import Store
+from kb.vector_index import FaissIndex, IndexFiles
+
+INGEST_GROUP = 128  # documents embedded and committed together
+
+
+@dataclass(frozen=True)
+class IndexState:
+    status: str  # "loaded" (manifest matched the store) or "rebuilt" (from stored vectors)
+    count: int
+    store_version: int
+
+
+Progress = Callable[[int, int], None]  # (documents done, passages embedded) since the last call
+
+
+class KnowledgeBase:
+    """Everything a command or a route needs, opened from one data folder."""
+
+    def __init__(self, data: Path, embedder: Embedder | None = None, settings: Settings | None = None):
+        self.data = Path(data)
+        self.settings = settings or Settings.from_env(data=str(data))
+        self.store = Store(self.data / "kb.sqlite3")
+        self.index_files = IndexFiles(self.data / "index")
+        self._embedder = embedder
+        self._index: FaissIndex | None = None
+        self._index_version = -1
+
+    @classmethod
+    def open(cls, settings: Settings) -> KnowledgeBase:
+        return cls(settings.data, settings=settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.model, self.settings.precision)
+        return self._embedder
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def ingest(self, practices: Sequence[Practice], progress: Progress | None = None) -> None:
+        """Chunk, embed and store documents; passages whose text and model are unchanged reuse
+        their stored vectors. Commits every INGEST_GROUP documents, so an interrupted run keeps
+        what it finished."""
+        model_id = self.embedder.model_id
+        for start in range(0, len(practices), INGEST_GROUP):
+            group = practices[start:start + INGEST_GROUP]
+            chunked = [(p, chunk_practice(p, self.embedder)) for p in group]
+            known = self.store.reusable_vectors((c.content_hash for _, cs in chunked for c in cs), model_id)
+            todo = {c.content_hash: c.embedding_text for _, cs in chunked for c in cs if c.content_hash not in known}
+            fresh = self.embedder.embed(
+                list(todo.values()), on_batch=(lambda n: progress(0, n)) if progress else None
+            )
+            vectors = {h: v for h, v in zip(todo, fresh)}
+            vectors.update((h, np.frombuffer(b, dtype=np.float32)) for h, b in known.items())
+            self.store.write_documents(
+                [(p, cs, np.array([vectors[c.content_hash] for c in cs]).reshape(len(cs), -1)) for p, cs in chunked],
+                model_id,
+            )
+            if progress:
+                progress(len(group), 0)
+
+    def remove(self, doc_ids: Sequence[str]) -> None:
+        if doc_ids:
+            self.store.delete_documents(doc_ids)
+
+    # -- the vector index --------------------------------------------------------------------
+
+    def refresh_index(self) -> IndexState:
+        """Make the in-memory index match the store: load the saved index if its manifest agrees
+        with the store, otherwise rebuild it from the stored vectors (no embedding) and save it."""
+        version = self.store.version()
+        if self._index is not None and self._index_version == version:
+            return IndexState("loaded", self._index.count(), version)
+        model_id = self.embedder.model_id
+        manifest = self.index_files.manifest()
+        if (
+            manifest is not None
+            and manifest.model_id == model_id
+            and manifest.store_version == version
+            and manifest.count == self.store.chunk_count(model_id)
+            and (index := self.index_files.load(manifest)) is not None
+        ):
+            status = "loaded"
+        else:
+            ids, matrix = self.store.vectors(model_id)
+            index = FaissIndex(matrix.shape[1] if len(ids) else 1)
+            index.add(ids, matrix)
+            self.index_files.save(index, model_id, version)
+            status = "rebuilt"
+        self._index, self._index_version = index, version
+        return IndexState(status, index.count(), version)
+
+    @property
+    def index(self) -> FaissIndex:
+        self.refresh_index()
+        return self._index
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def info(self) -> dict:
+        """Counts, model and index state, for `kb info` and the health check."""
+        counts = self.store.counts()
+        manifest = self.index_files.manifest()
+        version = self.store.version()
+        index_state = "missing"
+        if manifest is not None:
+            current = manifest.store_version == version and manifest.model_id == self.embedder.model_id
+            index_state = "current" if current else "stale (rebuilt from stored vectors on next use)"
+        return {
+            "data": str(self.data),
+            "model": self.embedder.model_id,
+            "store_version": version,
+            "index": {"state": index_state, **({"count": manifest.count, "dim": manifest.dim} if manifest else {})},
+            **counts,
+        }

@@ -1,0 +1,76 @@
+"""Numbered schema migrations of the SQLite store; each runs once, in order, in a transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+M001_INITIAL = """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            city TEXT,
+            country TEXT,
+            domains TEXT NOT NULL DEFAULT '[]',
+            levers TEXT NOT NULL DEFAULT '[]',
+            module TEXT,
+            language TEXT NOT NULL DEFAULT 'en',
+            date TEXT,
+            source TEXT,
+            sample INTEGER NOT NULL DEFAULT 0,
+            body TEXT NOT NULL,
+            path TEXT,
+            content_hash TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        CREATE INDEX documents_city ON documents(city);
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            section TEXT,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE INDEX chunks_doc ON chunks(doc_id);
+        CREATE INDEX chunks_hash ON chunks(content_hash, model_id);
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            title, section, text, tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE cities (
+            city TEXT PRIMARY KEY,
+            country TEXT NOT NULL,
+            role TEXT NOT NULL,
+            cohort INTEGER,
+            population INTEGER,
+            lat REAL,
+            lon REAL,
+            pilot_project TEXT,
+            domains TEXT NOT NULL DEFAULT '[]'
+        );
+"""
+
+# Each entry is one migration's SQL; its position (from 1) is the schema version it brings.
+MIGRATIONS = [M001_INITIAL]
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring the schema up to date; `PRAGMA user_version` records how many migrations ran."""
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the store's schema version {current} is newer than this program knows "
+            f"({len(MIGRATIONS)}): upgrade twin-cities-kb"
+        )
+    for number, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+        try:
+            db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise

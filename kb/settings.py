@@ -1,0 +1,27 @@
+"""Settings read from the environment; the CLI's options override them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# name, environment variable, default, meaning: one table drives the code, the CLI and README.
+SETTINGS = (
+    ("data", "KB_DATA", "./data", "folder of the store and the vector index"),
+    ("model", "KB_MODEL", None, "sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)"),
+    ("precision", "KB_PRECISION", "auto", "fp32, bf16, or auto (bf16 where the CPU has it and it agrees with fp32)"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: Path
+    model: str | None
+    precision: str
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        values = {name: os.environ.get(env) or default for name, env, default, _ in SETTINGS}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"])

@@ -1,0 +1,19 @@
+"""Controlled vocabularies of the corpus format (see DESIGN.md)."""
+
+KINDS = ("measure", "case_note", "workshop_output", "portal_resource")
+DOMAINS = ("energy", "buildings", "mobility", "waste-circular", "industry", "green-infrastructure")
+LEVERS = (
+    "technology",
+    "governance-policy",
+    "finance-funding",
+    "social-innovation",
+    "participation",
+    "learning-capabilities",
+    "data-digital",
+)
+MODULES = ("getting-started", "co-creation", "capitalisation")
+ROLES = ("pilot", "twin", "mission")
+FILTER_KEYS = ("domain", "lever", "kind", "country", "city", "language")
+
+# Kinds that describe one city's own practice and so must name it.
+CITY_KINDS = ("measure", "case_note")

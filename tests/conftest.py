@@ -1,0 +1,119 @@
+"""Fixtures: a deterministic fake embedder and small corpora in temporary folders."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kb.embedder import FakeEmbedder
+from kb.knowledge_base import KnowledgeBase
+
+DOCS = {
+    "measures/heat.md": """\
+        ---
+        id: heat
+        title: Phasing coal out of district heating
+        kind: measure
+        city: Helsinki
+        country: Finland
+        domains: [energy]
+        levers: [technology]
+        date: 2024-05
+        ---
+        ## Challenge
+        The district heating network burns coal and must stop.
+        ## What was done
+        Large heat pumps and excess heat from data centres replace coal boilers.
+        """,
+    "measures/bus.md": """\
+        ---
+        id: bus
+        title: Free buses to cut car trips
+        kind: measure
+        city: Communauté Urbaine de Dunkerque
+        country: France
+        domains: [mobility]
+        levers: [governance-policy]
+        ---
+        ## Challenge
+        Too many car trips in the city centre.
+        ## What was done
+        The bus network became free of charge for everyone.
+        """,
+    "workshops/visit.md": """\
+        ---
+        id: visit
+        title: Site visit to a heat pump plant
+        kind: workshop_output
+        module: co-creation
+        city: Helsinki
+        country: Finland
+        domains: [energy]
+        sample: true
+        ---
+        Twin cities visited the heat pump plant that replaces coal in district heating.
+        """,
+    "portal/contract.md": """\
+        ---
+        id: contract
+        title: Climate City Contract
+        kind: portal_resource
+        domains: [energy, mobility]
+        levers: [governance-policy]
+        language: en
+        ---
+        A city-led plan with commitments, an action plan and an investment plan.
+        """,
+}
+
+CITIES = """\
+city,country,role,cohort,population,lat,lon,pilot_project,domains
+Helsinki,Finland,pilot,3,656000,60.17,24.94,,energy
+Communauté Urbaine de Dunkerque,France,pilot,3,,,,,mobility
+Oulu,Finland,twin,1,,,,,
+"""
+
+
+def write_corpus(root: Path, docs: dict[str, str] | None = None, cities: str | None = CITIES) -> Path:
+    for rel, text in (DOCS if docs is None else docs).items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    if cities is not None:
+        (root / "cities.csv").write_text(cities, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return write_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def kb(tmp_path: Path, embedder: FakeEmbedder):
+    base = KnowledgeBase(tmp_path / "data", embedder=embedder)
+    yield base
+    base.close()
+
+
+@pytest.fixture
+def indexed(kb: KnowledgeBase, corpus: Path) -> KnowledgeBase:
+    from indexer import read_corpus, sync
+
+    report = sync(kb, read_corpus(corpus))
+    assert not report.errors
+    return kb
+
+
+@pytest.fixture
+def fake_model(monkeypatch, embedder: FakeEmbedder) -> FakeEmbedder:
+    """Every KnowledgeBase opened by the CLI gets the fake embedder."""
+    monkeypatch.setattr("kb.knowledge_base.load_embedder", lambda *a, **k: embedder)
+    return embedder

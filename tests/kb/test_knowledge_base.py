@@ -1,0 +1,32 @@
+import json
+
+from kb.knowledge_base import KnowledgeBase
+
+
+def test_index_is_loaded_when_the_manifest_matches(indexed, embedder, tmp_path):
+    again = KnowledgeBase(indexed.data, embedder=embedder)
+    state = again.refresh_index()
+    assert state.status == "loaded" and state.count == indexed.store.counts()["chunks"]
+
+
+def test_a_stale_index_is_rebuilt_from_stored_vectors_without_embedding(indexed, embedder):
+    indexed.store.delete_documents(["bus"])  # the store moves on; the saved index does not
+    embedded_before = embedder.embedded
+    again = KnowledgeBase(indexed.data, embedder=embedder)
+    state = again.refresh_index()
+    assert state.status == "rebuilt"
+    assert state.count == again.store.counts()["chunks"]
+    assert embedder.embedded == embedded_before
+    assert again.refresh_index().status == "loaded"
+
+
+def test_a_damaged_manifest_means_a_rebuild(indexed, embedder):
+    (indexed.data / "index" / "manifest.json").write_text(json.dumps({"model_id": 1}))
+    assert KnowledgeBase(indexed.data, embedder=embedder).refresh_index().status == "rebuilt"
+
+
+def test_info_reports_counts_and_index_state(indexed):
+    info = indexed.info()
+    assert info["documents"] == 4 and info["cities"] == 3
+    assert info["by_kind"] == {"measure": 2, "workshop_output": 1, "portal_resource": 1}
+    assert info["index"]["state"] == "current" and info["model"] == "fake-64"

@@ -1,0 +1,75 @@
+"""Contract of the vector index and of its files on disk."""
+
+import numpy as np
+import pytest
+
+from kb.vector_index import FaissIndex, IndexFiles
+
+
+@pytest.fixture
+def vectors():
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(50, 8)).astype(np.float32)
+    return np.arange(100, 150, dtype=np.int64), m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def exact_top(ids, matrix, query, k, allowed=None):
+    scores = matrix @ query
+    order = [i for i in np.argsort(-scores) if allowed is None or ids[i] in set(allowed)]
+    return ids[order[:k]].tolist()
+
+
+def test_search_is_exact_with_and_without_an_allowed_set(vectors):
+    ids, matrix = vectors
+    index = FaissIndex(8)
+    index.add(ids, matrix)
+    query = matrix[3]
+    assert index.search(query, 5)[1].tolist() == exact_top(ids, matrix, query, 5)
+    allowed = ids[::7]
+    assert index.search(query, 5, allowed)[1].tolist() == exact_top(ids, matrix, query, 5, allowed)
+    assert len(index.search(query, 100, allowed)[1]) == len(allowed)
+
+
+def test_remove_and_round_trip(vectors):
+    ids, matrix = vectors
+    index = FaissIndex(8)
+    index.add(ids, matrix)
+    index.remove(ids[:10])
+    assert index.count() == 40
+    copy = FaissIndex.from_bytes(index.to_bytes())
+    assert copy.count() == 40 and copy.search(matrix[20], 3)[1].tolist() == index.search(matrix[20], 3)[1].tolist()
+
+
+def test_a_crash_during_save_leaves_the_previous_index_loadable(tmp_path, vectors, monkeypatch):
+    ids, matrix = vectors
+    files = IndexFiles(tmp_path)
+    first = FaissIndex(8)
+    first.add(ids[:10], matrix[:10])
+    saved = files.save(first, "m", 1)
+
+    bigger = FaissIndex(8)
+    bigger.add(ids, matrix)
+    calls = []
+
+    def crash_on_manifest(path, data, real=__import__("kb.vector_index").vector_index._write_atomically):
+        calls.append(path.name)
+        if path.name == "manifest.json":
+            raise KeyboardInterrupt  # killed between writing the index file and swapping the manifest
+        real(path, data)
+
+    monkeypatch.setattr("kb.vector_index._write_atomically", crash_on_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        files.save(bigger, "m", 2)
+    assert calls[-1] == "manifest.json"
+    assert files.manifest() == saved
+    assert files.load(saved).count() == 10
+
+
+def test_a_corrupt_index_file_is_not_loaded(tmp_path, vectors):
+    ids, matrix = vectors
+    files = IndexFiles(tmp_path)
+    index = FaissIndex(8)
+    index.add(ids, matrix)
+    manifest = files.save(index, "m", 1)
+    (tmp_path / manifest.index_file).write_bytes(b"garbage")
+    assert files.load(manifest) is None

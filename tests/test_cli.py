@@ -1,0 +1,59 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import main
+
+from tests.conftest import write_corpus
+
+
+@pytest.fixture
+def run(fake_model, tmp_path):
+    def invoke(*args):
+        return CliRunner().invoke(main, [*args, "--data", str(tmp_path / "data")], catch_exceptions=False)
+    return invoke
+
+
+def test_index_then_search_json(run, corpus):
+    result = run("index", "--corpus", str(corpus))
+    assert result.exit_code == 0, result.output
+    assert "added 4, updated 0, removed 0, unchanged 0" in result.output
+    out = json.loads(run("search", "coal district heating", "--json", "--k", "2").output)
+    assert out["query"] == "coal district heating" and out["mode"] == "dense"
+    assert [r["doc_id"] for r in out["results"]][0] == "heat"
+    assert set(out["results"][0]) >= {"doc_id", "title", "kind", "city", "country", "domains", "score", "snippet"}
+
+
+def test_index_json_summary_and_second_run(run, corpus):
+    run("index", "--corpus", str(corpus))
+    summary = json.loads(run("index", "--corpus", str(corpus), "--json").output)
+    assert (summary["added"], summary["unchanged"], summary["errors"]) == (0, 4, [])
+
+
+def test_a_broken_corpus_indexes_the_rest_and_exits_non_zero(run, tmp_path):
+    root = write_corpus(tmp_path / "c", {"ok.md": "---\ntitle: OK\nkind: portal_resource\n---\nFine.\n",
+                                         "bad.md": "---\ntitle: Bad\nkind: measure\ncity: X\n---\nBody\n"},
+                        cities=None)
+    result = run("index", "--corpus", str(root))
+    assert result.exit_code == 1
+    assert "bad.md:1: country: is required" in result.output
+    assert "added 1" in result.output
+
+
+def test_search_usage_errors_are_one_line_not_tracebacks(run, corpus):
+    run("index", "--corpus", str(corpus))
+    for args in (["   "], ["x" * 2000], ["heat", "--filter", "colour=red"], ["heat", "--filter", "nonsense"],
+                 ["heat", "--k", "0"], ["heat", "--mode", "magic"]):
+        result = run("search", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Error:" in result.output and "Traceback" not in result.output
+
+
+def test_info_json_and_corpus_counts(run, corpus):
+    run("index", "--corpus", str(corpus))
+    info = json.loads(run("info", "--json").output)
+    assert info["documents"] == 4 and info["index"]["state"] == "current"
+    counts = json.loads(run("info", "--corpus", str(corpus), "--json").output)
+    assert counts["by_kind"] == {"measure": 2, "portal_resource": 1, "workshop_output": 1}
+    assert counts["by_domain"]["energy"] == 3 and counts["errors"] == []

@@ -104,7 +104,8 @@ def _parse_filters(values: tuple[str, ...]) -> dict[str, str]:
 @main.command()
 @click.argument("query")
 @click.option("--k", default=10, show_default=True, type=int, help="How many documents.")
-@click.option("--mode", default="dense", show_default=True, help="dense (hybrid and keyword arrive later).")
+@click.option("--mode", default="hybrid", show_default=True, type=click.Choice(["hybrid", "dense", "keyword"]),
+              help="hybrid fuses dense (meaning) and keyword (BM25) rankings.")
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="Exact filter: domain, lever, kind, country, city, language. Repeatable.")
 @json_option
@@ -127,14 +128,47 @@ def search(query: str, k: int, mode: str, filters: tuple[str, ...], as_json: boo
         kb.close()
     if as_json:
         _print_json({"query": query, "mode": mode, "results": [r.to_json() for r in results]})
-        return
+    else:
+        _print_results(results, "No document matches. Try other words, or fewer filters.")
+
+
+def _print_results(results, empty: str) -> None:
     if not results:
-        click.echo("No document matches. Try other words, or fewer filters.")
+        click.echo(empty)
     for rank, r in enumerate(results, start=1):
         where = ", ".join(x for x in (r.city, r.country) if x)
         click.echo(f"{rank:>2}. {r.title}  [{r.kind}{'; ' + where if where else ''}]  {r.score:.3f}")
         click.echo(f"    {r.doc_id}")
         click.echo(f"    {r.snippet}\n")
+
+
+@main.command()
+@click.argument("doc_id")
+@click.option("--k", default=10, show_default=True, type=int, help="How many documents.")
+@json_option
+@data_option
+def similar(doc_id: str, k: int, as_json: bool, settings: Settings) -> None:
+    """Practices most like the document DOC_ID.
+
+    \b
+    kb similar mx-helsinki-energy-challenge-coal-exit --k 5
+    """
+    from kb.search import SearchError
+    from kb.similarity import UnknownDocument, similar as run_similar
+
+    kb = _open(settings)
+    try:
+        results = run_similar(kb, doc_id, k=k)
+    except UnknownDocument as exc:
+        raise click.UsageError(f"no document has the id {doc_id!r}; kb search finds ids") from exc
+    except SearchError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        kb.close()
+    if as_json:
+        _print_json({"doc_id": doc_id, "results": [r.to_json() for r in results]})
+    else:
+        _print_results(results, "This document has no passages to compare.")
 
 
 @main.command()
@@ -169,3 +203,69 @@ def info(corpus: Path | None, as_json: bool, settings: Settings) -> None:
             click.echo(f"{key}: {len(value)}" if key == "errors" else f"{key}: {', '.join(map(str, value))}")
         else:
             click.echo(f"{key}: {value}")
+
+
+@main.command("eval")
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="JSONL: _id, text, optional filters.")
+@click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="BEIR TSV with header query-id, corpus-id, score (graded).")
+@click.option("--mode", default="hybrid", show_default=True, type=click.Choice(["hybrid", "dense", "keyword"]))
+@click.option("--run", "run_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a TREC run file.")
+@json_option
+@data_option
+def evaluate(queries: Path, qrels: Path, mode: str, run_path: Path | None, as_json: bool, settings: Settings) -> None:
+    """nDCG@10, Recall@100 and MRR@10 of the index in --data on judged queries.
+
+    \b
+    kb eval --queries corpus/eval/queries.jsonl --qrels corpus/eval/qrels.tsv --mode hybrid
+    """
+    from kb.evaluation import EvaluationError, evaluate as run_eval, load_qrels, load_queries, write_run
+    from kb.search import SearchError, search as run_search
+
+    try:
+        loaded_queries, loaded_qrels = load_queries(queries), load_qrels(qrels)
+    except EvaluationError as exc:
+        raise click.UsageError(str(exc)) from exc
+    kb = _open(settings)
+
+    def searcher(query):
+        try:
+            results = run_search(kb, query.text, k=100, mode=mode, filters=query.filters)
+        except SearchError as exc:
+            click.echo(f"query {query.id}: {exc}", err=True)
+            return []
+        return [(r.doc_id, r.score) for r in results]
+
+    try:
+        metrics, run = run_eval(loaded_queries, loaded_qrels, searcher)
+    finally:
+        kb.close()
+    if run_path:
+        write_run(run, run_path, f"kb-{mode}")
+    if as_json:
+        _print_json({"mode": mode, **metrics})
+    else:
+        click.echo(f"{mode}: " + ", ".join(f"{m} {v}" for m, v in metrics.items()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes; each opens the same store and index.")
+@data_option
+def serve(host: str, port: int, workers: int, settings: Settings) -> None:
+    """Serve the web app and the JSON API (OpenAPI at /docs).
+
+    \b
+    kb serve --data data --port 8000
+    """
+    import os
+
+    import uvicorn
+
+    if not (settings.data / "kb.sqlite3").exists():
+        raise click.UsageError(f"no knowledge base in {settings.data}: run kb index --corpus corpus --data {settings.data}")
+    os.environ["KB_DATA"] = str(settings.data)  # the worker processes read their settings from here
+    uvicorn.run("search_app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")

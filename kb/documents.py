@@ -13,7 +13,7 @@ from kb.vocab import CITY_KINDS, DOMAINS, KINDS, LEVERS, MODULES
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2}$")
-MAX_TITLE = 200
+MAX_TITLE = 500  # published notes keep a tighter limit of their own
 MAX_BODY = 200_000
 
 FIELDS = (

@@ -15,7 +15,8 @@ from kb.settings import Settings
 from kb.store import Store
 from kb.vector_index import FaissIndex, IndexFiles
 
-INGEST_GROUP = 128  # documents embedded and committed together
+INGEST_GROUP = 128
+QUERY_CACHE_SIZE = 1024  # documents embedded and committed together
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._index: FaissIndex | None = None
         self._index_version = -1
+        self._query_cache: dict[str, np.ndarray] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeBase:
@@ -112,6 +114,16 @@ class KnowledgeBase:
     def index(self) -> FaissIndex:
         self.refresh_index()
         return self._index
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's vector; repeated queries (typing, paging, several modes) hit a cache."""
+        cached = self._query_cache.get(text)
+        if cached is None:
+            cached = self.embedder.embed_query(text)
+            if len(self._query_cache) >= QUERY_CACHE_SIZE:
+                self._query_cache.pop(next(iter(self._query_cache)))
+            self._query_cache[text] = cached
+        return cached
 
     # -- reading -----------------------------------------------------------------------------
 

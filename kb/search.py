@@ -1,21 +1,35 @@
-"""Search: from a query and exact filters to documents, each with its best passage."""
+"""Search: from a query and exact filters to documents, each with its best passage.
+
+Three modes: `dense` (the embedding model), `keyword` (FTS5 BM25) and `hybrid` (both, fused
+per document; see DENSE_WEIGHT for how and why)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from kb.documents import Practice
+from kb.highlight import snippet
+from kb.keyword import keyword_passages, match_expression, parse_query, passages_with_phrases
 from kb.knowledge_base import KnowledgeBase
 from kb.vocab import DOMAINS, FILTER_KEYS, KINDS, LEVERS
 
-MODES = ("dense",)
+MODES = ("hybrid", "dense", "keyword")
 MAX_QUERY = 1000
 MAX_K = 100
-SNIPPET_CHARS = 300
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Each mode ranks this many passages (at least) before they are grouped into documents.
+DEPTH = 200
+# Hybrid fusion: a convex combination of min-max normalised scores, DENSE_WEIGHT * dense +
+# (1 - DENSE_WEIGHT) * keyword. Chosen by `make eval` over reciprocal rank fusion (k = 10..100)
+# and other weights: 0.4 was best or within 0.001 of best on both SciFact and corpus/eval
+# (README, "Search quality"). Scores are normalised between the best passage and the
+# DEPTH-th passage of each ranking, so a document's score does not depend on k.
+DENSE_WEIGHT = 0.4
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _VOCABULARIES = {"domain": DOMAINS, "lever": LEVERS, "kind": KINDS}
 
 
@@ -33,12 +47,16 @@ class SearchResult:
     domains: list[str]
     score: float
     snippet: str
+    highlighted: str = ""  # the snippet as HTML: escaped, query words in <mark>
     section: str | None = None
     language: str = "en"
     sample: bool = False
+    levers: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["levers"] = list(self.levers)
+        return data
 
 
 def clean_query(query: str) -> str:
@@ -75,64 +93,97 @@ def check_k(k: int) -> int:
     return k
 
 
-_MARKUP = re.compile(r"(\*\*|__|`|^#+\s|^\s*[-*+]\s|^\s*\d+\.\s)", re.M)
-
-
-def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
-    """The passage as plain text, cut at a word boundary."""
-    text = " ".join(_MARKUP.sub(" ", text).split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit] + " …"
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise SearchError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    return mode
 
 
 def search(
-    kb: KnowledgeBase, query: str, *, k: int = 10, mode: str = "dense", filters: dict[str, str] | None = None
+    kb: KnowledgeBase, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None
 ) -> list[SearchResult]:
-    """The k best documents for `query`, ranked by their best passage. With filters, the true
-    top-k of the matching documents (not what is left of an unfiltered top-k)."""
-    query, k, filters = clean_query(query), check_k(k), check_filters(filters)
-    if mode not in MODES:
-        raise SearchError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    allowed = kb.store.chunk_ids_matching(filters) if filters else None
-    hits = _dense_passages(kb, query, k, allowed)
-    return _documents(kb, hits, k)
+    """The k best documents for `query`, ranked by their best passages.
 
-
-def _dense_passages(kb: KnowledgeBase, query: str, k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-    index = kb.index
-    total = index.count() if allowed is None else len(allowed)
-    if total == 0:
+    Filters are exact and applied inside each ranking, so a filtered search returns the true
+    top-k of the matching documents; a "quoted phrase" must appear in the passage."""
+    query, k, mode, filters = clean_query(query), check_k(k), check_mode(mode), check_filters(filters)
+    parsed = parse_query(query)
+    allowed = None
+    if filters:
+        allowed = kb.store.chunk_ids_matching(filters)
+    if parsed.phrases:
+        with_phrases = np.fromiter(passages_with_phrases(kb.store, parsed.phrases), dtype=np.int64)
+        allowed = with_phrases if allowed is None else np.intersect1d(allowed, with_phrases)
+    if allowed is not None and len(allowed) == 0:
         return []
-    vector = kb.embedder.embed_query(query)
-    n = min(total, k * 8)
-    while True:
-        scores, ids = index.search(vector, n, allowed)
-        if n >= total or len(_distinct_docs(kb, ids)) >= k:
-            return list(zip(ids.tolist(), scores.tolist()))
-        n = min(total, n * 4)
+
+    depth = max(DEPTH, k * 10)
+    dense = _dense_passages(kb, parsed.text or query, depth, allowed) if mode != "keyword" else []
+    keyword = []
+    if mode != "dense" and (expression := match_expression(parsed.terms)):
+        keyword = keyword_passages(kb.store, expression, depth, filters, allowed if parsed.phrases else None)
+    rows = kb.store.chunks([cid for cid, _ in dense] + [cid for cid, _ in keyword])
+    rankings = [_by_document(hits, rows) for hits in (dense, keyword)]
+    if mode == "hybrid":
+        fused = fuse(rankings[0], _bounds(dense), rankings[1], _bounds(keyword))
+    else:
+        fused = rankings[0] or rankings[1]
+    return _results(kb, fused[:k], rankings, rows, parsed.terms)
 
 
-def _distinct_docs(kb: KnowledgeBase, chunk_ids: np.ndarray) -> set[str]:
-    return {row["doc_id"] for row in kb.store.chunks(chunk_ids).values()}
+def _bounds(hits: list[tuple[int, float]]) -> tuple[float, float]:
+    """(high, low) for normalising a ranking: its best and its DEPTH-th passage score."""
+    if not hits:
+        return 1.0, 0.0
+    return hits[0][1], hits[min(len(hits), DEPTH) - 1][1]
 
 
-def _documents(kb: KnowledgeBase, hits: list[tuple[int, float]], k: int) -> list[SearchResult]:
-    rows = kb.store.chunks(cid for cid, _ in hits)
+def fuse(dense, dense_bounds, keyword, keyword_bounds) -> list[tuple[str, int, float]]:
+    """Convex combination of min-max normalised document scores (missing from a ranking: 0)."""
+    def normalised(ranking, bounds) -> dict[str, float]:
+        high, low = bounds
+        span = high - low
+        return {doc: (max(0.0, (score - low) / span) if span > 0 else 1.0) for doc, _, score in ranking}
+
+    d, kw = normalised(dense, dense_bounds), normalised(keyword, keyword_bounds)
+    scores = {doc: DENSE_WEIGHT * d.get(doc, 0.0) + (1 - DENSE_WEIGHT) * kw.get(doc, 0.0) for doc in d.keys() | kw.keys()}
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return [(doc_id, -1, score) for doc_id, score in ranked]
+
+
+def _dense_passages(kb: KnowledgeBase, text: str, depth: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    index = kb.index
+    if (index.count() if allowed is None else len(allowed)) == 0:
+        return []
+    scores, ids = index.search(kb.embed_query(text), depth, allowed)
+    return list(zip(ids.tolist(), scores.tolist()))
+
+
+def _by_document(hits: Iterable[tuple[int, float]], rows) -> list[tuple[str, int, float]]:
+    """Passage hits grouped by document: (doc id, best passage id, best score), best first."""
     best: dict[str, tuple[int, float]] = {}
     for cid, score in hits:
         doc_id = rows[cid]["doc_id"]
         if doc_id not in best or score > best[doc_id][1]:
             best[doc_id] = (cid, score)
-    ranked = sorted(best.items(), key=lambda item: -item[1][1])[:k]
-    docs = kb.store.documents(doc_id for doc_id, _ in ranked)
-    results = []
-    for doc_id, (cid, score) in ranked:
-        doc, row = docs[doc_id], rows[cid]
-        results.append(SearchResult(
-            doc_id=doc_id, title=doc.title, kind=doc.kind, city=doc.city, country=doc.country,
-            domains=list(doc.domains), score=round(float(score), 4), snippet=snippet(row["text"]),
-            section=row["section"], language=doc.language, sample=doc.sample,
-        ))
-    return results
+    return sorted(((d, c, s) for d, (c, s) in best.items()), key=lambda x: (-x[2], x[0]))
+
+
+def _results(kb, ranked, rankings, rows, terms) -> list[SearchResult]:
+    # The passage shown is the document's best passage in the first ranking that has one
+    # (dense, then keyword): the passage closest in meaning to the query.
+    passage = {}
+    for ranking in reversed(rankings):
+        passage.update((doc_id, cid) for doc_id, cid, _ in ranking)
+    docs = kb.store.documents(doc_id for doc_id, _, _ in ranked)
+    return [result(docs[doc_id], rows[passage[doc_id]], score, terms) for doc_id, _, score in ranked]
+
+
+def result(doc: Practice, passage, score: float, terms: tuple[str, ...] = ()) -> SearchResult:
+    """One result: a document's metadata and one of its passages, as a snippet."""
+    plain, marked = snippet(passage["text"], terms)
+    return SearchResult(
+        doc_id=doc.id, title=doc.title, kind=doc.kind, city=doc.city, country=doc.country,
+        domains=list(doc.domains), score=round(float(score), 6), snippet=plain, highlighted=marked,
+        section=passage["section"], language=doc.language, sample=doc.sample, levers=doc.levers,
+    )

@@ -195,9 +195,23 @@ class Store:
                   json.dumps(c.domains)) for c in cities],
             )
 
+    def city(self, name: str) -> City | None:
+        row = self.db.execute("SELECT * FROM cities WHERE city = ? COLLATE NOCASE", (name,)).fetchone()
+        return _city(row) if row else None
+
+    def documents_of_city(self, name: str) -> list[Practice]:
+        rows = self.db.execute(
+            "SELECT * FROM documents WHERE city = ? COLLATE NOCASE ORDER BY kind, title", (name,)
+        )
+        return [_practice(r) for r in rows]
+
+    def city_document_counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT city, count(*) FROM documents WHERE city IS NOT NULL GROUP BY city")
+        return dict(rows.fetchall())
+
     def cities(self) -> list[City]:
         rows = self.db.execute("SELECT * FROM cities ORDER BY city")
-        return [City(**{**dict(r), "domains": tuple(json.loads(r["domains"]))}) for r in rows]
+        return [_city(r) for r in rows]
 
     # -- figures -----------------------------------------------------------------------------
 
@@ -235,6 +249,10 @@ def filter_sql(filters: dict[str, str], alias: str = "d") -> tuple[str, list[str
 def _list_counts(db: sqlite3.Connection, column: str) -> dict[str, int]:
     rows = db.execute(f"SELECT j.value, count(*) FROM documents, json_each(documents.{column}) j GROUP BY j.value")
     return dict(rows.fetchall())
+
+
+def _city(row: sqlite3.Row) -> City:
+    return City(**{**dict(row), "domains": tuple(json.loads(row["domains"]))})
 
 
 def _practice(row: sqlite3.Row) -> Practice:

@@ -117,3 +117,21 @@ def fake_model(monkeypatch, embedder: FakeEmbedder) -> FakeEmbedder:
     """Every KnowledgeBase opened by the CLI gets the fake embedder."""
     monkeypatch.setattr("kb.knowledge_base.load_embedder", lambda *a, **k: embedder)
     return embedder
+
+
+REPO = Path(__file__).resolve().parent.parent
+OUTPUT = REPO / "test-output"
+
+
+@pytest.fixture(scope="session")
+def shipped_data(tmp_path_factory) -> Path:
+    """The shipped corpus indexed with the real model, once per test session."""
+    from indexer import read_corpus, sync
+    from kb._sentence_transformers import SentenceTransformerEmbedder
+
+    data = tmp_path_factory.mktemp("shipped") / "data"
+    base = KnowledgeBase(data, embedder=SentenceTransformerEmbedder())
+    report = sync(base, read_corpus(REPO / "corpus"))
+    base.close()
+    assert not report.errors, report.errors
+    return data

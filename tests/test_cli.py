@@ -20,7 +20,7 @@ def test_index_then_search_json(run, corpus):
     assert result.exit_code == 0, result.output
     assert "added 4, updated 0, removed 0, unchanged 0" in result.output
     out = json.loads(run("search", "coal district heating", "--json", "--k", "2").output)
-    assert out["query"] == "coal district heating" and out["mode"] == "dense"
+    assert out["query"] == "coal district heating" and out["mode"] == "hybrid"
     assert [r["doc_id"] for r in out["results"]][0] == "heat"
     assert set(out["results"][0]) >= {"doc_id", "title", "kind", "city", "country", "domains", "score", "snippet"}
 
@@ -57,3 +57,18 @@ def test_info_json_and_corpus_counts(run, corpus):
     counts = json.loads(run("info", "--corpus", str(corpus), "--json").output)
     assert counts["by_kind"] == {"measure": 2, "portal_resource": 1, "workshop_output": 1}
     assert counts["by_domain"]["energy"] == 3 and counts["errors"] == []
+
+
+def test_similar_and_eval(run, corpus, tmp_path):
+    run("index", "--corpus", str(corpus))
+    out = json.loads(run("similar", "heat", "--json", "--k", "2").output)
+    assert out["doc_id"] == "heat" and len(out["results"]) == 2
+    assert run("similar", "missing").exit_code == 2
+    (tmp_path / "q.jsonl").write_text('{"_id": "1", "text": "free buses"}\n'
+                                      '{"_id": "2", "text": "coal", "filters": {"kind": "measure"}}\n')
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n1\tbus\t2\n2\theat\t1\n")
+    result = run("eval", "--queries", str(tmp_path / "q.jsonl"), "--qrels", str(tmp_path / "qrels.tsv"),
+                 "--mode", "keyword", "--run", str(tmp_path / "run.txt"), "--json")
+    metrics = json.loads(result.output)
+    assert metrics["queries"] == 2 and metrics["mrr@10"] == 1.0
+    assert (tmp_path / "run.txt").read_text().startswith("1 Q0 bus 1 ")

@@ -29,7 +29,7 @@ def test_a_valid_measure_becomes_a_practice():
         ({"language": "english"}, "language"),
         ({"sample": "yes"}, "sample"),
         ({"module": "co-creation"}, "module"),
-        ({"title": "x" * 201}, "title"),
+        ({"title": "x" * 501}, "title"),
         ({"id": "bad id!"}, "id"),
         ({"colour": "red"}, "colour"),
     ],

@@ -1,21 +1,88 @@
+import itertools
+
 import pytest
 
-from kb.search import SearchError, search
+from indexer import read_corpus, sync
+from kb.search import MODES, SearchError, search
+
+from tests.conftest import write_corpus
 
 
-def test_results_are_documents_with_their_best_passage(indexed):
-    results = search(indexed, "coal district heating", k=10)
-    ids = [r.doc_id for r in results]
-    assert ids[0] == "heat" and len(ids) == len(set(ids)) == 4
-    assert "coal" in results[0].snippet
+def ids(results):
+    return [r.doc_id for r in results]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_results_are_documents_with_their_best_passage(indexed, mode):
+    results = search(indexed, "coal district heating", k=10, mode=mode)
+    assert ids(results)[0] == "heat" and len(ids(results)) == len(set(ids(results)))
+    assert "coal" in results[0].snippet and "<mark>coal</mark>" in results[0].highlighted
     assert results[0].city == "Helsinki" and results[0].domains == ["energy"]
 
 
-def test_filtered_search_returns_the_true_top_k_of_the_filtered_set(indexed):
-    filtered = search(indexed, "coal district heating", k=2, filters={"country": "France"})
-    assert [r.doc_id for r in filtered] == ["bus"]
-    energy = search(indexed, "free bus", k=1, filters={"domain": "energy"})
-    assert len(energy) == 1 and energy[0].doc_id != "bus"
+def test_keyword_mode_finds_only_documents_with_the_words(indexed):
+    assert set(ids(search(indexed, "buses", mode="keyword"))) == {"bus"}  # porter: buses ~ bus
+    assert search(indexed, "zeppelin", mode="keyword") == []
+
+
+def test_hybrid_fuses_both_rankings(indexed):
+    hybrid = ids(search(indexed, "coal district heating", mode="hybrid"))
+    dense = ids(search(indexed, "coal district heating", mode="dense"))
+    keyword = ids(search(indexed, "coal district heating", mode="keyword"))
+    assert set(hybrid) == set(dense) | set(keyword)
+
+
+@pytest.fixture
+def larger(kb, tmp_path):
+    """Thirty documents across countries and domains, so that filters cut deep into a ranking."""
+    docs = {}
+    for i, (country, domain) in enumerate(itertools.product(["Sweden", "Spain", "Poland"], DOMAINS_10)):
+        docs[f"d{i}.md"] = (f"---\nid: d{i}\ntitle: Practice {i} on {domain}\nkind: measure\ncity: City{i}\n"
+                            f"country: {country}\ndomains: [{domain}]\n---\n"
+                            f"Heat pumps, district heating and {domain} work number {i}. " * (1 + i % 3))
+    sync(kb, read_corpus(write_corpus(tmp_path / "big", docs, cities=None)))
+    return kb
+
+
+DOMAINS_10 = ["energy", "buildings", "mobility", "waste-circular", "industry", "green-infrastructure",
+              "energy", "buildings", "mobility", "energy"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("filters", [{"country": "Poland"}, {"domain": "energy"},
+                                     {"country": "Spain", "domain": "mobility"}, {"kind": "measure"}])
+def test_a_filtered_search_is_the_top_k_of_the_filtered_set(larger, mode, filters):
+    """Same ranking as searching a knowledge base that holds only the matching documents."""
+    query, k = "district heating heat pumps energy", 3
+    filtered = search(larger, query, k=k, mode=mode, filters=filters)
+    everything = search(larger, query, k=100, mode=mode)
+    matching = [r for r in everything if all(_matches(r, key, v) for key, v in filters.items())]
+    if mode != "hybrid":  # a fused rank depends on the set fused; dense and keyword scores do not
+        assert [(r.doc_id, r.score) for r in filtered] == [(r.doc_id, r.score) for r in matching[:k]]
+    assert len(filtered) == min(k, len(matching))
+    assert all(all(_matches(r, key, v) for key, v in filters.items()) for r in filtered)
+
+
+def test_hybrid_filtered_equals_hybrid_over_only_the_matching_documents(larger, tmp_path, embedder):
+    from kb.knowledge_base import KnowledgeBase
+
+    query = "district heating heat pumps energy"
+    filtered = search(larger, query, k=5, filters={"country": "Poland"})
+    only = KnowledgeBase(tmp_path / "only", embedder=embedder)
+    poland = [p for p in read_corpus(tmp_path / "big").practices if p.country == "Poland"]
+    only.ingest(poland)
+    assert [(r.doc_id, r.score) for r in filtered] == [(r.doc_id, r.score) for r in search(only, query, k=5)]
+
+
+def _matches(result, key, value):
+    return {"country": result.country == value, "domain": value in result.domains,
+            "kind": result.kind == value}[key]
+
+
+def test_a_quoted_phrase_must_appear(indexed):
+    assert ids(search(indexed, '"heat pump plant"')) == ["visit"]
+    assert ids(search(indexed, '"pump heat"')) == []
+    assert ids(search(indexed, '"excess heat" coal', mode="dense")) == ["heat"]
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\x00\x01", "x" * 1001])
@@ -24,9 +91,22 @@ def test_unusable_queries_are_refused_with_a_message(indexed, query):
         search(indexed, query)
 
 
-@pytest.mark.parametrize("query", ["NEAR(", '"', "*", "-", "héat ñ 热 供暖", "a\tb\nc"])
-def test_odd_queries_still_search(indexed, query):
-    assert isinstance(search(indexed, query), list)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("query", ["NEAR(", '"', "*", "-", "-coal", "heat*", "a AND OR NOT b", "title:coal",
+                                   '"unclosed phrase', "(((", "héat ñ 热 供暖", "a\tb\nc", "ⅷ ＮＥＡＲ", "x" * 1000,
+                                   "?!.,;:", "'; DROP TABLE documents; --"])
+def test_odd_queries_still_search(indexed, query, mode):
+    assert isinstance(search(indexed, query, mode=mode), list)
+    assert indexed.store.counts()["documents"] == 4
+
+
+def test_snippets_are_escaped_before_they_are_marked(kb, tmp_path):
+    sync(kb, read_corpus(write_corpus(tmp_path / "x", {"x.md": "---\ntitle: X\nkind: portal_resource\n---\n"
+                                                               "<script>alert('coal')</script> coal heating\n"},
+                                      cities=None)))
+    (result,) = search(kb, "coal")
+    assert "<script>" not in result.highlighted and "&lt;script&gt;" in result.highlighted
+    assert "<mark>coal</mark>" in result.highlighted
 
 
 @pytest.mark.parametrize("kwargs", [{"k": 0}, {"k": 101}, {"mode": "magic"},
@@ -34,3 +114,15 @@ def test_odd_queries_still_search(indexed, query):
 def test_bad_parameters_are_refused(indexed, kwargs):
     with pytest.raises(SearchError):
         search(indexed, "heat", **kwargs)
+
+
+def test_similar_practices_exclude_the_document_itself(indexed):
+    from kb.similarity import UnknownDocument, similar
+
+    results = similar(indexed, "heat", k=3)
+    assert [r.doc_id for r in results][0] == "visit" and "heat" not in [r.doc_id for r in results]
+    assert len(results) == 3
+    with pytest.raises(UnknownDocument):
+        similar(indexed, "nope")
+    with pytest.raises(SearchError):
+        similar(indexed, "heat", k=0)

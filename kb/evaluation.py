@@ -1,0 +1,92 @@
+"""Retrieval evaluation with the standard definitions: nDCG@10 (graded gains), Recall@100, MRR@10."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class EvaluationError(ValueError):
+    """A queries or qrels file that cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str
+    filters: dict[str, str]
+
+
+def load_queries(path: Path) -> list[Query]:
+    queries = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            queries.append(Query(str(record["_id"]), record["text"], dict(record.get("filters") or {})))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvaluationError(f"{path}:{number}: not a query line with _id and text ({exc})") from exc
+    return queries
+
+
+def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """BEIR qrels TSV with a header: query-id, corpus-id, score."""
+    qrels: dict[str, dict[str, int]] = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = csv.reader(f, delimiter="\t")
+        header = next(rows, None)
+        if header is None or [h.strip() for h in header[:3]] != ["query-id", "corpus-id", "score"]:
+            raise EvaluationError(f"{path}:1: expected the header query-id, corpus-id, score")
+        for number, row in enumerate(rows, start=2):
+            try:
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+            except (IndexError, ValueError) as exc:
+                raise EvaluationError(f"{path}:{number}: expected query-id<TAB>corpus-id<TAB>score") from exc
+    return qrels
+
+
+def ndcg_at(ranked: list[str], judged: dict[str, int], k: int = 10) -> float:
+    dcg = sum(judged.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted((g for g in judged.values() if g > 0), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def recall_at(ranked: list[str], judged: dict[str, int], k: int = 100) -> float:
+    relevant = {d for d, g in judged.items() if g > 0}
+    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
+
+
+def mrr_at(ranked: list[str], judged: dict[str, int], k: int = 10) -> float:
+    return next((1.0 / (i + 1) for i, d in enumerate(ranked[:k]) if judged.get(d, 0) > 0), 0.0)
+
+
+Searcher = Callable[[Query], list[tuple[str, float]]]
+
+
+def evaluate(queries: list[Query], qrels: dict[str, dict[str, int]], searcher: Searcher) -> tuple[dict, dict]:
+    """Mean metrics over the queries that have judgements, and the run {query id: [(doc, score)]}."""
+    judged = [q for q in queries if any(g > 0 for g in qrels.get(q.id, {}).values())]
+    run: dict[str, list[tuple[str, float]]] = {}
+    totals = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
+    for query in judged:
+        run[query.id] = searcher(query)
+        ranked = [doc for doc, _ in run[query.id]]
+        totals["ndcg@10"] += ndcg_at(ranked, qrels[query.id])
+        totals["recall@100"] += recall_at(ranked, qrels[query.id])
+        totals["mrr@10"] += mrr_at(ranked, qrels[query.id])
+    n = max(len(judged), 1)
+    return {"queries": len(judged), **{m: round(v / n, 4) for m, v in totals.items()}}, run
+
+
+def write_run(run: dict[str, list[tuple[str, float]]], path: Path, name: str) -> None:
+    """A TREC run file: query-id Q0 doc-id rank score run-name."""
+    with open(path, "w", encoding="utf-8") as f:
+        for qid, ranked in run.items():
+            for rank, (doc_id, score) in enumerate(ranked, start=1):
+                f.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {name}\n")

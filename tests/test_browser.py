@@ -1,0 +1,118 @@
+"""End to end in real headless Chromium (Debian's), driven by Playwright, against `kb serve`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.conftest import OUTPUT
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(shipped_data, tmp_path_factory):
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("server") / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--data", str(shipped_data), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail(f"kb serve did not start: {Path(log.name).read_text()[-2000:]}")
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: make test installs it (scripts/ensure-chromium.sh)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def shots() -> Path:
+    folder = OUTPUT / "browser"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_search_as_you_type_then_open_a_practice(server, browser, shots):
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/")
+    page.evaluate("window.__samePage = 'yes'")  # survives only if the page is never reloaded
+
+    page.locator("#q").press_sequentially("district heating phase-out", delay=20)
+    page.wait_for_selector("ol.cards li.card", timeout=20_000)
+    assert page.evaluate("window.__samePage") == "yes", "results came by a page reload, not htmx"
+    query = parse_qs(urlparse(page.url).query)  # hx-push-url keeps the URL shareable
+    assert query["q"] == ["district heating phase-out"]
+    titles = page.locator("li.card h3").all_inner_texts()
+    assert any("heat" in t.lower() for t in titles[:3]), titles
+    assert page.locator("li.card mark").count() > 0
+    page.screenshot(path=shots / "search.png", full_page=True)
+
+    page.select_option("#f-kind", "measure")
+    page.wait_for_url(lambda url: "kind=measure" in url)
+    page.wait_for_selector("#f-kind option[value=measure][selected]", state="attached")
+    assert page.evaluate("window.__samePage") == "yes"
+    assert set(page.locator("li.card .badge.kind").all_inner_texts()) == {"Pilot measure"}
+
+    first = page.locator("li.card h3 a").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == title
+    assert page.locator("section.similar li.card").count() > 0
+    page.screenshot(path=shots / "practice.png", full_page=True)
+    assert not errors, errors
+
+
+def test_city_page_and_api_docs_render(server, browser, shots):
+    page = browser.new_page()
+    page.goto(server + "/cities/Helsinki")
+    assert page.locator("h1").inner_text() == "Helsinki"
+    page.screenshot(path=shots / "city.png", full_page=True)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert page.get_by_text("/api/search").count() > 0
+    page.screenshot(path=shots / "api-docs.png")

@@ -269,3 +269,69 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
         raise click.UsageError(f"no knowledge base in {settings.data}: run kb index --corpus corpus --data {settings.data}")
     os.environ["KB_DATA"] = str(settings.data)  # the worker processes read their settings from here
     uvicorn.run("search_app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@main.command()
+@click.argument("challenge")
+@click.option("--country", help="The twin's country, for profile fit.")
+@click.option("--population", type=click.IntRange(min=1), help="The twin's population, for profile fit.")
+@click.option("--domain", "domains", multiple=True, help="A domain the twin works on. Repeatable.")
+@click.option("--city", help="The twin's own name: never suggested to itself.")
+@click.option("--k", default=5, show_default=True, type=int, help="How many pilot cities.")
+@json_option
+@data_option
+def partners(challenge: str, country: str | None, population: int | None, domains: tuple[str, ...],
+             city: str | None, k: int, as_json: bool, settings: Settings) -> None:
+    """Pilot cities to pair with a twin facing CHALLENGE, with reasons and evidence.
+
+    \b
+    kb partners "our district heating still burns lignite" --country Greece --population 40000
+    """
+    from kb.partners import Profile, suggest
+    from kb.search import SearchError
+
+    kb = _open(settings)
+    try:
+        suggestions = suggest(kb, challenge, Profile(city, country, population, domains), k=k)
+    except SearchError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        kb.close()
+    if as_json:
+        _print_json({"challenge": challenge, "suggestions": [s.to_json() for s in suggestions]})
+        return
+    if not suggestions:
+        click.echo("No pilot city has a practice matching this challenge yet.")
+    for rank, s in enumerate(suggestions, start=1):
+        click.echo(f"{rank}. {s.city} ({s.country})  {s.score:.3f}")
+        for reason in s.reasons:
+            click.echo(f"   - {reason}")
+
+
+@main.command("eval-partners")
+@click.argument("cases", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@data_option
+def eval_partners(cases: Path, as_json: bool, settings: Settings) -> None:
+    """hit@1, hit@5 and MRR of partner suggestions on judged twin challenges (JSONL).
+
+    \b
+    kb eval-partners corpus/eval/partners.jsonl
+    """
+    from kb.evaluation import EvaluationError, evaluate_partners, load_partner_cases
+    from kb.partners import Profile, suggest
+
+    try:
+        loaded = load_partner_cases(cases)
+    except EvaluationError as exc:
+        raise click.UsageError(str(exc)) from exc
+    kb = _open(settings)
+    try:
+        metrics, run = evaluate_partners(loaded, lambda c: [s.city for s in suggest(
+            kb, c.challenge, Profile(c.twin, c.country, c.population), k=10)])
+    finally:
+        kb.close()
+    if as_json:
+        _print_json({**metrics, "suggested": run})
+    else:
+        click.echo(", ".join(f"{m} {v}" for m, v in metrics.items()))

@@ -90,3 +90,45 @@ def write_run(run: dict[str, list[tuple[str, float]]], path: Path, name: str) ->
         for qid, ranked in run.items():
             for rank, (doc_id, score) in enumerate(ranked, start=1):
                 f.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {name}\n")
+
+
+@dataclass(frozen=True)
+class PartnerCase:
+    """A twin's challenge and the pilot cities a matching team would pair it with, best first."""
+
+    id: str
+    twin: str
+    challenge: str
+    pilots: tuple[str, ...]
+    country: str | None = None
+    population: int | None = None
+
+
+def load_partner_cases(path: Path) -> list[PartnerCase]:
+    cases = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            cases.append(PartnerCase(str(r["_id"]), r["twin"], r["challenge"], tuple(r["pilots"]),
+                                     r.get("country"), r.get("population")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvaluationError(f"{path}:{number}: needs _id, twin, challenge and pilots ({exc})") from exc
+    return cases
+
+
+def evaluate_partners(cases: list[PartnerCase], suggester: Callable[[PartnerCase], list[str]]) -> tuple[dict, dict]:
+    """hit@1, hit@5 and MRR of suggested pilot cities against the expected ones."""
+    hits1 = hits5 = reciprocal = 0.0
+    run = {}
+    for case in cases:
+        ranked = suggester(case)
+        run[case.id] = ranked
+        first = next((i for i, city in enumerate(ranked) if city in case.pilots), None)
+        hits1 += first == 0
+        hits5 += first is not None and first < 5
+        reciprocal += 1 / (first + 1) if first is not None else 0.0
+    n = max(len(cases), 1)
+    return {"challenges": len(cases), "hit@1": round(hits1 / n, 4), "hit@5": round(hits5 / n, 4),
+            "mrr": round(reciprocal / n, 4)}, run

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
 
+from kb.partners import Profile, suggest
 from kb.search import SearchError, search
 from kb.similarity import UnknownDocument, similar
 from search_app.deps import KB
@@ -64,3 +66,25 @@ async def api_cities(kb: KB) -> dict:
     counts = kb.store.city_document_counts()
     return {"cities": [{**c.__dict__, "domains": list(c.domains), "documents": counts.get(c.city, 0)}
                        for c in kb.store.cities()]}
+
+
+class PartnerRequest(BaseModel):
+    """A twin's challenge and, optionally, its profile."""
+
+    challenge: str = Field(..., description="The challenge in the twin's own words (1 to 2,000 characters).")
+    country: str | None = Field(None, max_length=120)
+    population: int | None = Field(None, gt=0)
+    domains: list[str] = Field(default_factory=list)
+    city: str | None = Field(None, max_length=120, description="The twin's own name; never suggested to itself.")
+    k: int = 5
+
+
+@router.post("/api/partners", tags=["partners"])
+async def api_partners(kb: KB, body: PartnerRequest) -> dict:
+    """Pilot cities to pair with the twin, each with reasons in words and evidence documents."""
+    profile = Profile(body.city, body.country, body.population, tuple(body.domains))
+    try:
+        suggestions = suggest(kb, body.challenge, profile, k=body.k)
+    except SearchError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {"challenge": body.challenge, "suggestions": [s.to_json() for s in suggestions]}

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 
+from kb.explorer import city_similarity, practice_map, twin_suggestions
 from kb.facets import FACETS, facet_counts
+from kb.partners import Profile, suggest
 from kb.search import MODES, SearchError, search
 from kb.similarity import similar
 from search_app.deps import KB
-from search_app.render import is_htmx, markdown_html, render
+from search_app.charts import DOMAIN_COLOURS, heatmap, scatter
+from search_app.render import csv_response, is_htmx, markdown_html, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -22,12 +25,14 @@ async def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", doma
     filters = {k: v for k, v in dict(domain=domain, lever=lever, kind=kind, country=country, city=city,
                                      language=language).items() if v}
     context = {"q": q, "mode": mode, "modes": MODES, "filters": filters, "facets": FACETS,
-               "results": None, "counts": {}, "error": None, "examples": EXAMPLES}
+               "results": None, "counts": {}, "error": None, "examples": EXAMPLES, "partners": []}
     status = 200
     if q.strip():
         try:
             context["results"] = search(kb, q, k=PAGE_SIZE, mode=mode, filters=filters)
-            context["counts"] = facet_counts(search(kb, q, k=100, mode=mode), filters)
+            best = search(kb, q, k=100, mode="hybrid")
+            context["counts"] = facet_counts(best if mode == "hybrid" else search(kb, q, k=100, mode=mode), filters)
+            context["partners"] = suggest(kb, q, k=3, results=best)
         except SearchError as exc:
             context["error"], status = str(exc), 422
     template = "_search_results.html" if is_htmx(request) else "index.html"
@@ -60,3 +65,54 @@ async def city(request: Request, kb: KB, name: str):
     practices = [d for d in documents if d.kind != "case_note"]
     return render(request, "city.html", {"name": profile.city if profile else name, "profile": profile,
                                          "practices": practices, "notes": notes})
+
+
+@router.get("/partners")
+async def partners(request: Request, kb: KB, challenge: str = "", country: str = "", population: str = "",
+                   city: str = ""):
+    context = {"challenge": challenge, "country": country, "population": population, "city": city,
+               "suggestions": None, "error": None,
+               "countries": sorted({c.country for c in kb.store.cities()})}
+    status = 200
+    if challenge.strip() or population.strip():
+        try:
+            people = _whole_number(population)
+            context["suggestions"] = suggest(kb, challenge, Profile(city or None, country or None, people), k=5)
+        except SearchError as exc:
+            context["error"], status = str(exc), 422
+    return render(request, "partners.html", context, status_code=status)
+
+
+def _whole_number(text: str) -> int | None:
+    text = text.strip().replace(",", "").replace(" ", "")
+    if not text:
+        return None
+    if not text.isdigit():
+        raise SearchError(f"population must be a whole number such as 120000, got {text!r}")
+    return int(text)
+
+
+@router.get("/explorer")
+async def explorer(request: Request, kb: KB):
+    names, matrix = city_similarity(kb)
+    return render(request, "explorer.html", {
+        "heatmap": heatmap(names, matrix), "map": scatter(practice_map(kb)), "colours": DOMAIN_COLOURS,
+        "twins": twin_suggestions(kb), "cities": len(names),
+    })
+
+
+@router.get("/explorer/similarity.csv")
+async def similarity_csv(kb: KB):
+    names, matrix = city_similarity(kb)
+    rows = [["city", *names]] + [[name, *(f"{v:.4f}" for v in row)] for name, row in zip(names, matrix)]
+    return csv_response(rows, "city-similarity.csv")
+
+
+@router.get("/explorer/suggestions.csv")
+async def suggestions_csv(kb: KB):
+    rows = [["twin", "rank", "pilot", "country", "score", "reasons", "evidence"]]
+    for twin, _, suggestions in twin_suggestions(kb, k=5):
+        for rank, s in enumerate(suggestions, start=1):
+            rows.append([twin, rank, s.city, s.country, s.score, " | ".join(s.reasons),
+                         " ".join(e.doc_id for e in s.evidence)])
+    return csv_response(rows, "twin-suggestions.csv")

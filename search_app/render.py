@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import nh3
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 
@@ -42,6 +44,13 @@ def is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, context: dict, status_code: int = 200):
     return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def csv_response(rows: list[list], filename: str) -> Response:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def render_error(request: Request, status_code: int, message: str):

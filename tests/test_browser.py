@@ -82,22 +82,23 @@ def test_search_as_you_type_then_open_a_practice(server, browser, shots):
     page.evaluate("window.__samePage = 'yes'")  # survives only if the page is never reloaded
 
     page.locator("#q").press_sequentially("district heating phase-out", delay=20)
-    page.wait_for_selector("ol.cards li.card", timeout=20_000)
+    page.wait_for_selector("section.results li.card", timeout=20_000)
     assert page.evaluate("window.__samePage") == "yes", "results came by a page reload, not htmx"
     query = parse_qs(urlparse(page.url).query)  # hx-push-url keeps the URL shareable
     assert query["q"] == ["district heating phase-out"]
-    titles = page.locator("li.card h3").all_inner_texts()
+    titles = page.locator("section.results li.card h3").all_inner_texts()
     assert any("heat" in t.lower() for t in titles[:3]), titles
-    assert page.locator("li.card mark").count() > 0
+    assert page.locator("section.results li.card mark").count() > 0
+    assert page.locator(".partners-panel li.card").count() > 0
     page.screenshot(path=shots / "search.png", full_page=True)
 
     page.select_option("#f-kind", "measure")
     page.wait_for_url(lambda url: "kind=measure" in url)
     page.wait_for_selector("#f-kind option[value=measure][selected]", state="attached")
     assert page.evaluate("window.__samePage") == "yes"
-    assert set(page.locator("li.card .badge.kind").all_inner_texts()) == {"Pilot measure"}
+    assert set(page.locator("section.results li.card .badge.kind").all_inner_texts()) == {"Pilot measure"}
 
-    first = page.locator("li.card h3 a").first
+    first = page.locator("section.results li.card h3 a").first
     title = first.inner_text()
     first.click()
     page.wait_for_load_state()
@@ -116,3 +117,24 @@ def test_city_page_and_api_docs_render(server, browser, shots):
     page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
     assert page.get_by_text("/api/search").count() > 0
     page.screenshot(path=shots / "api-docs.png")
+
+
+def test_partners_and_explorer_render(server, browser, shots):
+    page = browser.new_page()
+    page.goto(server + "/partners")
+    # the Kozani challenge of corpus/eval/partners.jsonl, judged by the matching team
+    page.fill("#challenge", "practically every building in town hangs on one heat network that is still fed by a "
+                            "lignite power station due to shut in 2027; we need clean heat sources")
+    page.select_option("#country", "Greece")
+    page.fill("#city", "Kozani")
+    page.click("button[type=submit]")
+    page.wait_for_selector("li.card.partner")
+    assert page.locator("li.card.partner h3 a").first.inner_text() in {"Helsinki", "Sønderborg", "Klagenfurt"}
+    assert page.locator("li.card.partner .reasons li").first.inner_text().split()[1].startswith("matching")
+    page.screenshot(path=shots / "partners.png", full_page=True)
+
+    page.goto(server + "/explorer")
+    assert page.locator("svg").count() == 2
+    assert page.locator("svg rect").count() > 1000  # the city x city matrix
+    assert page.locator("svg circle").count() >= 260  # every practice on the map
+    page.screenshot(path=shots / "explorer.png", full_page=True)

@@ -81,3 +81,19 @@ def test_security_headers_everywhere(client, path):
         assert headers[name] == value
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
+
+
+def test_partners_api(client):
+    body = client.post("/api/partners", json={"challenge": "coal district heating", "country": "Finland"}).json()
+    assert body["challenge"] == "coal district heating"
+    first = body["suggestions"][0]
+    assert first["city"] == "Helsinki" and "same country: Finland" in first["reasons"]
+    assert {e["doc_id"] for e in first["evidence"]} == {"heat", "visit"}
+
+
+@pytest.mark.parametrize("body", [{}, {"challenge": ""}, {"challenge": "x" * 5000}, {"challenge": "heat", "k": 0},
+                                  {"challenge": "heat", "population": -1}, {"challenge": "heat", "domains": ["space"]},
+                                  {"challenge": 42}])
+def test_bad_partner_requests_are_422(client, body):
+    response = client.post("/api/partners", json=body)
+    assert response.status_code == 422 and response.json()["detail"]

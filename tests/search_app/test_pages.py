@@ -31,7 +31,7 @@ def test_htmx_gets_the_partial_and_the_page_includes_the_same(client):
 
 def test_filters_and_an_empty_result_say_what_to_try(client):
     page = client.get("/", params={"q": "coal district heating", "country": "France"}).text
-    assert "/doc/bus" in page and "/doc/heat" not in page
+    assert '<h3><a href="/doc/bus">' in page and '<h3><a href="/doc/heat">' not in page
     empty = client.get("/", params={"q": '"zeppelin hangar"'}).text
     assert "No practice matches" in empty and "removing the quotes" in empty
 
@@ -76,3 +76,25 @@ def test_city_pages(client):
     assert "Pilot city" in page and "656,000" in page and "/doc/heat" in page and "/doc/visit" in page
     assert "Oulu" in client.get("/cities").text
     assert client.get("/cities/Atlantis").status_code == 404
+
+
+def test_partners_page_and_panel(client):
+    page = client.get("/partners", params={"challenge": "coal district heating", "country": "Finland"}).text
+    assert '<a href="/cities/Helsinki">Helsinki</a>' in page and "same country: Finland" in page
+    assert 'href="/doc/heat"' in page
+    bad = client.get("/partners", params={"challenge": "heat", "population": "lots"})
+    assert bad.status_code == 422 and "population must be a whole number" in bad.text
+    assert client.get("/partners", params={"challenge": "x" * 5000}).status_code == 422
+    home = client.get("/", params={"q": "coal district heating"}).text
+    assert "Pilot cities to learn from" in home
+
+
+def test_explorer_and_its_csv_exports(client):
+    page = client.get("/explorer").text
+    assert page.count("<svg") == 2 and "Similarity between cities" in page and "Oulu" in page
+    matrix = client.get("/explorer/similarity.csv")
+    assert matrix.headers["content-type"].startswith("text/csv")
+    header, *rows = matrix.text.strip().splitlines()
+    assert header.startswith("city,") and len(rows) == len(header.split(",")) - 1
+    suggestions = client.get("/explorer/suggestions.csv").text.splitlines()
+    assert suggestions[0] == "twin,rank,pilot,country,score,reasons,evidence"

@@ -91,6 +91,7 @@ def sync(kb: KnowledgeBase, corpus: Corpus, *, progress: bool = False, rebuild: 
     if corpus.cities is not None and sorted(corpus.cities, key=_name) != sorted(kb.store.cities(), key=_name):
         kb.store.replace_cities(corpus.cities)
     report.index = kb.refresh_index()
+    kb.save_index()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -40,6 +40,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._index: FaissIndex | None = None
         self._index_version = -1
+        self._last_chunk = self._last_deletion = 0  # how far the in-memory index has read the store
         self._query_cache: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -86,29 +87,69 @@ class KnowledgeBase:
     # -- the vector index --------------------------------------------------------------------
 
     def refresh_index(self) -> IndexState:
-        """Make the in-memory index match the store: load the saved index if its manifest agrees
-        with the store, otherwise rebuild it from the stored vectors (no embedding) and save it."""
+        """Make the in-memory index match the store. At first use: load the saved index if its
+        manifest agrees with the store, otherwise rebuild it from the stored vectors (no
+        embedding) and save it. Later: catch up with what other processes wrote since."""
         version = self.store.version()
         if self._index is not None and self._index_version == version:
-            return IndexState("loaded", self._index.count(), version)
+            return IndexState("current", self._index.count(), version)
+        if self._index is not None and self._catch_up():
+            return IndexState("caught-up", self._index.count(), self._index_version)
+        return self._load_or_rebuild()
+
+    def save_index(self) -> None:
+        """Save the in-memory index (after a catch-up) unless the saved one is as recent."""
+        state = self.refresh_index()
+        manifest = self.index_files.manifest()
+        if manifest is None or manifest.store_version != state.store_version:
+            self.index_files.save(self._index, self.embedder.model_id, state.store_version)
+
+    def _load_or_rebuild(self) -> IndexState:
         model_id = self.embedder.model_id
         manifest = self.index_files.manifest()
-        if (
-            manifest is not None
-            and manifest.model_id == model_id
-            and manifest.store_version == version
-            and manifest.count == self.store.chunk_count(model_id)
-            and (index := self.index_files.load(manifest)) is not None
-        ):
-            status = "loaded"
-        else:
-            ids, matrix = self.store.vectors(model_id)
+        with self.store.snapshot() as db:
+            version = self.store.version()
+            count = self.store.chunk_count(model_id)
+            last_chunk, last_deletion = _cursors(db)
+            if (
+                manifest is not None
+                and (manifest.model_id, manifest.store_version, manifest.count) == (model_id, version, count)
+                and (index := self.index_files.load(manifest)) is not None
+            ):
+                status = "loaded"
+            else:
+                ids, matrix = self.store.vectors(model_id)
+                status = "rebuilt"
+        if status == "rebuilt":
             index = FaissIndex(matrix.shape[1] if len(ids) else 1)
             index.add(ids, matrix)
             self.index_files.save(index, model_id, version)
-            status = "rebuilt"
         self._index, self._index_version = index, version
+        self._last_chunk, self._last_deletion = last_chunk, last_deletion
         return IndexState(status, index.count(), version)
+
+    def _catch_up(self) -> bool:
+        """Apply the passages added and deleted since this index was current; False if the
+        result does not match the store (then the caller rebuilds)."""
+        model_id = self.embedder.model_id
+        with self.store.snapshot() as db:
+            version = self.store.version()
+            added = db.execute(
+                "SELECT id, vector FROM chunks WHERE id > ? AND model_id = ? ORDER BY id", (self._last_chunk, model_id)
+            ).fetchall()
+            deleted = [r[0] for r in db.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > ?",
+                                                (self._last_deletion,))]
+            expected = self.store.chunk_count(model_id)
+            last_chunk, last_deletion = _cursors(db)
+        index = self._index
+        index.remove(np.array(deleted, dtype=np.int64))
+        if added:
+            vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in added])
+            if vectors.shape[1] != index.dim:
+                return False
+            index.add(np.array([r[0] for r in added], dtype=np.int64), vectors)
+        self._index_version, self._last_chunk, self._last_deletion = version, last_chunk, last_deletion
+        return index.count() == expected
 
     @property
     def index(self) -> FaissIndex:
@@ -143,3 +184,10 @@ class KnowledgeBase:
             "index": {"state": index_state, **({"count": manifest.count, "dim": manifest.dim} if manifest else {})},
             **counts,
         }
+
+
+def _cursors(db) -> tuple[int, int]:
+    """The newest passage id and the newest deletion in the store."""
+    last_chunk = db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
+    last_deletion = db.execute("SELECT coalesce(max(seq), 0) FROM deleted_chunks").fetchone()[0]
+    return last_chunk, last_deletion

@@ -55,8 +55,45 @@ M001_INITIAL = """
         );
 """
 
+M002_ACCOUNTS_NOTES = """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            city TEXT,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            token_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        CREATE TABLE login_failures (username TEXT NOT NULL COLLATE NOCASE, at REAL NOT NULL);
+        CREATE INDEX login_failures_user ON login_failures(username, at);
+        CREATE TABLE notes (
+            id TEXT PRIMARY KEY,
+            city TEXT NOT NULL,
+            country TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            author_id INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        CREATE TABLE note_versions (
+            note_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (note_id, version)
+        );
+        -- Passages deleted since an index was built: other processes catch up from this log.
+        CREATE TABLE deleted_chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL);
+"""
+
 # Each entry is one migration's SQL; its position (from 1) is the schema version it brings.
-MIGRATIONS = [M001_INITIAL]
+MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,25 +53,39 @@ class Store:
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = FULL")
         self.db.execute("PRAGMA foreign_keys = ON")
+        self._lock = threading.RLock()  # one connection; its transactions must not interleave
         migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; it commits whole or not at all, and bumps the store version."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-            self.db.execute(
-                "INSERT INTO meta(key, value) VALUES ('version', '1') ON CONFLICT(key) "
-                "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-            )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+    def transaction(self, documents: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; it commits whole or not at all. One that changes documents
+        bumps the store version, which tells every process that its index must catch up."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                if documents:
+                    self.db.execute(
+                        "INSERT INTO meta(key, value) VALUES ('version', '1') ON CONFLICT(key) "
+                        "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                    )
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state."""
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                yield self.db
+            finally:
+                self.db.execute("COMMIT")
 
     def version(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
@@ -100,40 +115,47 @@ class Store:
         """Insert or replace documents with their passages and vectors, in one transaction."""
         with self.transaction() as db:
             for practice, chunks, vectors in items:
-                self._delete(db, [practice.id])
-                db.execute(
-                    "INSERT INTO documents (id, title, kind, city, country, domains, levers, module, "
-                    "language, date, source, sample, body, path, content_hash, model_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        practice.id, practice.title, practice.kind, practice.city, practice.country,
-                        json.dumps(practice.domains), json.dumps(practice.levers), practice.module,
-                        practice.language, practice.date, practice.source, int(practice.sample),
-                        practice.body, practice.path, fingerprint(practice), model_id,
-                    ),
-                )
-                for chunk, vector in zip(chunks, vectors):
-                    cursor = db.execute(
-                        "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (practice.id, chunk.ordinal, chunk.section, chunk.text, chunk.content_hash,
-                         model_id, np.asarray(vector, dtype=np.float32).tobytes()),
-                    )
-                    db.execute(
-                        "INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
-                        (cursor.lastrowid, practice.title, chunk.section or "", chunk.text),
-                    )
+                self.put_document(db, practice, chunks, vectors, model_id)
+
+    def put_document(self, db: sqlite3.Connection, practice: Practice, chunks: list[Chunk], vectors: np.ndarray,
+                     model_id: str) -> None:
+        """Insert or replace one document inside the caller's transaction."""
+        self.remove_documents(db, [practice.id])
+        db.execute(
+            "INSERT INTO documents (id, title, kind, city, country, domains, levers, module, "
+            "language, date, source, sample, body, path, content_hash, model_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                practice.id, practice.title, practice.kind, practice.city, practice.country,
+                json.dumps(practice.domains), json.dumps(practice.levers), practice.module,
+                practice.language, practice.date, practice.source, int(practice.sample),
+                practice.body, practice.path, fingerprint(practice), model_id,
+            ),
+        )
+        for chunk, vector in zip(chunks, vectors):
+            cursor = db.execute(
+                "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (practice.id, chunk.ordinal, chunk.section, chunk.text, chunk.content_hash,
+                 model_id, np.asarray(vector, dtype=np.float32).tobytes()),
+            )
+            db.execute(
+                "INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
+                (cursor.lastrowid, practice.title, chunk.section or "", chunk.text),
+            )
 
     def delete_documents(self, ids: Iterable[str]) -> None:
         with self.transaction() as db:
-            self._delete(db, list(ids))
+            self.remove_documents(db, list(ids))
 
     @staticmethod
-    def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
+    def remove_documents(db: sqlite3.Connection, ids: list[str]) -> None:
+        """Delete documents with their passages inside the caller's transaction (deletions are logged)."""
         for doc_id in ids:
             db.execute(
                 "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE doc_id = ?)", (doc_id,)
             )
+            db.execute("INSERT INTO deleted_chunks (chunk_id) SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 

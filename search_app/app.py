@@ -11,9 +11,11 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from kb.accounts import Accounts
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
-from search_app import api, pages
+from search_app import api, notes, pages
+from search_app.auth import Sessions, session_secret, session_user
 from search_app.render import render, render_error
 
 HERE = Path(__file__).parent
@@ -45,14 +47,21 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(notes.router)
 
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request):
         return render(request, "swagger.html", {})
 
+    sessions = Sessions(session_secret(kb.data))
+    accounts = Accounts(kb.store)
+
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):
+    async def session_and_headers(request: Request, call_next):
+        request.state.session = sessions.load(request)
+        request.state.user = session_user(request, accounts)
         response = await call_next(request)
+        sessions.save(request, response)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response

@@ -10,7 +10,10 @@ from kb.knowledge_base import KnowledgeBase
 
 
 def get_kb(request: Request) -> KnowledgeBase:
-    return request.app.state.kb
+    """The knowledge base, its index caught up with anything another process wrote."""
+    kb = request.app.state.kb
+    kb.refresh_index()
+    return kb
 
 
 KB = Annotated[KnowledgeBase, Depends(get_kb)]

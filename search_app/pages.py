@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from fastapi import APIRouter, HTTPException, Request
 
 from kb.explorer import city_similarity, practice_map, twin_suggestions
 from kb.facets import FACETS, facet_counts
+from kb.notes import NoteError, Notes
 from kb.partners import Profile, suggest
 from kb.search import MODES, SearchError, search
 from kb.similarity import similar
+from search_app.auth import csrf_token
 from search_app.deps import KB
 from search_app.charts import DOMAIN_COLOURS, heatmap, scatter
 from search_app.render import csv_response, is_htmx, markdown_html, render
@@ -45,8 +49,14 @@ async def document(request: Request, kb: KB, doc_id: str):
     if doc is None:
         raise HTTPException(404, f"No practice has the id “{doc_id}”. It may have been removed; try searching.")
     city = kb.store.city(doc.city) if doc.city else None
+    note, user = None, request.state.user
+    if doc.kind == "case_note" and doc.path is None:
+        with suppress(NoteError):
+            note = Notes(kb).get(doc_id)
+    may_change = user is not None and (user.role == "admin" or (user.role == "pilot" and user.city == doc.city))
     return render(request, "doc.html", {"doc": doc, "body": markdown_html(doc.body), "city": city,
-                                        "similar": similar(kb, doc_id, k=5)})
+                                        "similar": similar(kb, doc_id, k=5), "note": note, "may_change": may_change,
+                                        "csrf": csrf_token(request) if may_change else ""})
 
 
 @router.get("/cities")

@@ -1,4 +1,5 @@
 from indexer import read_corpus, sync
+from kb.knowledge_base import KnowledgeBase
 
 from tests.conftest import write_corpus
 
@@ -10,7 +11,8 @@ def test_first_sync_adds_everything_then_nothing_changes(kb, corpus, embedder):
     second = sync(kb, read_corpus(corpus))
     assert (len(second.added), len(second.updated), len(second.removed), second.unchanged) == (0, 0, 0, 4)
     assert embedder.embedded == embedded
-    assert second.index.status == "loaded"
+    assert second.index.status == "current"
+    assert KnowledgeBase(kb.data, embedder=embedder).refresh_index().status == "loaded"
 
 
 def test_an_edit_re_embeds_only_the_changed_passages(kb, corpus, embedder):

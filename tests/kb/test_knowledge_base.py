@@ -17,7 +17,8 @@ def test_a_stale_index_is_rebuilt_from_stored_vectors_without_embedding(indexed,
     assert state.status == "rebuilt"
     assert state.count == again.store.counts()["chunks"]
     assert embedder.embedded == embedded_before
-    assert again.refresh_index().status == "loaded"
+    assert again.refresh_index().status == "current"
+    assert KnowledgeBase(indexed.data, embedder=embedder).refresh_index().status == "loaded"  # it was saved
 
 
 def test_a_damaged_manifest_means_a_rebuild(indexed, embedder):
@@ -30,3 +31,20 @@ def test_info_reports_counts_and_index_state(indexed):
     assert info["documents"] == 4 and info["cities"] == 3
     assert info["by_kind"] == {"measure": 2, "workshop_output": 1, "portal_resource": 1}
     assert info["index"]["state"] == "current" and info["model"] == "fake-64"
+
+
+def test_another_process_writes_are_caught_up_without_a_rebuild(indexed, embedder):
+    from kb.documents import validate
+
+    reader = KnowledgeBase(indexed.data, embedder=embedder)
+    assert reader.refresh_index().status == "loaded"
+    writer = KnowledgeBase(indexed.data, embedder=embedder)
+    note = validate({"id": "n1", "title": "Geothermal wells", "kind": "case_note", "city": "Helsinki",
+                     "country": "Finland", "domains": ["energy"]}, "Deep geothermal wells feed the heat network.")
+    writer.ingest([note])
+    writer.remove(["bus"])
+    state = reader.refresh_index()
+    assert state.status == "caught-up" and state.count == writer.store.counts()["chunks"]
+    from kb.search import search
+    assert search(reader, "geothermal wells", k=1)[0].doc_id == "n1"
+    assert "bus" not in [r.doc_id for r in search(reader, "free buses", k=10)]

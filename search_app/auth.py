@@ -1,0 +1,106 @@
+"""Sessions, CSRF tokens and the current user.
+
+The session is a signed cookie (HttpOnly, SameSite=Lax, Secure when served over HTTPS) holding
+the user id and the CSRF token that every form and every cookie-authenticated API write must
+echo. API clients may instead send `Authorization: Bearer <token>`, which needs no CSRF token."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from kb.accounts import Accounts, User
+
+COOKIE = "kb_session"
+MAX_AGE_S = 8 * 3600
+
+
+def session_secret(data: Path) -> bytes:
+    """A random key kept beside the store (mode 0600), created on first start."""
+    path = data / "session.key"
+    if not path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+class Sessions:
+    def __init__(self, secret: bytes):
+        self.serializer = URLSafeTimedSerializer(secret, salt="kb-session")
+
+    def load(self, request: Request) -> dict:
+        raw = request.cookies.get(COOKIE)
+        if not raw:
+            return {}
+        try:
+            data = self.serializer.loads(raw, max_age=MAX_AGE_S)
+        except BadSignature:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save(self, request: Request, response) -> None:
+        session = request.state.session
+        if not getattr(request.state, "session_changed", False):
+            return
+        if not session:
+            response.delete_cookie(COOKIE, path="/")
+            return
+        response.set_cookie(COOKIE, self.serializer.dumps(session), max_age=MAX_AGE_S, path="/", httponly=True,
+                            samesite="lax", secure=request.url.scheme == "https")
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, created on first use."""
+    session = request.state.session
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+        request.state.session_changed = True
+    return session["csrf"]
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    expected = request.state.session.get("csrf")
+    if not expected or not token or not secrets.compare_digest(expected, token):
+        raise HTTPException(403, "the form has expired or did not come from this site; reload the page and try again")
+
+
+def log_in(request: Request, user: User) -> None:
+    request.state.session.clear()
+    request.state.session["uid"] = user.id
+    request.state.session["csrf"] = secrets.token_urlsafe(24)  # a new token after login
+    request.state.session_changed = True
+    request.state.user = user
+
+
+def log_out(request: Request) -> None:
+    request.state.session.clear()
+    request.state.session_changed = True
+    request.state.user = None
+
+
+def session_user(request: Request, accounts: Accounts) -> User | None:
+    uid = request.state.session.get("uid")
+    user = accounts.by_id(uid) if isinstance(uid, int) else None
+    return user if user and not user.disabled else None
+
+
+def api_writer(request: Request, accounts: Accounts) -> User:
+    """The user behind an API write: a bearer token, or a session cookie plus X-CSRF-Token."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        user = accounts.by_token(header[7:].strip())
+        if user is None:
+            raise HTTPException(401, "the API token is not valid; ask an admin for a new one (kb users reset)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return user
+    if request.state.user is None:
+        raise HTTPException(401, "send Authorization: Bearer <token>, or log in first",
+                            headers={"WWW-Authenticate": "Bearer"})
+    check_csrf(request, request.headers.get("X-CSRF-Token"))
+    return request.state.user

@@ -1,0 +1,64 @@
+import pytest
+
+from kb.accounts import MAX_FAILURES, AccountError, Accounts
+
+
+@pytest.fixture
+def accounts(indexed):
+    return Accounts(indexed.store)
+
+
+def test_credentials_work_and_only_hashes_are_stored(accounts):
+    creds = accounts.add("hel", "pilot", city="helsinki")
+    assert accounts.login("hel", creds.password).city == "Helsinki"
+    assert accounts.by_token(creds.token).username == "hel"
+    row = accounts.db.execute("SELECT password_hash, token_hash FROM users").fetchone()
+    assert creds.password not in row[0] and creds.token not in row[1] and row[0].startswith("scrypt$")
+    assert row[0] != accounts.add("other", "matching").password  # salted: no two hashes alike
+
+
+def test_wrong_secrets_are_refused(accounts):
+    creds = accounts.add("hel", "pilot", city="Helsinki")
+    with pytest.raises(AccountError, match="wrong user name or password"):
+        accounts.login("hel", "guess")
+    with pytest.raises(AccountError):
+        accounts.login("nobody", creds.password)
+    assert accounts.by_token("1.guess") is None and accounts.by_token("garbage") is None
+
+
+def test_repeated_failures_lock_the_login(accounts):
+    creds = accounts.add("hel", "pilot", city="Helsinki")
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(AccountError):
+            accounts.login("hel", "guess")
+    with pytest.raises(AccountError, match="too many failed logins"):
+        accounts.login("hel", creds.password)
+    renewed = accounts.reset("hel")
+    assert accounts.login("hel", renewed.password).username == "hel"
+
+
+def test_disable_and_reset(accounts):
+    creds = accounts.add("hel", "pilot", city="Helsinki")
+    accounts.disable("hel")
+    assert accounts.by_token(creds.token) is None
+    with pytest.raises(AccountError):
+        accounts.login("hel", creds.password)
+    renewed = accounts.reset("hel")
+    assert accounts.by_token(creds.token) is None and accounts.by_token(renewed.token).username == "hel"
+
+
+@pytest.mark.parametrize("name, role, city, says", [
+    ("p", "pilot", None, "needs --city"),
+    ("p", "pilot", "Oulu", "not a pilot city"),
+    ("p", "mayor", None, "unknown role"),
+    ("bad name!", "admin", None, "user name"),
+])
+def test_bad_accounts_are_refused(accounts, name, role, city, says):
+    with pytest.raises(AccountError, match=says):
+        accounts.add(name, role, city)
+
+
+def test_names_are_unique(accounts):
+    accounts.add("a", "admin")
+    with pytest.raises(AccountError, match="exists already"):
+        accounts.add("A", "matching")

@@ -1,0 +1,103 @@
+import pytest
+
+from indexer import read_corpus
+from kb.accounts import Accounts
+from kb.notes import InvalidNote, NotAllowed, NoteNotFound, Notes
+from kb.search import search
+
+NOTE = {"title": "Geothermal wells for the heat network", "challenge": "Coal must leave district heating.",
+        "what_was_done": "Two deep geothermal wells were drilled.", "results": "Not yet reported.",
+        "transferability": "Needs suitable geology.", "domains": ["energy"], "levers": ["technology"]}
+
+
+@pytest.fixture
+def people(indexed):
+    accounts = Accounts(indexed.store)
+    for name, role, city in [("hel", "pilot", "Helsinki"), ("dun", "pilot", "Communauté Urbaine de Dunkerque"),
+                             ("team", "matching", None), ("root", "admin", None)]:
+        accounts.add(name, role, city)
+    return {"anonymous": None, **{n: accounts.get(n) for n in ("hel", "dun", "team", "root")}}
+
+
+@pytest.fixture
+def notes(indexed):
+    return Notes(indexed)
+
+
+def test_a_note_is_searchable_the_moment_it_is_accepted(indexed, notes, people):
+    note = notes.create(people["hel"], NOTE)
+    assert (note.city, note.country, note.version) == ("Helsinki", "Finland", 1)
+    (top,) = search(indexed, "geothermal wells", k=1)
+    assert top.doc_id == note.id and top.kind == "case_note"
+
+
+CREATE = {"anonymous": NotAllowed, "hel": None, "dun": None, "team": NotAllowed, "root": InvalidNote}
+CHANGE = {"anonymous": NotAllowed, "hel": None, "dun": NotAllowed, "team": NotAllowed, "root": None}
+
+
+@pytest.mark.parametrize("actor", CREATE)
+def test_who_may_create(notes, people, actor):
+    if CREATE[actor]:
+        with pytest.raises(CREATE[actor]):  # an admin must say which city
+            notes.create(people[actor], NOTE)
+    else:
+        assert notes.create(people[actor], NOTE).city == people[actor].city
+    if actor == "root":
+        assert notes.create(people["root"], {**NOTE, "city": "Helsinki"}).city == "Helsinki"
+
+
+def test_a_pilot_cannot_write_for_another_city(notes, people):
+    with pytest.raises(NotAllowed):
+        notes.create(people["dun"], {**NOTE, "city": "Helsinki"})
+
+
+@pytest.mark.parametrize("actor", CHANGE)
+@pytest.mark.parametrize("action", ["edit", "delete"])
+def test_who_may_edit_and_delete_a_helsinki_note(notes, people, actor, action):
+    note = notes.create(people["hel"], NOTE)
+    do = (lambda: notes.update(people[actor], note.id, {**NOTE, "title": "Changed"})) if action == "edit" else \
+        (lambda: notes.delete(people[actor], note.id))
+    if CHANGE[actor]:
+        with pytest.raises(CHANGE[actor]):
+            do()
+        assert notes.get(note.id).version == 1
+    else:
+        assert do().version == 2
+
+
+def test_edits_keep_versions_and_delete_is_reversible_by_an_admin(indexed, notes, people):
+    note = notes.create(people["hel"], NOTE)
+    notes.update(people["hel"], note.id, {**NOTE, "title": "Geothermal heat, second version"})
+    notes.delete(people["hel"], note.id)
+    assert [v["action"] for v in notes.versions(note.id)] == ["create", "edit", "delete"]
+    assert notes.versions(note.id)[0]["fields"]["title"] == NOTE["title"]
+    assert note.id not in [r.doc_id for r in search(indexed, "geothermal wells", k=10)]
+    with pytest.raises(NoteNotFound):
+        notes.get(note.id)
+    with pytest.raises(NotAllowed):
+        notes.restore(people["hel"], note.id)
+    restored = notes.restore(people["root"], note.id)
+    assert restored.title == "Geothermal heat, second version" and restored.version == 4
+    assert search(indexed, "geothermal wells", k=1)[0].doc_id == note.id
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"title": ""}, "title"), ({"title": "x" * 201}, "title"), ({"challenge": None}, "challenge"),
+    ({"what_was_done": "x" * 50_001}, "text"), ({"domains": []}, "domains"), ({"domains": ["space"]}, "domains"),
+    ({"levers": "technology"}, "levers"), ({"language": "english"}, "language"), ({"colour": "red"}, "colour"),
+    ({"title": 42}, "title"),
+])
+def test_invalid_notes_name_the_field(notes, people, change, field):
+    with pytest.raises(InvalidNote) as exc:
+        notes.create(people["hel"], {**NOTE, **change})
+    assert any(e.startswith(field) for e in exc.value.errors), exc.value.errors
+
+
+def test_export_writes_valid_corpus_markdown(notes, people, tmp_path):
+    a = notes.create(people["hel"], {**NOTE, "title": 'Quotes "and" colons: fine'})
+    b = notes.create(people["dun"], {**NOTE, "levers": []})
+    notes.delete(people["dun"], b.id)
+    assert notes.export(tmp_path / "out") == 1
+    loaded = read_corpus(tmp_path / "out")
+    assert loaded.errors == [] and [(p.id, p.title, p.city) for p in loaded.practices] == [
+        (a.id, 'Quotes "and" colons: fine', "Helsinki")]

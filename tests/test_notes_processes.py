@@ -1,0 +1,158 @@
+"""The write path across real server processes: concurrency, other workers, and kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+
+import httpx
+import pytest
+
+from tests.test_browser import _free_port
+
+pytestmark = pytest.mark.model
+
+
+def note(i: int, marker: str) -> dict:
+    return {"title": f"Note {i}: {marker} heat pumps in schools", "challenge": f"Schools burn oil ({marker}).",
+            "what_was_done": f"Heat pumps were installed, batch {marker}.", "domains": ["energy", "buildings"]}
+
+
+class Server:
+    def __init__(self, data, workers: int = 1):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(data.parent / f"server-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kb", "serve", "--data", str(data), "--port", str(self.port),
+             "--workers", str(workers)], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(self.url + "/healthz", timeout=2).raise_for_status()
+                return
+            except httpx.HTTPError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(open(self.log.name).read()[-3000:])
+                time.sleep(0.2)
+
+    def stop(self, sig=signal.SIGTERM):
+        os.killpg(self.proc.pid, sig)  # the server and, with --workers, its worker processes
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture
+def data(shipped_data, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(shipped_data, copy)
+    return copy
+
+
+@pytest.fixture
+def token(data):
+    out = subprocess.run([sys.executable, "-m", "kb", "users", "add", "umea", "--city", "Umeå", "--role", "pilot",
+                          "--json", "--data", str(data)], capture_output=True, text=True, check=True)
+    credentials = json.loads(out.stdout)
+    assert set(credentials) == {"username", "password", "token"}
+    return credentials["token"]
+
+
+def publish(url: str, token: str, body: dict) -> str:
+    response = httpx.post(url + "/api/notes", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def top_hit(url: str, query: str) -> str | None:
+    results = httpx.get(url + "/api/search", params={"q": query, "k": 1}, timeout=30).json()["results"]
+    return results[0]["doc_id"] if results else None
+
+
+def test_a_note_published_on_one_process_is_found_by_another_within_a_second(data, token):
+    a, b = Server(data), Server(data)
+    try:
+        assert top_hit(b.url, "qzxmarkerone") != "x"  # b has loaded its index before the note exists
+        note_id = publish(a.url, token, note(1, "qzxmarkerone"))
+        published = time.monotonic()
+        while top_hit(b.url, "qzxmarkerone") != note_id:
+            assert time.monotonic() - published < 1.0, "the other process did not see the note within 1 s"
+            time.sleep(0.05)
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_kb_serve_with_two_workers_serves_a_new_note_from_every_worker(data, token):
+    server = Server(data, workers=2)
+    try:
+        note_id = publish(server.url, token, note(2, "qzxmarkertwo"))
+        time.sleep(1.0)
+        # new connections land on either worker; every answer must already know the note
+        assert {top_hit(server.url, "qzxmarkertwo") for _ in range(12)} == {note_id}
+    finally:
+        server.stop()
+
+
+def test_twenty_concurrent_publishes_from_four_clients_are_all_kept(data, token):
+    a, b = Server(data), Server(data)
+    try:
+        def client(c: int) -> list[tuple[str, str]]:
+            url = (a, b)[c % 2].url
+            return [(publish(url, token, note(i, f"qzxbatch{c}n{i}")), f"qzxbatch{c}n{i}") for i in range(5)]
+
+        with ThreadPoolExecutor(4) as pool:
+            published = [item for batch in pool.map(client, range(4)) for item in batch]
+        assert len({note_id for note_id, _ in published}) == 20
+        for note_id, marker in published:
+            for server in (a, b):
+                assert httpx.get(f"{server.url}/api/docs/{note_id}").status_code == 200
+            assert top_hit(a.url, marker) == note_id and top_hit(b.url, marker) == note_id
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_kill_9_during_a_publish_loop_loses_no_acknowledged_note(data, token):
+    server = Server(data)
+    acknowledged: list[tuple[str, str]] = []
+    stop = threading.Event()
+
+    def loop():
+        i = 0
+        while not stop.is_set():
+            marker = f"qzxkill{i}"
+            try:
+                acknowledged.append((publish(server.url, token, note(i, marker)), marker))
+            except (httpx.HTTPError, AssertionError):
+                return  # the server died mid-request: that note was never acknowledged
+            i += 1
+
+    writer = threading.Thread(target=loop)
+    writer.start()
+    while len(acknowledged) < 8:
+        time.sleep(0.02)
+    time.sleep(0.037)  # land the kill somewhere inside a request
+    server.stop(signal.SIGKILL)
+    stop.set()
+    writer.join(timeout=60)
+    assert len(acknowledged) >= 8
+
+    with closing(sqlite3.connect(data / "kb.sqlite3")) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    again = Server(data)
+    try:
+        for note_id, marker in acknowledged:
+            assert httpx.get(f"{again.url}/api/docs/{note_id}").status_code == 200
+            assert top_hit(again.url, marker) == note_id
+    finally:
+        again.stop()

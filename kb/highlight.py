@@ -6,13 +6,10 @@ import html
 import re
 import unicodedata
 
+from kb.stopwords import STOPWORDS
+
 _MARKUP = re.compile(r"(\*\*|__|`|^#+\s|^\s*[-*+]\s|^\s*\d+\.\s)", re.M)
-_WORD = re.compile(r"\w+", re.UNICODE)
 SNIPPET_CHARS = 300
-STOPWORDS = frozenset(
-    "a an and are as at be by for from how in into is it of on or our the to we what with "
-    "de la le les des et en el los las y del di il per und der die das von zu för och att".split()
-)
 
 
 def plain(text: str) -> str:
@@ -25,46 +22,45 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _stems(terms: tuple[str, ...]) -> tuple[str, ...]:
-    """Crude stems, so 'heating' also marks 'heat' and 'heated' (FTS5 matched them by Porter)."""
+def _pattern(terms: tuple[str, ...]) -> re.Pattern | None:
+    """Words starting with a crude stem of a query term, so 'heating' also marks 'heat' and
+    'heated' (FTS5 matched them by Porter stemming); case is ignored."""
     stems = []
     for term in terms:
-        term = _fold(term)
-        if len(term) < 3 or term in STOPWORDS:
-            continue
-        stems.append(term[: max(4, len(term) - 3)] if len(term) > 5 else term)
-    return tuple(dict.fromkeys(stems))
-
-
-def _matches(word: str, stems: tuple[str, ...]) -> bool:
-    folded = _fold(word)
-    return any(folded.startswith(s) for s in stems)
+        for form in {term.lower(), _fold(term)}:  # 'énergie' marks 'énergie'; 'energie' marks both
+            if len(form) >= 3 and form not in STOPWORDS:
+                stems.append(form[: max(4, len(form) - 3)] if len(form) > 5 else form)
+    if not stems:
+        return None
+    alternatives = "|".join(sorted({re.escape(s) for s in stems}, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.IGNORECASE)
 
 
 def snippet(text: str, terms: tuple[str, ...] = (), limit: int = SNIPPET_CHARS) -> tuple[str, str]:
     """(plain snippet, HTML snippet with <mark>) — the window of `limit` characters holding
     the most query words, cut at word boundaries; the HTML is escaped before it is marked."""
     text = plain(text)
-    stems = _stems(terms)
+    pattern = _pattern(terms)
+    matches = list(pattern.finditer(text)) if pattern else []
     start, end = 0, min(len(text), limit)
-    if len(text) > limit and stems:
-        hits = [m.start() for m in _WORD.finditer(text) if _matches(m.group(), stems)]
-        if hits:
-            best = max(hits, key=lambda h: sum(1 for x in hits if h <= x < h + limit))
-            start = max(0, min(best - 40, len(text) - limit))
-            end = min(len(text), start + limit)
+    if len(text) > limit and matches:
+        hits = [m.start() for m in matches]
+        best = max(hits, key=lambda h: sum(1 for x in hits if h <= x < h + limit))
+        start = max(0, min(best - 40, len(text) - limit))
+        end = min(len(text), start + limit)
     if start > 0:
         start = text.find(" ", start) + 1 or start
     if end < len(text):
         cut = text.rfind(" ", start, end)
         end = cut if cut > start + limit // 2 else end
-    window = text[start:end]
     prefix, suffix = ("… " if start > 0 else ""), (" …" if end < len(text) else "")
-    pieces, last = [], 0
-    for m in _WORD.finditer(window):
-        if stems and _matches(m.group(), stems):
-            pieces.append(html.escape(window[last:m.start()]))
-            pieces.append(f"<mark>{html.escape(m.group())}</mark>")
-            last = m.end()
-    pieces.append(html.escape(window[last:]))
-    return prefix + window + suffix, prefix + "".join(pieces) + suffix
+    pieces, last = [], start
+    for m in matches:
+        if m.start() < start or m.end() > end:
+            continue
+        pieces.append(html.escape(text[last:m.start()]))
+        pieces.append(f"<mark>{html.escape(text[m.start():m.end()])}</mark>")
+        last = m.end()
+    pieces.append(html.escape(text[last:end]))
+    return prefix + text[start:end] + suffix, prefix + "".join(pieces) + suffix
+

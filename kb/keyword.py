@@ -8,12 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kb.stopwords import STOPWORDS
 from kb.store import Store, filter_sql
 
 _TERM = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"')
-# BM25 column weights: title, section, text. A title match says more than a passage match.
-WEIGHTS = (2.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -37,8 +36,11 @@ def _quote(term: str) -> str:
 
 
 def match_expression(terms: tuple[str, ...]) -> str | None:
-    """FTS5 joins bare words with AND; a loose query wants any of them, ranked by BM25."""
-    return " OR ".join(_quote(t) for t in terms) if terms else None
+    """FTS5 joins bare words with AND; a loose query wants any of them, ranked by BM25.
+    Stop words are left out: they match nearly every passage, which costs time, not quality
+    (a query of stop words only keeps them)."""
+    useful = [t for t in terms if t not in STOPWORDS] or list(terms)
+    return " OR ".join(_quote(t) for t in useful) if useful else None
 
 
 def phrase_expression(phrases: tuple[str, ...]) -> str | None:
@@ -51,14 +53,18 @@ def keyword_passages(
 ) -> list[tuple[int, float]]:
     """(passage id, score) by BM25, best first; scores are positive, higher is better.
     `filters` and `within` (passage ids) restrict the ranking exactly."""
+    if not filters and within is None:
+        rows = store.db.execute(
+            "SELECT rowid, -rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?", [expression, limit]
+        )
+        return [(r[0], r[1]) for r in rows]
     where, params = filter_sql(filters or {})
     if within is not None:
         where += " AND c.id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(within.tolist()))
     rows = store.db.execute(
-        f"SELECT chunks_fts.rowid, -bm25(chunks_fts, {', '.join(map(str, WEIGHTS))}) AS score "
-        f"FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.doc_id "
-        f"WHERE chunks_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?",
+        f"SELECT chunks_fts.rowid, -chunks_fts.rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+        f"JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} ORDER BY chunks_fts.rank LIMIT ?",
         [expression, *params, limit],
     )
     return [(r[0], r[1]) for r in rows]

@@ -13,7 +13,7 @@ from kb.documents import Practice
 from kb.embedder import Embedder, load_embedder
 from kb.settings import Settings
 from kb.store import Store
-from kb.vector_index import FaissIndex, IndexFiles
+from kb.vector_index import FaissIndex, IndexFiles, choose_kind
 
 INGEST_GROUP = 128
 QUERY_CACHE_SIZE = 1024  # documents embedded and committed together
@@ -111,9 +111,11 @@ class KnowledgeBase:
             version = self.store.version()
             count = self.store.chunk_count(model_id)
             last_chunk, last_deletion = _cursors(db)
+            kind = choose_kind(count, self.settings.index)
             if (
                 manifest is not None
-                and (manifest.model_id, manifest.store_version, manifest.count) == (model_id, version, count)
+                and (manifest.model_id, manifest.store_version, manifest.count, manifest.kind)
+                == (model_id, version, count, kind)
                 and (index := self.index_files.load(manifest)) is not None
             ):
                 status = "loaded"
@@ -121,8 +123,7 @@ class KnowledgeBase:
                 ids, matrix = self.store.vectors(model_id)
                 status = "rebuilt"
         if status == "rebuilt":
-            index = FaissIndex(matrix.shape[1] if len(ids) else 1)
-            index.add(ids, matrix)
+            index = FaissIndex.build(ids, matrix, kind)
             self.index_files.save(index, model_id, version)
         self._index, self._index_version = index, version
         self._last_chunk, self._last_deletion = last_chunk, last_deletion

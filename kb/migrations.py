@@ -92,8 +92,14 @@ M002_ACCOUNTS_NOTES = """
         CREATE TABLE deleted_chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL);
 """
 
+# BM25 column weights (title, section, text) kept as FTS5's own rank, so that
+# "ORDER BY rank LIMIT n" takes FTS5's fast path: a title match says more than a passage match.
+M003_FTS_RANK = """
+        INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.0)');
+"""
+
 # Each entry is one migration's SQL; its position (from 1) is the schema version it brings.
-MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES]
+MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -11,6 +11,7 @@ SETTINGS = (
     ("data", "KB_DATA", "./data", "folder of the store and the vector index"),
     ("model", "KB_MODEL", None, "sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)"),
     ("precision", "KB_PRECISION", "auto", "fp32, bf16, or auto (bf16 where the CPU has it and it agrees with fp32)"),
+    ("index", "KB_INDEX", "auto", "flat (exact), ivf (approximate), or auto (ivf from 50,000 passages)"),
 )
 
 
@@ -19,9 +20,13 @@ class Settings:
     data: Path
     model: str | None
     precision: str
+    index: str = "auto"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         values = {name: os.environ.get(env) or default for name, env, default, _ in SETTINGS}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"])
+        if values["index"] not in ("auto", "flat", "ivf"):
+            raise ValueError(f"KB_INDEX={values['index']!r}: use flat, ivf or auto")
+        return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"],
+                   index=values["index"])

@@ -24,21 +24,57 @@ class VectorIndex(Protocol):
     def to_bytes(self) -> bytes: ...
 
 
-class FaissIndex:
-    """Exact inner-product search (FAISS flat index) with stable passage ids."""
+KINDS = ("flat", "ivf")
+# Exact search costs about 1 ms per 10,000 passages on 2 cores (make bench); from this size an
+# inverted-file index answers in well under a millisecond at recall@10 >= 0.99 (100k, 1M).
+IVF_FROM = 50_000
+IVF_NPROBE = 48
 
-    def __init__(self, dim: int, index=None):
+
+def choose_kind(count: int, requested: str = "auto") -> str:
+    """The index kind for `count` passages: KB_INDEX=flat|ivf overrides the automatic choice."""
+    if requested in KINDS:
+        return requested
+    return "ivf" if count >= IVF_FROM else "flat"
+
+
+class FaissIndex:
+    """Inner-product search with stable passage ids: exact (flat) or inverted-file (ivf)."""
+
+    def __init__(self, dim: int, index=None, kind: str = "flat"):
         import faiss
 
         self.dim = dim
+        self.kind = kind
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, kind: str = "flat") -> FaissIndex:
+        """An index over `vectors`; an IVF index is trained on (a sample of) them first."""
+        import faiss
+
+        dim = vectors.shape[1] if len(ids) else 1
+        if kind == "ivf" and len(ids) >= 10_000:
+            nlist = int(4 * np.sqrt(len(ids)))
+            ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            sample = vectors[np.random.default_rng(0).choice(len(ids), min(len(ids), nlist * 64), replace=False)]
+            ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
+            ivf.nprobe = IVF_NPROBE
+            index = cls(dim, ivf, "ivf")
+        else:
+            index = cls(dim)
+        index.add(ids, vectors)
+        return index
 
     @classmethod
     def from_bytes(cls, data: bytes) -> FaissIndex:
         import faiss
 
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-        return cls(index.d, index)
+        kind = "ivf" if isinstance(index, faiss.IndexIVF) else "flat"
+        if kind == "ivf":
+            index.nprobe = IVF_NPROBE
+        return cls(index.d, index, kind)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
@@ -49,7 +85,8 @@ class FaissIndex:
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids) for one query; with `allowed`, the exact top-k among those ids."""
+        """Top-k (scores, ids) for one query; with `allowed`, the exact top-k among those ids
+        (an IVF index then probes every list, so filtered results stay exact)."""
         import faiss
 
         k = min(k, self.count() if allowed is None else len(allowed))
@@ -57,7 +94,11 @@ class FaissIndex:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)))
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            if self.kind == "ivf":
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nlist)
+            else:
+                params = faiss.SearchParameters(sel=selector)
         scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
@@ -80,6 +121,7 @@ class Manifest:
     count: int
     store_version: int
     index_file: str
+    kind: str = "flat"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -121,7 +163,8 @@ class IndexFiles:
 
     def save(self, index: FaissIndex, model_id: str, store_version: int) -> Manifest:
         self.directory.mkdir(parents=True, exist_ok=True)
-        manifest = Manifest(model_id, index.dim, index.count(), store_version, f"index-{uuid.uuid4().hex[:12]}.faiss")
+        manifest = Manifest(model_id, index.dim, index.count(), store_version,
+                            f"index-{uuid.uuid4().hex[:12]}.faiss", index.kind)
         _write_atomically(self.directory / manifest.index_file, index.to_bytes())
         _write_atomically(self.manifest_path, json.dumps(asdict(manifest), indent=2).encode())
         for old in self.directory.glob("index-*.faiss"):

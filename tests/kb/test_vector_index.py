@@ -73,3 +73,27 @@ def test_a_corrupt_index_file_is_not_loaded(tmp_path, vectors):
     manifest = files.save(index, "m", 1)
     (tmp_path / manifest.index_file).write_bytes(b"garbage")
     assert files.load(manifest) is None
+
+
+def test_the_ivf_index_is_close_to_exact_and_exact_when_filtered():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(200, 16)).astype(np.float32)
+    matrix = centres[rng.integers(0, 200, 20_000)] + 0.1 * rng.normal(size=(20_000, 16)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    ids = np.arange(20_000, dtype=np.int64)
+    exact, approximate = FaissIndex.build(ids, matrix, "flat"), FaissIndex.build(ids, matrix, "ivf")
+    assert approximate.kind == "ivf" and approximate.count() == 20_000
+    queries = matrix[:50] + 0.05 * rng.normal(size=(50, 16)).astype(np.float32)
+    recall = np.mean([len(set(exact.search(q, 10)[1]) & set(approximate.search(q, 10)[1])) / 10 for q in queries])
+    assert recall >= 0.95
+    allowed = ids[::97]
+    for q in queries[:5]:
+        assert approximate.search(q, 5, allowed)[1].tolist() == exact.search(q, 5, allowed)[1].tolist()
+    assert FaissIndex.from_bytes(approximate.to_bytes()).kind == "ivf"
+
+
+def test_the_kind_is_chosen_by_size_unless_set():
+    from kb.vector_index import IVF_FROM, choose_kind
+
+    assert choose_kind(10) == "flat" and choose_kind(IVF_FROM) == "ivf"
+    assert choose_kind(IVF_FROM * 2, "flat") == "flat" and choose_kind(10, "ivf") == "ivf"

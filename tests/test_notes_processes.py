@@ -40,9 +40,9 @@ class Server:
             try:
                 httpx.get(self.url + "/healthz", timeout=2).raise_for_status()
                 return
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(open(self.log.name).read()[-3000:])
+                    raise RuntimeError(open(self.log.name).read()[-3000:]) from exc
                 time.sleep(0.2)
 
     def stop(self, sig=signal.SIGTERM):

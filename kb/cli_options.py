@@ -1,0 +1,45 @@
+"""Options and helpers shared by the `kb` commands."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import click
+
+from kb.embedder import EmbedderError
+from kb.settings import Settings
+
+
+def data_option(command):
+    """`--data DIR` (env KB_DATA) on every command, opening the knowledge base lazily."""
+
+    @click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path), envvar="KB_DATA",
+                  default="data", show_default=True, help="Folder of the store and vector index.")
+    @functools.wraps(command)
+    def wrapper(*args, data: Path, **kwargs):
+        try:
+            settings = Settings.from_env(data=str(data))
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        try:
+            return command(*args, settings=settings, **kwargs)
+        except EmbedderError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
+
+
+def open_kb(settings: Settings):
+    from kb.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase.open(settings)
+
+
+def print_json(payload: dict) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))

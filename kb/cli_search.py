@@ -1,0 +1,200 @@
+"""`kb search`, `kb similar`, `kb eval`, `kb partners`, `kb eval-partners`: reading the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kb.cli_options import data_option, json_option, open_kb, print_json
+from kb.settings import Settings
+
+
+def _parse_filters(values: tuple[str, ...]) -> dict[str, str]:
+    filters = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE (e.g. country=Sweden)", param_hint="--filter")
+        filters[key.strip()] = value.strip()
+    return filters
+
+
+@click.command()
+@click.argument("query")
+@click.option("--k", default=10, show_default=True, type=int, help="How many documents.")
+@click.option("--mode", default="hybrid", show_default=True, type=click.Choice(["hybrid", "dense", "keyword"]),
+              help="hybrid fuses dense (meaning) and keyword (BM25) rankings.")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="Exact filter: domain, lever, kind, country, city, language. Repeatable.")
+@json_option
+@data_option
+def search(query: str, k: int, mode: str, filters: tuple[str, ...], as_json: bool, settings: Settings) -> None:
+    """Documents that answer QUERY, each with its best passage.
+
+    \b
+    kb search "district heating phase-out"
+    kb search "one-stop shop for home renovation" --filter country=Ireland --k 5
+    """
+    from kb.search import SearchError, search as run_search
+
+    kb = open_kb(settings)
+    try:
+        results = run_search(kb, query, k=k, mode=mode, filters=_parse_filters(filters))
+    except SearchError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        kb.close()
+    if as_json:
+        print_json({"query": query, "mode": mode, "results": [r.to_json() for r in results]})
+    else:
+        _print_results(results, "No document matches. Try other words, or fewer filters.")
+
+
+def _print_results(results, empty: str) -> None:
+    if not results:
+        click.echo(empty)
+    for rank, r in enumerate(results, start=1):
+        where = ", ".join(x for x in (r.city, r.country) if x)
+        click.echo(f"{rank:>2}. {r.title}  [{r.kind}{'; ' + where if where else ''}]  {r.score:.3f}")
+        click.echo(f"    {r.doc_id}")
+        click.echo(f"    {r.snippet}\n")
+
+
+@click.command()
+@click.argument("doc_id")
+@click.option("--k", default=10, show_default=True, type=int, help="How many documents.")
+@json_option
+@data_option
+def similar(doc_id: str, k: int, as_json: bool, settings: Settings) -> None:
+    """Practices most like the document DOC_ID.
+
+    \b
+    kb similar mx-helsinki-energy-challenge-coal-exit --k 5
+    """
+    from kb.search import SearchError
+    from kb.similarity import UnknownDocument, similar as run_similar
+
+    kb = open_kb(settings)
+    try:
+        results = run_similar(kb, doc_id, k=k)
+    except UnknownDocument as exc:
+        raise click.UsageError(f"no document has the id {doc_id!r}; kb search finds ids") from exc
+    except SearchError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        kb.close()
+    if as_json:
+        print_json({"doc_id": doc_id, "results": [r.to_json() for r in results]})
+    else:
+        _print_results(results, "This document has no passages to compare.")
+
+
+@click.command("eval")
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="JSONL: _id, text, optional filters.")
+@click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="BEIR TSV with header query-id, corpus-id, score (graded).")
+@click.option("--mode", default="hybrid", show_default=True, type=click.Choice(["hybrid", "dense", "keyword"]))
+@click.option("--run", "run_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a TREC run file.")
+@json_option
+@data_option
+def evaluate(queries: Path, qrels: Path, mode: str, run_path: Path | None, as_json: bool, settings: Settings) -> None:
+    """nDCG@10, Recall@100 and MRR@10 of the index in --data on judged queries.
+
+    \b
+    kb eval --queries corpus/eval/queries.jsonl --qrels corpus/eval/qrels.tsv --mode hybrid
+    """
+    from kb.evaluation import EvaluationError, evaluate as run_eval, load_qrels, load_queries, write_run
+    from kb.search import SearchError, search as run_search
+
+    try:
+        loaded_queries, loaded_qrels = load_queries(queries), load_qrels(qrels)
+    except EvaluationError as exc:
+        raise click.UsageError(str(exc)) from exc
+    kb = open_kb(settings)
+
+    def searcher(query):
+        try:
+            results = run_search(kb, query.text, k=100, mode=mode, filters=query.filters)
+        except SearchError as exc:
+            click.echo(f"query {query.id}: {exc}", err=True)
+            return []
+        return [(r.doc_id, r.score) for r in results]
+
+    try:
+        metrics, run = run_eval(loaded_queries, loaded_qrels, searcher)
+    finally:
+        kb.close()
+    if run_path:
+        write_run(run, run_path, f"kb-{mode}")
+    if as_json:
+        print_json({"mode": mode, **metrics})
+    else:
+        click.echo(f"{mode}: " + ", ".join(f"{m} {v}" for m, v in metrics.items()))
+
+
+@click.command()
+@click.argument("challenge")
+@click.option("--country", help="The twin's country, for profile fit.")
+@click.option("--population", type=click.IntRange(min=1), help="The twin's population, for profile fit.")
+@click.option("--domain", "domains", multiple=True, help="A domain the twin works on. Repeatable.")
+@click.option("--city", help="The twin's own name: never suggested to itself.")
+@click.option("--k", default=5, show_default=True, type=int, help="How many pilot cities.")
+@json_option
+@data_option
+def partners(challenge: str, country: str | None, population: int | None, domains: tuple[str, ...],
+             city: str | None, k: int, as_json: bool, settings: Settings) -> None:
+    """Pilot cities to pair with a twin facing CHALLENGE, with reasons and evidence.
+
+    \b
+    kb partners "our district heating still burns lignite" --country Greece --population 40000
+    """
+    from kb.partners import Profile, suggest
+    from kb.search import SearchError
+
+    kb = open_kb(settings)
+    try:
+        suggestions = suggest(kb, challenge, Profile(city, country, population, domains), k=k)
+    except SearchError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        kb.close()
+    if as_json:
+        print_json({"challenge": challenge, "suggestions": [s.to_json() for s in suggestions]})
+        return
+    if not suggestions:
+        click.echo("No pilot city has a practice matching this challenge yet.")
+    for rank, s in enumerate(suggestions, start=1):
+        click.echo(f"{rank}. {s.city} ({s.country})  {s.score:.3f}")
+        for reason in s.reasons:
+            click.echo(f"   - {reason}")
+
+
+@click.command("eval-partners")
+@click.argument("cases", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@data_option
+def eval_partners(cases: Path, as_json: bool, settings: Settings) -> None:
+    """hit@1, hit@5 and MRR of partner suggestions on judged twin challenges (JSONL).
+
+    \b
+    kb eval-partners corpus/eval/partners.jsonl
+    """
+    from kb.evaluation import EvaluationError, evaluate_partners, load_partner_cases
+    from kb.partners import Profile, suggest
+
+    try:
+        loaded = load_partner_cases(cases)
+    except EvaluationError as exc:
+        raise click.UsageError(str(exc)) from exc
+    kb = open_kb(settings)
+    try:
+        metrics, run = evaluate_partners(loaded, lambda c: [s.city for s in suggest(
+            kb, c.challenge, Profile(c.twin, c.country, c.population), k=10)])
+    finally:
+        kb.close()
+    if as_json:
+        print_json({**metrics, "suggested": run})
+    else:
+        click.echo(", ".join(f"{m} {v}" for m, v in metrics.items()))

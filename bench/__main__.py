@@ -3,7 +3,7 @@ re-index time, and /api/search latency; printed as one table and saved to bench/
 
 from __future__ import annotations
 
-from bench import embedding, indexing, latency
+from bench import embedding, indexing, latency, scale
 from bench.common import OUT, RESULTS, save, table
 
 ROWS = [
@@ -17,20 +17,29 @@ ROWS = [
     ("embed_bf16_min_cosine_vs_fp32", "bf16 vs fp32, lowest cosine", ""),
     ("reindex_unchanged_shipped_s", "Re-index unchanged shipped corpus, s", "median of 3, whole command"),
     ("reindex_unchanged_300_s", "Re-index unchanged 300 documents, s", "median of 3, whole command"),
-    ("api_search_p50_ms_c1", "/api/search p50 ms, 1 client", "distinct queries, no cache"),
-    ("api_search_p95_ms_c1", "/api/search p95 ms, 1 client", ""),
-    ("api_search_p50_ms_c8", "/api/search p50 ms, 8 clients", ""),
-    ("api_search_p95_ms_c8", "/api/search p95 ms, 8 clients", ""),
-    ("api_search_rps_c8", "/api/search requests/s, 8 clients", ""),
-    ("healthz_p50_ms_c1", "/healthz p50 ms, 1 client", "server floor, same run"),
-    ("serve_peak_rss_mb", "Server peak RSS, MB", "shipped corpus"),
+    ("query_embed_p50_ms", "Query embedding p50, ms", "one short query"),
+    *[(f"{mode}_{stat}_ms_{size}", f"{mode.capitalize()} search {stat} ms, {size} passages",
+       "index: " + ("flat" if size == "10k" else "ivf") if mode == "dense" and stat == "p50" else "")
+      for size in ("10k", "100k", "1m") for mode in ("dense", "keyword", "hybrid") for stat in ("p50", "p95")],
+    ("flat_search_p50_ms_1m", "Exact FAISS search p50 ms, 1M", "baseline for the ivf index"),
+    ("ivf_search_p50_ms_1m", "IVF FAISS search p50 ms, 1M", ""),
+    ("ivf_recall_at_10_100k", "IVF recall@10 vs exact, 100k", ""),
+    ("ivf_recall_at_10_1m", "IVF recall@10 vs exact, 1M", ""),
+    ("api_search_p50_ms_c1_w1", "/api/search p50 ms, 1 client, 1 worker", "distinct queries"),
+    *[(f"api_search_{kind}{stat}_ms_c{c}", f"/api/search {stat} ms, {c} clients{', repeated' if kind else ''}",
+       "2 workers" + ("; distinct queries" if not kind else "; 92 queries recurring"))
+      for c in (1, 8, 32) for kind in ("", "repeated_") for stat in ("p50", "p95")],
+    *[(f"api_search_rps_c{c}", f"/api/search requests/s, {c} clients", "distinct queries") for c in (1, 8, 32)],
+    ("healthz_p50_ms_c8", "/healthz p50 ms, 8 clients", "server floor, same run"),
+    ("serve_peak_rss_mb_w1", "Server peak RSS MB, 1 worker", "shipped corpus"),
+    ("serve_peak_rss_mb_w2", "Server peak RSS MB, 2 workers", "both processes"),
 ]
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     figures = {}
-    for name, part in (("indexing", indexing), ("embedding", embedding), ("latency", latency)):
+    for name, part in (("indexing", indexing), ("embedding", embedding), ("scale", scale), ("latency", latency)):
         print(f"[bench] {name} …", flush=True)
         figures.update(part.run())
         save(figures)

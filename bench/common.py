@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -16,9 +17,10 @@ SCIFACT = SHARED / "benchmarks" / "scifact"
 RESULTS = REPO / "bench" / "results.json"
 
 
-def kb(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+def kb(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the kb command as a user would, in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True, check=check)
+    return subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True, check=check,
+                          env={**os.environ, **(env or {})})
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, list[float]]:

@@ -13,6 +13,8 @@ COLLECTIONS = {
     "corpus": (REPO / "corpus", REPO / "corpus" / "eval" / "queries.jsonl", REPO / "corpus" / "eval" / "qrels.tsv"),
 }
 MODES = ("dense", "keyword", "hybrid")
+# The same SciFact index embedded in fp32: bf16 must leave rankings as they are (nDCG@10 within 0.005).
+FP32 = "scifact-fp32"
 
 
 def main() -> None:
@@ -27,6 +29,14 @@ def main() -> None:
             metrics = json.loads(out.stdout)
             rows.append((name, mode, metrics))
             figures.update({f"eval_{name}_{mode}_{m.replace('@', '_at_')}": v for m, v in metrics.items() if m != "queries"})
+    corpus, queries, qrels = COLLECTIONS["scifact"]
+    data = OUT / FP32
+    kb("index", "--corpus", str(corpus), "--data", str(data), "--json", check=False, env={"KB_PRECISION": "fp32"})
+    out = kb("eval", "--queries", str(queries), "--qrels", str(qrels), "--mode", "dense", "--data", str(data),
+             "--json", env={"KB_PRECISION": "fp32"})
+    metrics = json.loads(out.stdout)
+    rows.append((FP32, "dense", metrics))
+    figures["eval_scifact_fp32_dense_ndcg_at_10"] = metrics["ndcg@10"]
     save(figures)
     print(f"{'collection':<10} {'mode':<8} {'queries':>7} {'nDCG@10':>8} {'R@100':>7} {'MRR@10':>7}")
     for name, mode, m in rows:

@@ -41,11 +41,8 @@ def index(corpus: Path, rebuild: bool, as_json: bool, settings: Settings) -> Non
     from indexer import read_corpus, sync
 
     loaded = read_corpus(corpus)
-    kb = open_kb(settings)
-    try:
+    with open_kb(settings) as kb:
         report = sync(kb, loaded, progress=not as_json and sys.stderr.isatty(), rebuild=rebuild)
-    finally:
-        kb.close()
     if as_json:
         print_json(report.summary())
     else:
@@ -77,11 +74,8 @@ def info(corpus: Path | None, as_json: bool, settings: Settings) -> None:
         payload = {"corpus": str(corpus), **corpus_counts(loaded.practices, loaded.cities),
                    "errors": [str(e) for e in loaded.errors]}
     else:
-        kb = open_kb(settings)
-        try:
+        with open_kb(settings) as kb:
             payload = kb.info()
-        finally:
-            kb.close()
     if as_json:
         print_json(payload)
         return

@@ -95,9 +95,6 @@ def notes_export(directory: Path, settings: Settings) -> None:
     """Write every published note as corpus Markdown, to review and version them."""
     from kb.notes import Notes
 
-    kb = open_kb(settings)
-    try:
+    with open_kb(settings) as kb:
         count = Notes(kb).export(directory)
-    finally:
-        kb.close()
     click.echo(f"{count} notes written to {directory}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -35,10 +36,20 @@ def json_option(command):
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
 
 
+@contextmanager
 def open_kb(settings: Settings):
+    """The knowledge base for one command, closed after it; a SearchError (the caller's
+    query, filters, k or challenge) becomes a one-line usage error."""
     from kb.knowledge_base import KnowledgeBase
+    from kb.search import SearchError
 
-    return KnowledgeBase.open(settings)
+    kb = KnowledgeBase.open(settings)
+    try:
+        yield kb
+    except SearchError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        kb.close()
 
 
 def print_json(payload: dict) -> None:

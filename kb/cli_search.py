@@ -36,15 +36,10 @@ def search(query: str, k: int, mode: str, filters: tuple[str, ...], as_json: boo
     kb search "district heating phase-out"
     kb search "one-stop shop for home renovation" --filter country=Ireland --k 5
     """
-    from kb.search import SearchError, search as run_search
+    from kb.search import search as run_search
 
-    kb = open_kb(settings)
-    try:
+    with open_kb(settings) as kb:
         results = run_search(kb, query, k=k, mode=mode, filters=_parse_filters(filters))
-    except SearchError as exc:
-        raise click.UsageError(str(exc)) from exc
-    finally:
-        kb.close()
     if as_json:
         print_json({"query": query, "mode": mode, "results": [r.to_json() for r in results]})
     else:
@@ -72,18 +67,13 @@ def similar(doc_id: str, k: int, as_json: bool, settings: Settings) -> None:
     \b
     kb similar mx-helsinki-energy-challenge-coal-exit --k 5
     """
-    from kb.search import SearchError
     from kb.similarity import UnknownDocument, similar as run_similar
 
-    kb = open_kb(settings)
-    try:
-        results = run_similar(kb, doc_id, k=k)
-    except UnknownDocument as exc:
-        raise click.UsageError(f"no document has the id {doc_id!r}; kb search finds ids") from exc
-    except SearchError as exc:
-        raise click.UsageError(str(exc)) from exc
-    finally:
-        kb.close()
+    with open_kb(settings) as kb:
+        try:
+            results = run_similar(kb, doc_id, k=k)
+        except UnknownDocument as exc:
+            raise click.UsageError(f"no document has the id {doc_id!r}; kb search finds ids") from exc
     if as_json:
         print_json({"doc_id": doc_id, "results": [r.to_json() for r in results]})
     else:
@@ -112,7 +102,6 @@ def evaluate(queries: Path, qrels: Path, mode: str, run_path: Path | None, as_js
         loaded_queries, loaded_qrels = load_queries(queries), load_qrels(qrels)
     except EvaluationError as exc:
         raise click.UsageError(str(exc)) from exc
-    kb = open_kb(settings)
 
     def searcher(query):
         try:
@@ -122,10 +111,8 @@ def evaluate(queries: Path, qrels: Path, mode: str, run_path: Path | None, as_js
             return []
         return [(r.doc_id, r.score) for r in results]
 
-    try:
+    with open_kb(settings) as kb:
         metrics, run = run_eval(loaded_queries, loaded_qrels, searcher)
-    finally:
-        kb.close()
     if run_path:
         write_run(run, run_path, f"kb-{mode}")
     if as_json:
@@ -151,15 +138,9 @@ def partners(challenge: str, country: str | None, population: int | None, domain
     kb partners "our district heating still burns lignite" --country Greece --population 40000
     """
     from kb.partners import Profile, suggest
-    from kb.search import SearchError
 
-    kb = open_kb(settings)
-    try:
+    with open_kb(settings) as kb:
         suggestions = suggest(kb, challenge, Profile(city, country, population, domains), k=k)
-    except SearchError as exc:
-        raise click.UsageError(str(exc)) from exc
-    finally:
-        kb.close()
     if as_json:
         print_json({"challenge": challenge, "suggestions": [s.to_json() for s in suggestions]})
         return
@@ -188,12 +169,9 @@ def eval_partners(cases: Path, as_json: bool, settings: Settings) -> None:
         loaded = load_partner_cases(cases)
     except EvaluationError as exc:
         raise click.UsageError(str(exc)) from exc
-    kb = open_kb(settings)
-    try:
+    with open_kb(settings) as kb:
         metrics, run = evaluate_partners(loaded, lambda c: [s.city for s in suggest(
             kb, c.challenge, Profile(c.twin, c.country, c.population), k=10)])
-    finally:
-        kb.close()
     if as_json:
         print_json({**metrics, "suggested": run})
     else:

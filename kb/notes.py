@@ -150,7 +150,7 @@ class Notes:
         fields = check_fields(payload)
         profile = self.kb.store.city(city)
         note_id = f"note-{uuid.uuid4().hex[:12]}"
-        self._write(note_id, profile.city, profile.country, fields, user, "create", version=1)
+        self._write(note_id, profile.city, profile.country, fields, user, "create")
         return self.get(note_id)
 
     def update(self, user: User | None, note_id: str, payload: dict) -> CaseNote:
@@ -159,17 +159,17 @@ class Notes:
         if payload.get("city") not in (None, note.city):
             raise NotAllowed("a note's city cannot change; delete it and publish a new one")
         fields = check_fields(payload)
-        self._write(note_id, note.city, note.country, fields, user, "edit", version=note.version + 1)
+        self._write(note_id, note.city, note.country, fields, user, "edit")
         return self.get(note_id)
 
     def delete(self, user: User | None, note_id: str) -> CaseNote:
         note = self.get(note_id)
         self._check_may_change(user, note.city)
         with self.kb.store.transaction() as db:
-            fields = json.loads(db.execute("SELECT fields FROM notes WHERE id = ?", (note_id,)).fetchone()[0])
-            self._record(db, note_id, note.version + 1, "delete", fields, user)
+            row = db.execute("SELECT fields, version FROM notes WHERE id = ?", (note_id,)).fetchone()
+            self._record(db, note_id, row["version"] + 1, "delete", json.loads(row["fields"]), user)
             db.execute("UPDATE notes SET deleted = 1, version = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-                       "WHERE id = ?", (note.version + 1, note_id))
+                       "WHERE id = ?", (row["version"] + 1, note_id))
             self.kb.store.remove_documents(db, [note_id])
         self.kb.refresh_index()
         return self.get(note_id, deleted=True)
@@ -181,7 +181,7 @@ class Notes:
         if not note.deleted:
             raise InvalidNote(f"note {note_id!r} is not deleted")
         fields = {k: getattr(note, k) for k in FIELDS}
-        self._write(note_id, note.city, note.country, fields, user, "restore", version=note.version + 1)
+        self._write(note_id, note.city, note.country, fields, user, "restore")
         return self.get(note_id)
 
     def _city_for_new_note(self, user: User | None, payload: dict) -> str:
@@ -207,13 +207,16 @@ class Notes:
             return
         raise NotAllowed(f"only {city}'s pilots (or an admin) change this note")
 
-    def _write(self, note_id: str, city: str, country: str, fields: dict, user: User | None, action: str,
-               version: int) -> None:
+    def _write(self, note_id: str, city: str, country: str, fields: dict, user: User | None, action: str) -> None:
         practice = practice_of(note_id, city, country, fields)
         embedder = self.kb.embedder
         chunks = chunk_practice(practice, embedder)  # the slow part, before the transaction
         vectors = embedder.embed([c.embedding_text for c in chunks])
         with self.kb.store.transaction() as db:
+            # the version is read inside the write transaction: two processes editing one note
+            # at once get consecutive versions, not the same one twice
+            row = db.execute("SELECT version FROM notes WHERE id = ?", (note_id,)).fetchone()
+            version = (row["version"] if row else 0) + 1
             db.execute(
                 "INSERT INTO notes (id, city, country, fields, version, deleted, author_id) VALUES (?, ?, ?, ?, ?, 0, ?) "
                 "ON CONFLICT(id) DO UPDATE SET fields = excluded.fields, version = excluded.version, deleted = 0, "

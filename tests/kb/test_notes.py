@@ -101,3 +101,19 @@ def test_export_writes_valid_corpus_markdown(notes, people, tmp_path):
     loaded = read_corpus(tmp_path / "out")
     assert loaded.errors == [] and [(p.id, p.title, p.city) for p in loaded.practices] == [
         (a.id, 'Quotes "and" colons: fine', "Helsinki")]
+
+
+def test_two_writers_editing_one_note_get_consecutive_versions(indexed, embedder, people, monkeypatch):
+    from kb.knowledge_base import KnowledgeBase
+
+    first = Notes(indexed)
+    note = first.create(people["hel"], NOTE)
+    stale = first.get(note.id)  # both writers read version 1 before either writes
+    second = Notes(KnowledgeBase(indexed.data, embedder=embedder))
+    second.update(people["hel"], stale.id, {**NOTE, "title": "From the second process"})
+    fresh_get = first.get
+    monkeypatch.setattr(first, "get", lambda *a, **k: stale)  # the first writer still holds version 1
+    first.update(people["hel"], stale.id, {**NOTE, "title": "From the first process"})
+    monkeypatch.setattr(first, "get", fresh_get)
+    assert [v["version"] for v in first.versions(note.id)] == [1, 2, 3]
+    assert first.get(note.id).title == "From the first process"

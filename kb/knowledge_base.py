@@ -15,13 +15,15 @@ from kb.settings import Settings
 from kb.store import Store
 from kb.vector_index import FaissIndex, IndexFiles, choose_kind
 
-INGEST_GROUP = 128
-QUERY_CACHE_SIZE = 1024  # documents embedded and committed together
+INGEST_GROUP = 128  # documents embedded and committed together
+QUERY_CACHE_SIZE = 1024  # query vectors kept, oldest dropped first
 
 
 @dataclass(frozen=True)
 class IndexState:
-    status: str  # "loaded" (manifest matched the store) or "rebuilt" (from stored vectors)
+    # "loaded" (the saved index matched the store), "rebuilt" (from stored vectors), "current"
+    # (nothing changed), or "caught-up" (with what another process wrote)
+    status: str
     count: int
     store_version: int
 

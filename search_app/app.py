@@ -36,6 +36,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     """The app over `kb`, or over the knowledge base in KB_DATA when none is given."""
     kb = kb or KnowledgeBase.open(Settings.from_env())
     kb.refresh_index()  # checked against the store, and repaired, before the first request
+    kb.embed_query("district heating")  # loads the model now, not on the first visitor's search
     app = FastAPI(
         title="Twin Cities knowledge base",
         description="Semantic search over pilot cities' climate practices, for twin cities.",

@@ -8,13 +8,14 @@ import unicodedata
 
 from kb.stopwords import STOPWORDS
 
-_MARKUP = re.compile(r"(\*\*|__|`|^#+\s|^\s*[-*+]\s|^\s*\d+\.\s)", re.M)
+_BLOCK_MARKS = re.compile(r"^#+\s|^\s*[-*+]\s|^\s*\d+\.\s", re.M)  # headings, list items
+_INLINE_MARKS = re.compile(r"\*\*|__|`|(?<!\w)[_*](?=\S)|(?<=\S)[_*](?!\w)")  # emphasis, code
 SNIPPET_CHARS = 300
 
 
 def plain(text: str) -> str:
     """The passage as one line of plain text (Markdown emphasis and list marks removed)."""
-    return " ".join(_MARKUP.sub(" ", text).split())
+    return " ".join(_INLINE_MARKS.sub("", _BLOCK_MARKS.sub(" ", text)).split())
 
 
 def _fold(word: str) -> str:

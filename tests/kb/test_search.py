@@ -126,3 +126,10 @@ def test_similar_practices_exclude_the_document_itself(indexed):
         similar(indexed, "nope")
     with pytest.raises(SearchError):
         similar(indexed, "heat", k=0)
+
+
+def test_snippets_are_plain_text_without_markdown_marks():
+    from kb.highlight import plain
+
+    assert plain("## Results\n- **Bold** and _draft_ and *em*; keep snake_case and 5 * 3") == \
+        "Results Bold and draft and em; keep snake_case and 5 * 3"

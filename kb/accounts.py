@@ -70,7 +70,7 @@ class Accounts:
             raise AccountError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
         if role == "pilot":
             city = self._pilot_city(city)
-        with self.store.transaction() as db:
+        with self.store.transaction(documents=False) as db:
             if db.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
                 raise AccountError(f"a user called {username!r} exists already; use kb users reset to renew it")
             cursor = db.execute(
@@ -96,14 +96,14 @@ class Accounts:
 
     def reset(self, username: str) -> Credentials:
         user = self.get(username)
-        with self.store.transaction() as db:
+        with self.store.transaction(documents=False) as db:
             db.execute("UPDATE users SET disabled = 0 WHERE id = ?", (user.id,))
             db.execute("DELETE FROM login_failures WHERE username = ?", (user.username,))
             return self._renew(db, user.id, user.username)
 
     def disable(self, username: str) -> None:
         user = self.get(username)
-        with self.store.transaction() as db:
+        with self.store.transaction(documents=False) as db:
             db.execute("UPDATE users SET disabled = 1 WHERE id = ?", (user.id,))
 
     def get(self, username: str) -> User:
@@ -131,7 +131,7 @@ class Accounts:
             raise AccountError(f"too many failed logins for this account; try again in {wait} minutes")
         row = self.db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
         if row is None or row["disabled"] or not verify_secret(password, row["password_hash"]):
-            with self.store.transaction() as db:
+            with self.store.transaction(documents=False) as db:
                 db.execute("INSERT INTO login_failures VALUES (?, ?)", (username, now))
             raise AccountError("wrong user name or password")
         return _user(row)

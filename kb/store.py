@@ -209,7 +209,7 @@ class Store:
     # -- cities ------------------------------------------------------------------------------
 
     def replace_cities(self, cities: Iterable[City]) -> None:
-        with self.transaction() as db:
+        with self.transaction(documents=False) as db:
             db.execute("DELETE FROM cities")
             db.executemany(
                 "INSERT INTO cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -62,3 +62,14 @@ def test_names_are_unique(accounts):
     accounts.add("a", "admin")
     with pytest.raises(AccountError, match="exists already"):
         accounts.add("A", "matching")
+
+
+def test_account_changes_do_not_touch_the_document_version(accounts):
+    """The store version tells every process to catch its index up; accounts are not documents."""
+    before = accounts.store.version()
+    creds = accounts.add("hel", "pilot", city="Helsinki")
+    with pytest.raises(AccountError):
+        accounts.login("hel", "guess")
+    accounts.disable("hel")
+    accounts.reset("hel")
+    assert creds and accounts.store.version() == before

@@ -53,3 +53,11 @@ def test_filters_select_documents_exactly(indexed):
     assert docs_of({"domain": "energy", "kind": "measure"}) == {"heat"}
     assert docs_of({"country": "france"}) == {"bus"}
     assert docs_of({"lever": "governance-policy", "city": "Helsinki"}) == set()
+
+
+def test_replacing_cities_does_not_touch_the_document_version(tmp_path):
+    from kb.store import City
+
+    store = Store(tmp_path / "kb.sqlite3")
+    store.replace_cities([City("Umeå", "Sweden", "pilot")])
+    assert store.version() == 0 and [c.city for c in store.cities()] == ["Umeå"]

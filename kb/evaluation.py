@@ -21,17 +21,24 @@ class Query:
     filters: dict[str, str]
 
 
-def load_queries(path: Path) -> list[Query]:
-    queries = []
+def _read_jsonl(path: Path, build: Callable[[dict], object], needs: str) -> list:
+    """One item per non-blank line; a line that is not JSON, or lacks a field, names itself."""
+    items = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            queries.append(Query(str(record["_id"]), record["text"], dict(record.get("filters") or {})))
+            items.append(build(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
-            raise EvaluationError(f"{path}:{number}: not a query line with _id and text ({exc})") from exc
-    return queries
+            raise EvaluationError(f"{path}:{number}: {needs} ({exc})") from exc
+    return items
+
+
+def load_queries(path: Path) -> list[Query]:
+    return _read_jsonl(
+        path, lambda r: Query(str(r["_id"]), r["text"], dict(r.get("filters") or {})),
+        "not a query line with _id and text",
+    )
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -105,17 +112,11 @@ class PartnerCase:
 
 
 def load_partner_cases(path: Path) -> list[PartnerCase]:
-    cases = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            r = json.loads(line)
-            cases.append(PartnerCase(str(r["_id"]), r["twin"], r["challenge"], tuple(r["pilots"]),
-                                     r.get("country"), r.get("population")))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise EvaluationError(f"{path}:{number}: needs _id, twin, challenge and pilots ({exc})") from exc
-    return cases
+    return _read_jsonl(
+        path, lambda r: PartnerCase(str(r["_id"]), r["twin"], r["challenge"], tuple(r["pilots"]),
+                                    r.get("country"), r.get("population")),
+        "needs _id, twin, challenge and pilots",
+    )
 
 
 def evaluate_partners(cases: list[PartnerCase], suggester: Callable[[PartnerCase], list[str]]) -> tuple[dict, dict]:

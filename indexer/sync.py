@@ -20,6 +20,7 @@ class SyncReport:
     passages_embedded: int = 0
     seconds: float = 0.0
     index: IndexState | None = None
+    query_runtime: str = ""  # what will embed queries
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
@@ -27,6 +28,7 @@ class SyncReport:
             "added": len(self.added), "updated": len(self.updated), "removed": len(self.removed),
             "unchanged": self.unchanged, "passages_embedded": self.passages_embedded,
             "seconds": round(self.seconds, 2), "index": asdict(self.index) if self.index else None,
+            "query_runtime": self.query_runtime,
             "errors": self.errors,
         }
 
@@ -92,6 +94,8 @@ def sync(kb: KnowledgeBase, corpus: Corpus, *, progress: bool = False, rebuild: 
         kb.store.replace_cities(corpus.cities)
     report.index = kb.refresh_index()
     kb.save_index()
+    kb.embedder.export_onnx()
+    report.query_runtime = kb.embedder.query_runtime
     report.seconds = time.perf_counter() - started
     return report
 

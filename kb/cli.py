@@ -51,7 +51,8 @@ def index(corpus: Path, rebuild: bool, as_json: bool, settings: Settings) -> Non
         click.echo(
             f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
             f"unchanged {report.unchanged}; {report.passages_embedded} passages embedded in "
-            f"{report.seconds:.1f} s; index {report.index.status}, {report.index.count} passages"
+            f"{report.seconds:.1f} s; index {report.index.status}, {report.index.count} passages; "
+            f"queries embedded by {report.query_runtime}"
         )
     if report.errors:
         if not as_json:

@@ -6,6 +6,7 @@ import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -53,6 +54,16 @@ class Embedder(ABC):
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
+    def export_onnx(self) -> bool:
+        """Prepare the faster runtime for queries, where this model has one (made once, then
+        reused); True if queries will use it."""
+        return False
+
+    @property
+    def query_runtime(self) -> str:
+        """What embeds a query, as `kb info` and the health check report it."""
+        return "python"
+
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -92,8 +103,10 @@ class FakeEmbedder(Embedder):
         return out
 
 
-def load_embedder(model: str | None = None, precision: str = "auto") -> Embedder:
-    """The configured sentence-transformers model; loaded lazily on first use."""
+def load_embedder(model: str | None = None, precision: str = "auto", onnx_dir: Path | None = None,
+                  query_encoder: str = "int8") -> Embedder:
+    """The configured sentence-transformers model, loaded lazily on first use; queries are
+    embedded by its ONNX export in `onnx_dir` when there is one (see `export_onnx`)."""
     from kb._sentence_transformers import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(model, precision=precision)
+    return SentenceTransformerEmbedder(model, precision=precision, onnx_dir=onnx_dir, query_encoder=query_encoder)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,9 @@ class KnowledgeBase:
         self._index: FaissIndex | None = None
         self._index_version = -1
         self._last_chunk = self._last_deletion = 0  # how far the in-memory index has read the store
+        self._owners: dict[int, str] = {}  # passage id -> document id, for every indexed passage
         self._query_cache: dict[str, np.ndarray] = {}
+        self._query_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeBase:
@@ -55,7 +58,8 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model, self.settings.precision)
+            self._embedder = load_embedder(self.settings.model, self.settings.precision, self.data / "onnx",
+                                           self.settings.query_encoder)
         return self._embedder
 
     # -- writing -----------------------------------------------------------------------------
@@ -124,10 +128,11 @@ class KnowledgeBase:
             else:
                 ids, matrix = self.store.vectors(model_id)
                 status = "rebuilt"
+            owners = _owners(db.execute("SELECT id, doc_id FROM chunks WHERE model_id = ?", (model_id,)))
         if status == "rebuilt":
             index = FaissIndex.build(ids, matrix, kind)
             self.index_files.save(index, model_id, version)
-        self._index, self._index_version = index, version
+        self._index, self._index_version, self._owners = index, version, owners
         self._last_chunk, self._last_deletion = last_chunk, last_deletion
         return IndexState(status, index.count(), version)
 
@@ -138,7 +143,8 @@ class KnowledgeBase:
         with self.store.snapshot() as db:
             version = self.store.version()
             added = db.execute(
-                "SELECT id, vector FROM chunks WHERE id > ? AND model_id = ? ORDER BY id", (self._last_chunk, model_id)
+                "SELECT id, doc_id, vector FROM chunks WHERE id > ? AND model_id = ? ORDER BY id",
+                (self._last_chunk, model_id),
             ).fetchall()
             deleted = [r[0] for r in db.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > ?",
                                                 (self._last_deletion,))]
@@ -146,11 +152,14 @@ class KnowledgeBase:
             last_chunk, last_deletion = _cursors(db)
         index = self._index
         index.remove(np.array(deleted, dtype=np.int64))
+        for chunk_id in deleted:
+            self._owners.pop(chunk_id, None)
         if added:
-            vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in added])
+            vectors = np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in added])
             if vectors.shape[1] != index.dim:
                 return False
             index.add(np.array([r[0] for r in added], dtype=np.int64), vectors)
+            self._owners.update(_owners(added))
         self._index_version, self._last_chunk, self._last_deletion = version, last_chunk, last_deletion
         return index.count() == expected
 
@@ -159,14 +168,28 @@ class KnowledgeBase:
         self.refresh_index()
         return self._index
 
+    def owners(self, passage_ids: Iterable[int]) -> dict[int, str]:
+        """The document of each passage, from memory for indexed passages (ranking asks for
+        hundreds per search), from the store for any written since the last refresh."""
+        found, missing = {}, []
+        for passage_id in passage_ids:
+            if (doc_id := self._owners.get(passage_id)) is not None:
+                found[passage_id] = doc_id
+            else:
+                missing.append(passage_id)
+        if missing:
+            found.update(self.store.chunk_owners(missing))
+        return found
+
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector; repeated queries (typing, paging, several modes) hit a cache."""
         cached = self._query_cache.get(text)
         if cached is None:
             cached = self.embedder.embed_query(text)
-            if len(self._query_cache) >= QUERY_CACHE_SIZE:
-                self._query_cache.pop(next(iter(self._query_cache)))
-            self._query_cache[text] = cached
+            with self._query_lock:  # the web app embeds on worker threads
+                if len(self._query_cache) >= QUERY_CACHE_SIZE:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache[text] = cached
         return cached
 
     # -- reading -----------------------------------------------------------------------------
@@ -183,10 +206,17 @@ class KnowledgeBase:
         return {
             "data": str(self.data),
             "model": self.embedder.model_id,
+            "query_runtime": self.embedder.query_runtime,
             "store_version": version,
             "index": {"state": index_state, **({"count": manifest.count, "dim": manifest.dim} if manifest else {})},
             **counts,
         }
+
+
+def _owners(rows: Iterable) -> dict[int, str]:
+    """{passage id: document id} from (id, doc_id, ...) rows; one string per document."""
+    names: dict[str, str] = {}
+    return {row[0]: names.setdefault(row[1], row[1]) for row in rows}
 
 
 def _cursors(db) -> tuple[int, int]:

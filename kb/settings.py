@@ -12,6 +12,8 @@ SETTINGS = (
     ("model", "KB_MODEL", None, "sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)"),
     ("precision", "KB_PRECISION", "auto", "fp32, bf16, or auto (bf16 where the CPU has it and it agrees with fp32)"),
     ("index", "KB_INDEX", "auto", "flat (exact), ivf (approximate), or auto (ivf from 50,000 passages)"),
+    ("query_encoder", "KB_QUERY_ENCODER", "int8",
+     "int8 or fp32 (queries embedded by ONNX Runtime; `kb index` exports the model), or torch"),
 )
 
 
@@ -21,6 +23,7 @@ class Settings:
     model: str | None
     precision: str
     index: str = "auto"
+    query_encoder: str = "int8"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -28,5 +31,7 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["index"] not in ("auto", "flat", "ivf"):
             raise ValueError(f"KB_INDEX={values['index']!r}: use flat, ivf or auto")
+        if values["query_encoder"] not in ("int8", "fp32", "torch"):
+            raise ValueError(f"KB_QUERY_ENCODER={values['query_encoder']!r}: use int8, fp32 or torch")
         return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"],
-                   index=values["index"])
+                   index=values["index"], query_encoder=values["query_encoder"])

@@ -1,0 +1,149 @@
+"""The embedding model exported to ONNX and run by ONNX Runtime: the fast path for queries.
+
+One short text is where PyTorch is slowest: most of its time goes to per-layer overhead. ONNX
+Runtime runs the same graph with little of it, and the int8 variant (weights quantised per
+channel, activations per query) halves the arithmetic again; README, "Performance", gives the
+figures and the rankings each variant gives. The export is made once, by `kb index`, beside
+the vector index, and each variant is checked against the PyTorch model when made; a process
+that finds the export embeds queries without loading PyTorch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kb.embedder import EmbedderError
+
+OPSET = 17
+TOKENIZER_FILE, MANIFEST_FILE = "tokenizer.json", "manifest.json"
+# variant: (file, the least cosine to PyTorch fp32 it must keep on every probe text)
+VARIANTS = {"fp32": ("model.onnx", 0.9999), "int8": ("model-int8.onnx", 0.98)}
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+class OnnxEncoder:
+    """Tokenizer and graph of one exported variant; `encode` gives normalised vectors."""
+
+    def __init__(self, directory: Path, manifest: dict, variant: str):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.variant = variant
+        self.dim = int(manifest["dim"])
+        self.max_tokens = int(manifest["max_tokens"])
+        self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+        self.tokenizer.no_padding()  # padded per batch below, to its longest text only
+        self.tokenizer.no_truncation()  # counts whole texts, as chunking needs
+        self._truncating = Tokenizer.from_str(self.tokenizer.to_str())
+        self._truncating.enable_truncation(self.max_tokens)  # embeds what the model reads
+        options = ort.SessionOptions()
+        # As many threads as OMP_NUM_THREADS says (kb serve sets it to each worker's share of
+        # the cores), and idle threads must not spin on cores that other workers need.
+        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        model = directory / VARIANTS[variant][0]
+        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+    @classmethod
+    def load(cls, directory: Path, key: str, variant: str) -> OnnxEncoder | None:
+        """The `variant` exported in `directory` from the model `key`, if it is there and intact."""
+        try:
+            manifest = json.loads((directory / MANIFEST_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        made = manifest.get("variants", {}).get(variant, {})
+        if manifest.get("key") != key or made.get("sha256") != _sha256(directory / VARIANTS[variant][0]):
+            return None
+        return cls(directory, manifest, variant)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        encodings = self._truncating.encode_batch(list(texts))
+        ids = np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, :len(encoding.ids)] = encoding.ids
+            mask[row, :len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        (vectors,) = self.session.run(None, feeds)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def export(source: str, directory: Path, key: str, probe: Sequence[str]) -> None:
+    """Export the sentence-transformers model at `source` to `directory`: one fp32 graph of
+    transformer, pooling and normalisation, its int8 quantisation, and the tokenizer. Each
+    variant is kept only if it reproduces the model on `probe`. The manifest is written last,
+    so a half-made export is never loaded."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(source, device="cpu").eval()
+
+    class Graph(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+            return self.model(features)["sentence_embedding"]
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MANIFEST_FILE).unlink(missing_ok=True)
+    fp32, int8 = (directory / VARIANTS[v][0] for v in ("fp32", "int8"))
+    example = model.tokenizer(["a short text", "a slightly longer text, padded"], padding=True, return_tensors="pt")
+    axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS}
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on shapes; the probe below is the real check
+            torch.onnx.export(
+                Graph().eval(), tuple(example[name] for name in _INPUTS), str(fp32),
+                input_names=list(_INPUTS), output_names=["sentence_embedding"],
+                dynamic_axes={**axes, "sentence_embedding": {0: "batch"}}, opset_version=OPSET, dynamo=False,
+            )
+            # Only the matrix products are quantised, per output channel: quantising the
+            # embeddings and norms as well costs far more agreement than it saves time.
+            logging.disable(logging.WARNING)  # the quantiser's advice to pre-process, which would not change it
+            try:
+                quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
+                                 op_types_to_quantize=["MatMul"])
+            finally:
+                logging.disable(logging.NOTSET)
+    except Exception as exc:  # the exporter raises many kinds; all mean "this model cannot be exported"
+        raise EmbedderError(f"cannot export the model to ONNX ({exc.__class__.__name__}: {exc})") from exc
+    model.tokenizer.backend_tokenizer.save(str(directory / TOKENIZER_FILE))
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    manifest = {"key": key, "dim": int(get_dim()), "max_tokens": model.max_seq_length, "opset": OPSET, "variants": {}}
+    with torch.inference_mode():
+        reference = model.encode(list(probe), normalize_embeddings=True, convert_to_numpy=True)
+    for variant, (file, least) in VARIANTS.items():
+        vectors = OnnxEncoder(directory, manifest, variant).encode(probe)
+        agreement = float(np.min(np.sum(vectors * reference, axis=1)))
+        if agreement < least:
+            raise EmbedderError(f"the {variant} ONNX export disagrees with the model (cosine {agreement:.4f} < {least})")
+        manifest["variants"][variant] = {"sha256": _sha256(directory / file), "min_cosine_vs_torch": round(agreement, 5)}
+    tmp = directory / (MANIFEST_FILE + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(tmp, directory / MANIFEST_FILE)

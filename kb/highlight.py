@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_left
+from functools import lru_cache
 
 from kb.stopwords import STOPWORDS
 
@@ -23,6 +25,7 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=256)  # one query's terms mark all its results
 def _pattern(terms: tuple[str, ...]) -> re.Pattern | None:
     """Words starting with a crude stem of a query term, so 'heating' also marks 'heat' and
     'heated' (FTS5 matched them by Porter stemming); case is ignored."""
@@ -46,7 +49,8 @@ def snippet(text: str, terms: tuple[str, ...] = (), limit: int = SNIPPET_CHARS) 
     start, end = 0, min(len(text), limit)
     if len(text) > limit and matches:
         hits = [m.start() for m in matches]
-        best = max(hits, key=lambda h: sum(1 for x in hits if h <= x < h + limit))
+        # the first window start holding the most matches (hits are in order)
+        best = hits[max(range(len(hits)), key=lambda i: bisect_left(hits, hits[i] + limit) - i)]
         start = max(0, min(best - 40, len(text) - limit))
         end = min(len(text), start + limit)
     if start > 0:

@@ -8,13 +8,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from kb.documents import Practice
 from kb.highlight import snippet
-from kb.keyword import keyword_passages, match_expression, parse_query, passages_with_phrases
+from kb.keyword import (
+    keyword_passages,
+    match_expression,
+    parse_query,
+    passages_with_phrases,
+)
 from kb.knowledge_base import KnowledgeBase
 from kb.vocab import DOMAINS, FILTER_KEYS, KINDS, LEVERS
 
@@ -54,8 +59,9 @@ class SearchResult:
     levers: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data["levers"] = list(self.levers)
+        # Field by field: dataclasses.asdict deep-copies every value, and this is on every search.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["domains"], data["levers"] = list(self.domains), list(self.levers)
         return data
 
 
@@ -118,17 +124,28 @@ def search(
         return []
 
     depth = max(DEPTH, k * 10)
-    dense = _dense_passages(kb, parsed.text or query, depth, allowed) if mode != "keyword" else []
+    dense = _dense_passages(kb, _dense_text(query, parsed), depth, allowed) if mode != "keyword" else []
     keyword = []
     if mode != "dense" and (expression := match_expression(parsed.terms)):
         keyword = keyword_passages(kb.store, expression, depth, filters, allowed if parsed.phrases else None)
-    rows = kb.store.chunks([cid for cid, _ in dense] + [cid for cid, _ in keyword])
-    rankings = [_by_document(hits, rows) for hits in (dense, keyword)]
+    owners = kb.owners([cid for cid, _ in dense] + [cid for cid, _ in keyword])
+    rankings = [_by_document(hits, owners) for hits in (dense, keyword)]
     if mode == "hybrid":
         fused = fuse(rankings[0], _bounds(dense), rankings[1], _bounds(keyword))
     else:
         fused = rankings[0] or rankings[1]
-    return _results(kb, fused[:k], rankings, rows, parsed.terms)
+    return _results(kb, fused[:k], rankings, parsed.terms)
+
+
+def dense_text(query: str) -> str:
+    """The text the embedding model reads for `query`, so that a caller can embed it ahead
+    (`kb.embed_query`) where that suits it better, e.g. off a web server's event loop."""
+    query = clean_query(query)
+    return _dense_text(query, parse_query(query))
+
+
+def _dense_text(query: str, parsed) -> str:
+    return parsed.text or query
 
 
 def _bounds(hits: list[tuple[int, float]]) -> tuple[float, float]:
@@ -159,23 +176,24 @@ def _dense_passages(kb: KnowledgeBase, text: str, depth: int, allowed: np.ndarra
     return list(zip(ids.tolist(), scores.tolist()))
 
 
-def _by_document(hits: Iterable[tuple[int, float]], rows) -> list[tuple[str, int, float]]:
+def _by_document(hits: Iterable[tuple[int, float]], owners: dict[int, str]) -> list[tuple[str, int, float]]:
     """Passage hits grouped by document: (doc id, best passage id, best score), best first."""
     best: dict[str, tuple[int, float]] = {}
     for cid, score in hits:
-        doc_id = rows[cid]["doc_id"]
+        doc_id = owners[cid]
         if doc_id not in best or score > best[doc_id][1]:
             best[doc_id] = (cid, score)
     return sorted(((d, c, s) for d, (c, s) in best.items()), key=lambda x: (-x[2], x[0]))
 
 
-def _results(kb, ranked, rankings, rows, terms) -> list[SearchResult]:
+def _results(kb, ranked, rankings, terms) -> list[SearchResult]:
     # The passage shown is the document's best passage in the first ranking that has one
     # (dense, then keyword): the passage closest in meaning to the query.
     passage = {}
     for ranking in reversed(rankings):
         passage.update((doc_id, cid) for doc_id, cid, _ in ranking)
     docs = kb.store.documents(doc_id for doc_id, _, _ in ranked)
+    rows = kb.store.chunks(passage[doc_id] for doc_id, _, _ in ranked)
     return [result(docs[doc_id], rows[passage[doc_id]], score, terms) for doc_id, _, score in ranked]
 
 

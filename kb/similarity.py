@@ -36,9 +36,9 @@ def similar(kb: KnowledgeBase, doc_id: str, k: int = 10) -> list[SearchResult]:
     best: dict[str, tuple[int, float]] = {}
     while True:
         scores, ids = index.search(vector, depth)
-        rows = kb.store.chunks(ids)
+        owners = kb.owners(ids.tolist())
         for cid, score in zip(ids.tolist(), scores.tolist()):
-            other = rows[cid]["doc_id"]
+            other = owners[cid]
             if other != doc_id and (other not in best or score > best[other][1]):
                 best[other] = (cid, score)
         if len(best) >= k or depth >= index.count():
@@ -46,4 +46,5 @@ def similar(kb: KnowledgeBase, doc_id: str, k: int = 10) -> list[SearchResult]:
         depth = min(index.count(), depth * 4)
     ranked = sorted(best.items(), key=lambda item: (-item[1][1], item[0]))[:k]
     docs = kb.store.documents(d for d, _ in ranked)
+    rows = kb.store.chunks(cid for _, (cid, _) in ranked)
     return [result(docs[other], rows[cid], score) for other, (cid, score) in ranked]

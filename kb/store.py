@@ -187,16 +187,19 @@ class Store:
         return self.db.execute("SELECT count(*) FROM chunks WHERE model_id = ?", (model_id,)).fetchone()[0]
 
     def chunks(self, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
+        """Passages by id: id, doc_id, ordinal, section and text."""
+        return {row[0]: row for row in self._chunk_rows("id, doc_id, ordinal, section, text", ids)}
+
+    def chunk_owners(self, ids: Iterable[int]) -> dict[int, str]:
+        """The document id of each passage: what ranking needs, without reading any text."""
+        return {row[0]: row[1] for row in self._chunk_rows("id, doc_id", ids)}
+
+    def _chunk_rows(self, columns: str, ids: Iterable[int]) -> Iterator[sqlite3.Row]:
         ids = list(dict.fromkeys(int(i) for i in ids))
-        found: dict[int, sqlite3.Row] = {}
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
-            rows = self.db.execute(
-                f"SELECT id, doc_id, ordinal, section, text FROM chunks WHERE id IN ({','.join('?' * len(part))})",
-                part,
-            )
-            found.update((r["id"], r) for r in rows)
-        return found
+            rows = self.db.execute(f"SELECT {columns} FROM chunks WHERE id IN ({','.join('?' * len(part))})", part)
+            yield from rows
 
     def chunk_ids_matching(self, filters: dict[str, str]) -> np.ndarray:
         """Ids of the passages whose document matches every filter exactly."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kb.partners import Profile, suggest
 from kb.search import SearchError, search
 from kb.similarity import UnknownDocument, similar
 from search_app.deps import KB
+from search_app.offload import embed_ahead
 
 router = APIRouter()
 
@@ -32,11 +34,13 @@ async def api_search(
 ) -> dict:
     """Documents that answer `q`, each with its best passage; filters are exact."""
     filters = {"domain": domain, "lever": lever, "kind": kind, "country": country, "city": city, "language": language}
+    await embed_ahead(kb, q, mode)
     try:
         results = search(kb, q, k=k, mode=mode, filters=filters)
     except SearchError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return {"query": q, "mode": mode, "results": [r.to_json() for r in results]}
+    # Returned as a response, so FastAPI does not walk the results again to encode them.
+    return JSONResponse({"query": q, "mode": mode, "results": [r.to_json() for r in results]})
 
 
 @router.get("/api/docs/{doc_id:path}/similar", tags=["documents"])

@@ -15,22 +15,12 @@ from kb.accounts import Accounts
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from search_app import api, notes, pages
-from search_app.auth import Sessions, session_secret, session_user
+from search_app.auth import Sessions, session_secret
+from search_app.middleware import RecycleConnections, SessionAndHeaders
 from search_app.render import render, render_error
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
-
 
 def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     """The app over `kb`, or over the knowledge base in KB_DATA when none is given."""
@@ -54,18 +44,8 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     async def docs(request: Request):
         return render(request, "swagger.html", {})
 
-    sessions = Sessions(session_secret(kb.data))
-    accounts = Accounts(kb.store)
-
-    @app.middleware("http")
-    async def session_and_headers(request: Request, call_next):
-        request.state.session = sessions.load(request)
-        request.state.user = session_user(request, accounts)
-        response = await call_next(request)
-        sessions.save(request, response)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SessionAndHeaders, sessions=Sessions(session_secret(kb.data)), accounts=Accounts(kb.store))
+    app.add_middleware(RecycleConnections)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):

@@ -13,8 +13,9 @@ from kb.partners import Profile, suggest
 from kb.search import MODES, SearchError, search
 from kb.similarity import similar
 from search_app.auth import csrf_token
-from search_app.deps import KB
 from search_app.charts import DOMAIN_COLOURS, heatmap, scatter
+from search_app.deps import KB
+from search_app.offload import embed_ahead
 from search_app.render import csv_response, is_htmx, markdown_html, render
 
 router = APIRouter(include_in_schema=False)
@@ -32,6 +33,7 @@ async def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", doma
                "results": None, "counts": {}, "error": None, "examples": EXAMPLES, "partners": []}
     status = 200
     if q.strip():
+        await embed_ahead(kb, q)
         try:
             context["results"] = search(kb, q, k=PAGE_SIZE, mode=mode, filters=filters)
             best = search(kb, q, k=100, mode="hybrid")

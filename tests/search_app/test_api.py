@@ -1,6 +1,6 @@
 import pytest
 
-from search_app.app import SECURITY_HEADERS
+from search_app.middleware import SECURITY_HEADERS
 
 
 def test_health(client):

@@ -1,0 +1,83 @@
+"""ASGI middleware: sessions and security headers, and keep-alive connections recycled."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kb.accounts import Accounts
+from search_app.auth import Sessions, session_user
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SessionAndHeaders:
+    """Loads the session and the user before each request; after it, saves the session and
+    adds the security headers. Plain ASGI: Starlette's BaseHTTPMiddleware would cost a task
+    and a stream per request, on every search."""
+
+    def __init__(self, app: ASGIApp, sessions: Sessions, accounts: Accounts):
+        self.app, self.sessions, self.accounts = app, sessions, accounts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)  # its state lives in the scope, shared with the route's request
+        request.state.session = self.sessions.load(request)
+        request.state.user = session_user(request, self.accounts)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                cookie = Response()
+                self.sessions.save(request, cookie)
+                for name, value in cookie.raw_headers:
+                    if name == b"set-cookie":
+                        headers.append("set-cookie", value.decode("latin-1"))
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RecycleConnections:
+    """Close each keep-alive connection after RESPONSES responses, as nginx's keepalive_requests
+    does. Worker processes share one listening socket, and at start-up one of them may accept
+    most of the clients' long-lived connections and stay overloaded while another idles; when a
+    client reconnects, the worker that is free at that moment accepts it, so load evens out."""
+
+    RESPONSES = 32
+    _TRACKED = 10_000  # connections counted at once; forgotten all together beyond that
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.served: dict[tuple, int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("client"):
+            await self.app(scope, receive, send)
+            return
+        connection = tuple(scope["client"])
+        if len(self.served) >= self._TRACKED:
+            self.served.clear()
+        served = self.served[connection] = self.served.get(connection, 0) + 1
+
+        async def send_and_recycle(message: Message) -> None:
+            if message["type"] == "http.response.start" and served >= self.RESPONSES:
+                MutableHeaders(scope=message)["connection"] = "close"
+                self.served.pop(connection, None)
+            await send(message)
+
+        await self.app(scope, receive, send_and_recycle)

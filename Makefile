@@ -26,13 +26,14 @@ run: install
 	$(BIN)/kb serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: install
-	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-debian.sh /usr/bin/chromium chromium
 	$(BIN)/python -m pytest -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not model and not browser"
 
 bench: install
+	bash scripts/ensure-debian.sh /usr/bin/wrk wrk
 	$(BIN)/python -m bench
 
 eval: install

@@ -1,4 +1,8 @@
-"""/api/search latency and throughput against a real `kb serve`, at several concurrency levels."""
+"""/api/search latency and throughput against a real `kb serve`, at several concurrency levels.
+
+The load comes from wrk (C, one thread, keep-alive connections), so the load generator takes
+little of the two cores it shares with the server; each client sends its next request as soon
+as the previous one is answered."""
 
 from __future__ import annotations
 
@@ -8,23 +12,29 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
-from bench.common import OUT, REPO, SCIFACT, percentile
+from bench.common import OUT, REPO, SCIFACT
 
-REQUESTS = {1: 150, 8: 400, 32: 640}
+CLIENTS = (1, 8, 32)
+SECONDS = 5  # per measurement
+ROUNDS = 3  # measurements per figure, each on a freshly started server; the median is kept
 WORKERS = 2  # one server process per core
+WRK = "/usr/bin/wrk"
+SCRIPT = REPO / "bench" / "wrk.lua"
 
 
-def _queries() -> list[str]:
-    """Distinct queries, so that the query-embedding cache never answers: the worst case."""
-    texts = []
-    for path in (REPO / "corpus" / "eval" / "queries.jsonl", SCIFACT / "queries.jsonl"):
-        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return list(dict.fromkeys(t[:900] for t in texts))
+def _write_paths(name: str, path: str, texts: list[str]) -> Path:
+    out = OUT / f"latency-{name}.txt"
+    out.write_text("".join(f"{path}?{urlencode({'q': t[:900]})}\n" for t in dict.fromkeys(texts)), encoding="utf-8")
+    return out
+
+
+def _texts(path: Path) -> list[str]:
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _port() -> int:
@@ -36,8 +46,7 @@ def _port() -> int:
 def _serve(data: Path, port: int, workers: int) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--data", str(data), "--port", str(port),
                              "--workers", str(workers)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
-                            start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     for _ in range(300):
         try:
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).raise_for_status()
@@ -48,27 +57,21 @@ def _serve(data: Path, port: int, workers: int) -> subprocess.Popen:
     raise RuntimeError("kb serve did not start")
 
 
-def _load(url: str, path: str, queries: list[str], clients: int, n: int) -> tuple[list[float], float]:
-    """n requests from `clients` concurrent users, each with its own keep-alive connection."""
-    def user(c: int) -> list[float]:
-        times = []
-        with httpx.Client(timeout=30) as client:
-            for i in range(c, n, clients):
-                start = time.perf_counter()
-                client.get(url + path, params={"q": queries[i % len(queries)]} if queries else None).raise_for_status()
-                times.append((time.perf_counter() - start) * 1000)
-        return times
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        latencies = [t for times in pool.map(user, range(clients)) for t in times]
-    return latencies, n / (time.perf_counter() - start)
+def _wrk(url: str, paths: Path, clients: int, seconds: float = SECONDS, start: int = 0) -> dict:
+    out = subprocess.run([WRK, "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(SCRIPT), url],
+                         capture_output=True, text=True, check=True, env={**os.environ, "PATHS": str(paths),
+                                                                          "START": str(start)})
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["errors"]:
+        raise RuntimeError(f"wrk saw {result['errors']} errors against {url}")
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
 
 
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
+            return int(line.split()[1]) / 1024
     return float("nan")
 
 
@@ -78,34 +81,47 @@ def _rss_mb(pid: int) -> float:
     return round(sum(_peak_rss_mb(p) for p in pids), 1)
 
 
+def _median(values: list[float]) -> float:
+    return round(sorted(values)[len(values) // 2], 1)
+
+
+def _measure(data: Path, workers: int, clients: int, distinct: Path, repeated: Path, health: Path) -> dict:
+    """One round on a fresh server: warm-up with the recurring queries, then distinct queries
+    (none seen before: every one is embedded), recurring ones, and the /healthz floor."""
+    port = _port()
+    proc = _serve(data, port, workers)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wrk(url, repeated, 4, seconds=2)
+        result = {"distinct": _wrk(url, distinct, clients), "repeated": _wrk(url, repeated, clients),
+                  "health": _wrk(url, health, clients, seconds=2), "rss": _rss_mb(proc.pid)}
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+    return result
+
+
 def run(data: Path = OUT / "shipped") -> dict:
-    """Two workloads: distinct queries (every query embedded anew: the worst case) and repeated
-    ones (the 92 eval queries recurring, as when people refine filters or share a search)."""
-    queries = _queries()
-    repeated = queries[:92]
+    if not Path(WRK).exists():
+        raise RuntimeError("wrk is missing: make bench installs it (scripts/ensure-debian.sh)")
+    distinct = _write_paths("distinct", "/api/search", _texts(SCIFACT / "queries.jsonl"))
+    repeated = _write_paths("repeated", "/api/search", _texts(REPO / "corpus" / "eval" / "queries.jsonl"))
+    health = OUT / "latency-health.txt"
+    health.write_text("/healthz\n")
     figures = {}
-    for workers in (1, WORKERS):
-        port = _port()
-        proc = _serve(data, port, workers)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _load(url, "/api/search", queries[-60:], 4, 60)  # warm-up, with queries not measured below
-            offset = 0
-            for clients in ((1,) if workers == 1 else REQUESTS):
-                n = REQUESTS[clients]
-                suffix = f"c{clients}" if workers == WORKERS else f"c{clients}_w1"
-                distinct, rps = _load(url, "/api/search", queries[offset:offset + n], clients, n)
-                offset += n
-                again, rps_again = _load(url, "/api/search", repeated, clients, n)
-                floor, _ = _load(url, "/healthz", [], clients, n)
-                figures[f"api_search_p50_ms_{suffix}"] = round(percentile(distinct, 50), 1)
-                figures[f"api_search_p95_ms_{suffix}"] = round(percentile(distinct, 95), 1)
-                figures[f"api_search_rps_{suffix}"] = round(rps, 1)
-                figures[f"api_search_repeated_p50_ms_{suffix}"] = round(percentile(again, 50), 1)
-                figures[f"api_search_repeated_p95_ms_{suffix}"] = round(percentile(again, 95), 1)
-                figures[f"healthz_p50_ms_{suffix}"] = round(percentile(floor, 50), 1)
-            figures[f"serve_peak_rss_mb_w{workers}"] = _rss_mb(proc.pid)
-        finally:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=30)
+    for workers, levels in ((1, (1,)), (WORKERS, CLIENTS)):
+        for clients in levels:
+            rounds = [_measure(data, workers, clients, distinct, repeated, health) for _ in range(ROUNDS)]
+            suffix = f"c{clients}" if workers == WORKERS else f"c{clients}_w1"
+            for kind, prefix in (("distinct", "api_search_"), ("repeated", "api_search_repeated_")):
+                figures[f"{prefix}p50_ms_{suffix}"] = _median([r[kind]["p50_ms"] for r in rounds])
+                figures[f"{prefix}p95_ms_{suffix}"] = _median([r[kind]["p95_ms"] for r in rounds])
+            figures[f"api_search_rps_{suffix}"] = _median([r["distinct"]["rps"] for r in rounds])
+            figures[f"healthz_p50_ms_{suffix}"] = _median([r["health"]["p50_ms"] for r in rounds])
+            figures[f"serve_peak_rss_mb_w{workers}"] = max(r["rss"] for r in rounds)
+    figures["api_search_rounds"] = ROUNDS
     return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

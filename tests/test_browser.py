@@ -53,7 +53,7 @@ def server(shipped_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: make test installs it (scripts/ensure-chromium.sh)")
+        pytest.fail("Debian's chromium is missing: make test installs it (scripts/ensure-debian.sh)")
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")

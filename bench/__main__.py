@@ -17,7 +17,12 @@ ROWS = [
     ("embed_bf16_min_cosine_vs_fp32", "bf16 vs fp32, lowest cosine", ""),
     ("reindex_unchanged_shipped_s", "Re-index unchanged shipped corpus, s", "median of 3, whole command"),
     ("reindex_unchanged_300_s", "Re-index unchanged 300 documents, s", "median of 3, whole command"),
-    ("query_embed_p50_ms", "Query embedding p50, ms", "one short query"),
+    ("embed_onnx_fp32_chunks_per_s", "ONNX Runtime fp32, passages/s", "not used for passages: slower"),
+    ("query_embed_baseline_p50_ms", "Query embedding p50 ms, sentence-transformers", "baseline; one thread"),
+    ("query_embed_fp32_p50_ms", "Query embedding p50 ms, ONNX Runtime fp32", ""),
+    ("query_embed_int8_p50_ms", "Query embedding p50 ms, ONNX Runtime int8", "in use (KB_QUERY_ENCODER)"),
+    ("query_embed_speedup_vs_baseline", "Query embedding speed-up, int8", "x baseline"),
+    ("query_int8_min_cosine_vs_fp32", "int8 query vs fp32, lowest cosine", "92 eval queries"),
     *[(f"{mode}_{stat}_ms_{size}", f"{mode.capitalize()} search {stat} ms, {size} passages",
        "index: " + ("flat" if size == "10k" else "ivf") if mode == "dense" and stat == "p50" else "")
       for size in ("10k", "100k", "1m") for mode in ("dense", "keyword", "hybrid") for stat in ("p50", "p95")],
@@ -27,7 +32,7 @@ ROWS = [
     ("ivf_recall_at_10_1m", "IVF recall@10 vs exact, 1M", ""),
     ("api_search_p50_ms_c1_w1", "/api/search p50 ms, 1 client, 1 worker", "distinct queries"),
     *[(f"api_search_{kind}{stat}_ms_c{c}", f"/api/search {stat} ms, {c} clients{', repeated' if kind else ''}",
-       "2 workers" + ("; distinct queries" if not kind else "; 92 queries recurring"))
+       "2 workers" + ("; distinct queries" if not kind else "; 92 queries recurring") + "; median of 3")
       for c in (1, 8, 32) for kind in ("", "repeated_") for stat in ("p50", "p95")],
     *[(f"api_search_rps_c{c}", f"/api/search requests/s, {c} clients", "distinct queries") for c in (1, 8, 32)],
     ("healthz_p50_ms_c8", "/healthz p50 ms, 8 clients", "server floor, same run"),

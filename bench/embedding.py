@@ -1,10 +1,16 @@
-"""Embedding throughput: our embedder in fp32 and bf16 against plain sentence-transformers."""
+"""Embedding throughput: our embedder in fp32 and bf16 against plain sentence-transformers, for
+passages (batches) and for single queries (PyTorch against the ONNX Runtime exports)."""
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
+import time
+
 import numpy as np
 
-from bench.common import SCIFACT, timed
+from bench.common import OUT, REPO, SCIFACT, timed
 from indexer import read_corpus
 from kb._sentence_transformers import SentenceTransformerEmbedder
 from kb.chunking import chunk_practice
@@ -35,7 +41,12 @@ def run() -> dict:
     ours_bf16, _ = timed(lambda: bf16.embed(passages))
     agreement = float(np.min(np.sum(fp32.embed(passages[:200]) * bf16.embed(passages[:200]), axis=1)))
     n = len(passages)
+    onnx = SentenceTransformerEmbedder(onnx_dir=OUT / "onnx", query_encoder="fp32")
+    onnx.prepare_queries()
+    onnx_batches, _ = timed(lambda: [onnx.onnx.encode(passages[i:i + 32]) for i in range(0, n, 32)], repeat=1)
     return {
+        **_queries(model, fp32),
+        "embed_onnx_fp32_chunks_per_s": round(n / onnx_batches, 1),
         "embed_sample_passages": n,
         "embed_baseline_chunks_per_s": round(n / baseline, 1),
         "embed_fp32_chunks_per_s": round(n / ours_fp32, 1),
@@ -45,3 +56,45 @@ def run() -> dict:
         "embed_auto_precision": auto.precision,
         "embed_bf16_min_cosine_vs_fp32": round(agreement, 5),
     }
+
+
+def _queries(model, fp32: SentenceTransformerEmbedder) -> dict:
+    """Median time to embed one query, one at a time as a search does, on one thread (as
+    each server worker does)."""
+    import torch
+
+    queries = [json.loads(line)["text"] for line in (REPO / "corpus" / "eval" / "queries.jsonl").open()]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    os_threads = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"  # read by ONNX Runtime when a session is made
+    try:
+        encoders = {variant: SentenceTransformerEmbedder(onnx_dir=OUT / "onnx", query_encoder=variant)
+                    for variant in ("fp32", "int8")}
+        reference = fp32.embed(queries)
+        figures = {"query_embed_baseline_p50_ms": _median_ms(
+            lambda q: model.encode([q], normalize_embeddings=True, show_progress_bar=False), queries)}
+        for variant, encoder in encoders.items():
+            figures[f"query_embed_{variant}_p50_ms"] = _median_ms(encoder.embed_query, queries)
+            vectors = np.stack([encoder.embed_query(q) for q in queries])
+            figures[f"query_{variant}_min_cosine_vs_fp32"] = round(float(np.min(np.sum(vectors * reference, axis=1))), 5)
+    finally:
+        torch.set_num_threads(threads)
+        if os_threads is None:
+            os.environ.pop("OMP_NUM_THREADS")
+        else:
+            os.environ["OMP_NUM_THREADS"] = os_threads
+    figures["query_embed_speedup_vs_baseline"] = round(
+        figures["query_embed_baseline_p50_ms"] / figures["query_embed_int8_p50_ms"], 2)
+    return figures
+
+
+def _median_ms(embed, queries: list[str]) -> float:
+    for query in queries[:10]:  # warm-up
+        embed(query)
+    times = []
+    for query in queries:
+        start = time.perf_counter()
+        embed(query)
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 2)

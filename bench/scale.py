@@ -91,8 +91,6 @@ def run() -> dict:
     vectors = {q: v for q, v in zip(queries, embedder.embed(queries))}
     figures: dict = {}
     start = time.perf_counter()
-    _latency(lambda q: embedder.embed_query(q), queries[:20])
-    figures["query_embed_p50_ms"] = round(_latency(lambda q: embedder.embed_query(q), queries)[0], 2)
     for label, size in SIZES.items():
         data = OUT / f"scale-{label}"
         store_ok = (data / "kb.sqlite3").exists() and Store(data / "kb.sqlite3").chunk_count(model_id) == size

@@ -94,9 +94,9 @@ def sync(kb: KnowledgeBase, corpus: Corpus, *, progress: bool = False, rebuild: 
         kb.store.replace_cities(corpus.cities)
     report.index = kb.refresh_index()
     kb.save_index()
-    kb.embedder.export_onnx()
-    report.query_runtime = kb.embedder.query_runtime
     report.seconds = time.perf_counter() - started
+    # Once per model (the export is reused), and after the timing: it is not indexing work.
+    report.query_runtime = kb.embedder.prepare_queries()
     return report
 
 

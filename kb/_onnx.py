@@ -66,20 +66,16 @@ class OnnxEncoder:
     @classmethod
     def load(cls, directory: Path, key: str, variant: str) -> OnnxEncoder | None:
         """The `variant` exported in `directory` from the model `key`, if it is there and intact."""
-        try:
-            manifest = json.loads((directory / MANIFEST_FILE).read_text())
-        except (OSError, ValueError):
-            return None
-        made = manifest.get("variants", {}).get(variant, {})
-        if manifest.get("key") != key or made.get("sha256") != _sha256(directory / VARIANTS[variant][0]):
-            return None
-        return cls(directory, manifest, variant)
+        manifest = current(directory, key, variant)
+        return cls(directory, manifest, variant) if manifest else None
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self._truncating.encode_batch(list(texts))
+        texts = list(texts)
+        # encode_batch hands work to a thread pool: worth it for a batch, not for one query
+        encodings = self._truncating.encode_batch(texts) if len(texts) > 1 else [self._truncating.encode(texts[0])]
         ids = np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
         mask = np.zeros_like(ids)
         for row, encoding in enumerate(encodings):
@@ -88,6 +84,18 @@ class OnnxEncoder:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         (vectors,) = self.session.run(None, feeds)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def current(directory: Path, key: str, variant: str) -> dict | None:
+    """The manifest of the export in `directory` if it holds `variant` of the model `key`, intact."""
+    try:
+        manifest = json.loads((directory / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    made = manifest.get("variants", {}).get(variant, {})
+    if manifest.get("key") != key or made.get("sha256") != _sha256(directory / VARIANTS[variant][0]):
+        return None
+    return manifest
 
 
 def export(source: str, directory: Path, key: str, probe: Sequence[str]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb._onnx import OnnxEncoder, export
+from kb._onnx import OnnxEncoder, current, export
 from kb.embedder import Embedder, EmbedderError
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class SentenceTransformerEmbedder(Embedder):
     """Loads the model on first use, so commands that embed nothing start fast.
 
     Passages are embedded by PyTorch (bf16 where allowed). Queries are embedded by the
-    ONNX export in `onnx_dir` when there is one (`export_onnx` makes it), in the variant
+    ONNX export in `onnx_dir` when there is one (`prepare_queries` makes it), in the variant
     `query_encoder` names; with "torch", or without an export, by PyTorch too."""
 
     def __init__(self, model: str | None = None, precision: str = "auto", batch_size: int = 32,
@@ -122,17 +122,18 @@ class SentenceTransformerEmbedder(Embedder):
             return None
         return OnnxEncoder.load(self.onnx_dir, self._onnx_key, self.query_encoder)
 
-    def export_onnx(self) -> bool:
+    def prepare_queries(self) -> str:
+        """Export the model to ONNX in `onnx_dir` unless a current export is there."""
         if self.onnx_dir is None or self.query_encoder == "torch":
-            return False
-        if self.onnx is None:
+            return "torch"
+        if current(self.onnx_dir, self._onnx_key, self.query_encoder) is None:
             try:
                 export(self._source, self.onnx_dir, self._onnx_key, _PROBE)
             except EmbedderError as exc:
                 log.warning("queries will be embedded by PyTorch: %s", exc)
-                return False
-            del self.onnx  # loaded afresh on next use
-        return self.onnx is not None
+                return "torch"
+            self.__dict__.pop("onnx", None)  # loaded afresh on next use
+        return f"onnxruntime {self.query_encoder}"
 
     @property
     def query_runtime(self) -> str:

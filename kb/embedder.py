@@ -54,10 +54,10 @@ class Embedder(ABC):
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
-    def export_onnx(self) -> bool:
-        """Prepare the faster runtime for queries, where this model has one (made once, then
-        reused); True if queries will use it."""
-        return False
+    def prepare_queries(self) -> str:
+        """Prepare the fastest way this model has to embed queries (made once, then reused);
+        what will embed them."""
+        return self.query_runtime
 
     @property
     def query_runtime(self) -> str:
@@ -106,7 +106,7 @@ class FakeEmbedder(Embedder):
 def load_embedder(model: str | None = None, precision: str = "auto", onnx_dir: Path | None = None,
                   query_encoder: str = "int8") -> Embedder:
     """The configured sentence-transformers model, loaded lazily on first use; queries are
-    embedded by its ONNX export in `onnx_dir` when there is one (see `export_onnx`)."""
+    embedded by its ONNX export in `onnx_dir` when there is one (see `prepare_queries`)."""
     from kb._sentence_transformers import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(model, precision=precision, onnx_dir=onnx_dir, query_encoder=query_encoder)

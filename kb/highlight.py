@@ -15,6 +15,7 @@ _INLINE_MARKS = re.compile(r"\*\*|__|`|(?<!\w)[_*](?=\S)|(?<=\S)[_*](?!\w)")  # 
 SNIPPET_CHARS = 300
 
 
+@lru_cache(maxsize=4096)  # the same passages come back query after query; two regex passes each
 def plain(text: str) -> str:
     """The passage as one line of plain text (Markdown emphasis and list marks removed)."""
     return " ".join(_INLINE_MARKS.sub("", _BLOCK_MARKS.sub(" ", text)).split())

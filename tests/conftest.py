@@ -125,12 +125,13 @@ OUTPUT = REPO / "test-output"
 
 @pytest.fixture(scope="session")
 def shipped_data(tmp_path_factory) -> Path:
-    """The shipped corpus indexed with the real model, once per test session."""
+    """The shipped corpus indexed with the real model, once per test session, with the query
+    encoder exported as `kb index` exports it."""
     from indexer import read_corpus, sync
     from kb._sentence_transformers import SentenceTransformerEmbedder
 
     data = tmp_path_factory.mktemp("shipped") / "data"
-    base = KnowledgeBase(data, embedder=SentenceTransformerEmbedder())
+    base = KnowledgeBase(data, embedder=SentenceTransformerEmbedder(onnx_dir=data / "onnx"))  # as kb index
     report = sync(base, read_corpus(REPO / "corpus"))
     base.close()
     assert not report.errors, report.errors

@@ -72,3 +72,10 @@ def test_similar_and_eval(run, corpus, tmp_path):
     metrics = json.loads(result.output)
     assert metrics["queries"] == 2 and metrics["mrr@10"] == 1.0
     assert (tmp_path / "run.txt").read_text().startswith("1 Q0 bus 1 ")
+
+
+@pytest.mark.parametrize(("variable", "value"), [("KB_QUERY_ENCODER", "fp16"), ("KB_INDEX", "hnsw")])
+def test_a_bad_setting_is_refused_naming_it(run, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    result = run("info")
+    assert result.exit_code != 0 and f"{variable}={value!r}" in result.output

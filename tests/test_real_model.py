@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -14,12 +15,15 @@ import numpy as np
 import pytest
 
 from indexer import read_corpus, sync
+from kb import _onnx
 from kb._sentence_transformers import SentenceTransformerEmbedder, verify_weights
 from kb.embedder import EmbedderError
+from kb.evaluation import evaluate, load_qrels, load_queries
 from kb.knowledge_base import KnowledgeBase
 from kb.search import search
+from kb.settings import Settings
 
-from tests.conftest import write_corpus
+from tests.conftest import REPO, write_corpus
 
 pytestmark = pytest.mark.model
 
@@ -95,3 +99,48 @@ def test_killing_kb_index_mid_run_leaves_a_loadable_index(tmp_path, real_embedde
     assert search(after, "coal district heating", k=1)[0].doc_id == "heat"
     report = sync(after, read_corpus(corpus))
     assert len(report.added) + report.unchanged == 404 and not report.errors
+
+
+QUERIES = REPO / "corpus" / "eval" / "queries.jsonl"
+
+
+@pytest.mark.parametrize(("variant", "least"), [("fp32", 0.9999), ("int8", 0.98)])
+def test_exported_query_encoders_agree_with_torch_without_loading_it(shipped_data, real_embedder, variant, least):
+    queries = [q.text for q in load_queries(QUERIES)]
+    onnx = SentenceTransformerEmbedder(onnx_dir=shipped_data / "onnx", query_encoder=variant)
+    vectors = np.stack([onnx.embed_query(q) for q in queries])
+    assert onnx.query_runtime == f"onnxruntime {variant}"
+    assert "_model" not in onnx.__dict__  # PyTorch and the model were never loaded
+    assert float(np.min(np.sum(vectors * SentenceTransformerEmbedder(precision="fp32").embed(queries), axis=1))) >= least
+    long_text = "Retrofit one-stop shops guide homeowners through deep renovation. " * 40
+    assert [onnx.count_tokens(t) for t in (*queries[:5], long_text)] == \
+        [real_embedder.count_tokens(t) for t in (*queries[:5], long_text)]
+
+
+def test_int8_queries_rank_as_torch_queries_do(shipped_data):
+    queries, qrels = load_queries(QUERIES), load_qrels(REPO / "corpus" / "eval" / "qrels.tsv")
+    scores = {}
+    for encoder in ("int8", "torch"):
+        kb = KnowledgeBase(shipped_data, settings=Settings(data=shipped_data, model=None, precision="auto",
+                                                           query_encoder=encoder))
+        scores[encoder], _ = evaluate(queries, qrels, lambda q: [(r.doc_id, r.score) for r in search(kb, q.text, k=100)])
+        assert kb.embedder.query_runtime.endswith(encoder)
+    assert scores["int8"]["ndcg@10"] >= scores["torch"]["ndcg@10"] - 0.01
+
+
+def test_a_damaged_or_foreign_export_is_not_used(tmp_path, shipped_data):
+    onnx = tmp_path / "onnx"
+    shutil.copytree(shipped_data / "onnx", onnx)
+    with (onnx / "model-int8.onnx").open("ab") as f:
+        f.write(b"\0")
+    assert SentenceTransformerEmbedder(onnx_dir=onnx).query_runtime == "torch"
+    assert SentenceTransformerEmbedder(onnx_dir=onnx, query_encoder="fp32").query_runtime == "onnxruntime fp32"
+    assert SentenceTransformerEmbedder(model="another/model", onnx_dir=onnx, query_encoder="fp32").onnx is None
+
+
+def test_an_export_that_disagrees_with_torch_is_not_kept(tmp_path, monkeypatch, caplog):
+    monkeypatch.setitem(_onnx.VARIANTS, "int8", ("model-int8.onnx", 1.001))  # no export can agree this well
+    embedder = SentenceTransformerEmbedder(onnx_dir=tmp_path / "onnx")
+    assert embedder.prepare_queries() == "torch"
+    assert not (tmp_path / "onnx" / "manifest.json").exists() and embedder.query_runtime == "torch"
+    assert "disagrees with the model" in caplog.text

@@ -48,3 +48,30 @@ def test_another_process_writes_are_caught_up_without_a_rebuild(indexed, embedde
     from kb.search import search
     assert search(reader, "geothermal wells", k=1)[0].doc_id == "n1"
     assert "bus" not in [r.doc_id for r in search(reader, "free buses", k=10)]
+
+
+def test_passage_owners_come_from_memory_and_from_the_store_for_newer_writes(indexed, embedder):
+    from kb.documents import validate
+
+    reader = KnowledgeBase(indexed.data, embedder=embedder)
+    reader.refresh_index()
+    known = dict(reader.store.db.execute("SELECT id, doc_id FROM chunks").fetchall())
+    writer = KnowledgeBase(indexed.data, embedder=embedder)
+    writer.ingest([validate({"id": "n2", "title": "Solar roofs", "kind": "case_note", "city": "Helsinki",
+                             "country": "Finland", "domains": ["energy"]}, "Solar panels on school roofs.")])
+    newer = [r[0] for r in writer.store.db.execute("SELECT id FROM chunks WHERE doc_id = 'n2'")]
+    assert reader.owners([*known, *newer]) == {**known, **dict.fromkeys(newer, "n2")}  # not yet caught up
+    reader.refresh_index()
+    writer.remove(["n2"])
+    reader.refresh_index()
+    assert reader.owners(newer) == {}  # deleted: neither in memory nor in the store
+
+
+def test_a_query_embedded_ahead_is_not_embedded_again(indexed, embedder):
+    from kb.search import dense_text, search
+
+    query = '  "district heating"   phase-out '
+    indexed.embed_query(dense_text(query))
+    calls = embedder.calls
+    search(indexed, query, k=3)
+    assert embedder.calls == calls

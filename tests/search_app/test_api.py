@@ -97,3 +97,12 @@ def test_partners_api(client):
 def test_bad_partner_requests_are_422(client, body):
     response = client.post("/api/partners", json=body)
     assert response.status_code == 422 and response.json()["detail"]
+
+
+def test_keep_alive_connections_are_recycled_so_workers_share_the_load(client):
+    from search_app.middleware import RecycleConnections
+
+    responses = [client.get("/healthz") for _ in range(RecycleConnections.RESPONSES)]
+    assert [r.headers.get("connection") for r in responses[:-1]] == [None] * (len(responses) - 1)
+    assert responses[-1].headers["connection"] == "close"
+    assert client.get("/healthz").headers.get("connection") is None  # a new connection counts afresh

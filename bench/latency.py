@@ -21,7 +21,7 @@ from bench.common import OUT, REPO, SCIFACT
 
 CLIENTS = (1, 8, 32)
 SECONDS = 5  # per measurement
-ROUNDS = 3  # measurements per figure, each on a freshly started server; the median is kept
+ROUNDS = 5  # measurements per figure, each on a freshly started server; the median is kept
 WORKERS = 2  # one server process per core
 WRK = "/usr/bin/wrk"
 SCRIPT = REPO / "bench" / "wrk.lua"

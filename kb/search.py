@@ -14,12 +14,7 @@ import numpy as np
 
 from kb.documents import Practice
 from kb.highlight import snippet
-from kb.keyword import (
-    keyword_passages,
-    match_expression,
-    parse_query,
-    passages_with_phrases,
-)
+from kb.keyword import keyword_passages, match_expression, parse_query, passages_with_phrases
 from kb.knowledge_base import KnowledgeBase
 from kb.vocab import DOMAINS, FILTER_KEYS, KINDS, LEVERS
 
@@ -124,7 +119,7 @@ def search(
         return []
 
     depth = max(DEPTH, k * 10)
-    dense = _dense_passages(kb, _dense_text(query, parsed), depth, allowed) if mode != "keyword" else []
+    dense = _dense_passages(kb, dense_text(query), depth, allowed) if mode != "keyword" else []
     keyword = []
     if mode != "dense" and (expression := match_expression(parsed.terms)):
         keyword = keyword_passages(kb.store, expression, depth, filters, allowed if parsed.phrases else None)
@@ -141,11 +136,7 @@ def dense_text(query: str) -> str:
     """The text the embedding model reads for `query`, so that a caller can embed it ahead
     (`kb.embed_query`) where that suits it better, e.g. off a web server's event loop."""
     query = clean_query(query)
-    return _dense_text(query, parse_query(query))
-
-
-def _dense_text(query: str, parsed) -> str:
-    return parsed.text or query
+    return parse_query(query).text or query
 
 
 def _bounds(hits: list[tuple[int, float]]) -> tuple[float, float]:
@@ -180,7 +171,9 @@ def _by_document(hits: Iterable[tuple[int, float]], owners: dict[int, str]) -> l
     """Passage hits grouped by document: (doc id, best passage id, best score), best first."""
     best: dict[str, tuple[int, float]] = {}
     for cid, score in hits:
-        doc_id = owners[cid]
+        doc_id = owners.get(cid)  # None: deleted by another process since it was ranked
+        if doc_id is None:
+            continue
         if doc_id not in best or score > best[doc_id][1]:
             best[doc_id] = (cid, score)
     return sorted(((d, c, s) for d, (c, s) in best.items()), key=lambda x: (-x[2], x[0]))

@@ -58,7 +58,7 @@ class RecycleConnections:
     most of the clients' long-lived connections and stay overloaded while another idles; when a
     client reconnects, the worker that is free at that moment accepts it, so load evens out."""
 
-    RESPONSES = 32
+    RESPONSES = 16
     _TRACKED = 10_000  # connections counted at once; forgotten all together beyond that
 
     def __init__(self, app: ASGIApp):

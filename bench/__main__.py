@@ -32,7 +32,7 @@ ROWS = [
     ("ivf_recall_at_10_1m", "IVF recall@10 vs exact, 1M", ""),
     ("api_search_p50_ms_c1_w1", "/api/search p50 ms, 1 client, 1 worker", "distinct queries"),
     *[(f"api_search_{kind}{stat}_ms_c{c}", f"/api/search {stat} ms, {c} clients{', repeated' if kind else ''}",
-       "2 workers" + ("; distinct queries" if not kind else "; 92 queries recurring") + f"; median of {latency.ROUNDS} rounds")
+       f"2 workers; {'92 queries recurring' if kind else 'distinct queries'}; median of {latency.ROUNDS} rounds")
       for c in (1, 8, 32) for kind in ("", "repeated_") for stat in ("p50", "p95")],
     *[(f"api_search_rps_c{c}", f"/api/search requests/s, {c} clients", "distinct queries") for c in (1, 8, 32)],
     ("healthz_p50_ms_c8", "/healthz p50 ms, 8 clients", "server floor, same run"),

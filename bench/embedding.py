@@ -85,7 +85,8 @@ def _queries(model, fp32: SentenceTransformerEmbedder) -> dict:
         for variant, encoder in encoders.items():
             figures[f"query_embed_{variant}_p50_ms"] = _median_ms(encoder.embed_query, queries)
             vectors = np.stack([encoder.embed_query(q) for q in queries])
-            figures[f"query_{variant}_min_cosine_vs_fp32"] = round(float(np.min(np.sum(vectors * reference, axis=1))), 5)
+            agreement = float(np.min(np.sum(vectors * reference, axis=1)))
+            figures[f"query_{variant}_min_cosine_vs_fp32"] = round(agreement, 5)
     finally:
         torch.set_num_threads(threads)
         if os_threads is None:

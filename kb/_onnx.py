@@ -150,8 +150,10 @@ def export(source: str, directory: Path, key: str, probe: Sequence[str]) -> None
         vectors = OnnxEncoder(directory, manifest, variant).encode(probe)
         agreement = float(np.min(np.sum(vectors * reference, axis=1)))
         if agreement < least:
-            raise EmbedderError(f"the {variant} ONNX export disagrees with the model (cosine {agreement:.4f} < {least})")
-        manifest["variants"][variant] = {"sha256": _sha256(directory / file), "min_cosine_vs_torch": round(agreement, 5)}
+            raise EmbedderError(
+                f"the {variant} ONNX export disagrees with the model (cosine {agreement:.4f} < {least})")
+        manifest["variants"][variant] = {"sha256": _sha256(directory / file),
+                                         "min_cosine_vs_torch": round(agreement, 5)}
     tmp = directory / (MANIFEST_FILE + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n")
     os.replace(tmp, directory / MANIFEST_FILE)

@@ -4,7 +4,7 @@ One short text is where PyTorch is slowest: most of its time goes to per-layer o
 Runtime runs the same graph with little of it, and the int8 variant (weights quantised per
 channel, activations per query) halves the arithmetic again; README, "Performance", gives the
 figures and the rankings each variant gives. The export is made once, by `kb index`, beside
-the vector index, and each variant is checked against the PyTorch model when made; a process
+the vector index, and both variants are checked against the PyTorch model when made; a process
 that finds the export embeds queries without loading PyTorch."""
 
 from __future__ import annotations
@@ -92,17 +92,17 @@ def current(directory: Path, key: str, variant: str) -> dict | None:
         manifest = json.loads((directory / MANIFEST_FILE).read_text())
     except (OSError, ValueError):
         return None
-    made = manifest.get("variants", {}).get(variant, {})
-    if manifest.get("key") != key or made.get("sha256") != _sha256(directory / VARIANTS[variant][0]):
+    expected = manifest.get("variants", {}).get(variant, {}).get("sha256")
+    if manifest.get("key") != key or expected is None or expected != _sha256(directory / VARIANTS[variant][0]):
         return None
     return manifest
 
 
 def export(source: str, directory: Path, key: str, probe: Sequence[str]) -> None:
     """Export the sentence-transformers model at `source` to `directory`: one fp32 graph of
-    transformer, pooling and normalisation, its int8 quantisation, and the tokenizer. Each
-    variant is kept only if it reproduces the model on `probe`. The manifest is written last,
-    so a half-made export is never loaded."""
+    transformer, pooling and normalisation, its int8 quantisation, and the tokenizer. The export
+    is kept only if every variant reproduces the model on `probe`, and its manifest is written
+    last, so a half-made or disagreeing export is never loaded."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers import SentenceTransformer

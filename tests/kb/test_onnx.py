@@ -1,0 +1,29 @@
+import hashlib
+import json
+
+from kb._onnx import MANIFEST_FILE, current
+
+
+def _export(directory, key="model@sha", variants=("fp32",)):
+    directory.mkdir()
+    (directory / "model.onnx").write_bytes(b"graph")
+    sha = hashlib.sha256(b"graph").hexdigest()
+    manifest = {"key": key, "variants": {v: {"sha256": sha} for v in variants}}
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest))
+    return directory
+
+
+def test_an_export_is_current_only_for_its_model_its_variants_and_its_bytes(tmp_path):
+    export = _export(tmp_path / "onnx")
+    assert current(export, "model@sha", "fp32") is not None
+    assert current(export, "another@sha", "fp32") is None
+    assert current(export, "model@sha", "int8") is None  # never made
+    (export / "model.onnx").write_bytes(b"graph, changed")
+    assert current(export, "model@sha", "fp32") is None
+
+
+def test_a_missing_or_unreadable_manifest_means_no_export(tmp_path):
+    export = _export(tmp_path / "onnx")
+    (export / MANIFEST_FILE).write_text("{not json")
+    assert current(export, "model@sha", "fp32") is None
+    assert current(tmp_path / "nowhere", "model@sha", "fp32") is None

@@ -20,7 +20,8 @@ async def healthz(kb: KB) -> dict:
     """Liveness and what is being served."""
     counts = kb.store.counts()
     return {"status": "ok", "documents": counts["documents"], "passages": counts["chunks"],
-            "index": kb.refresh_index().status, "model": kb.embedder.model_id}
+            "index": kb.refresh_index().status, "model": kb.embedder.model_id,
+            "query_runtime": kb.embedder.query_runtime}
 
 
 @router.get("/api/search", tags=["search"])

@@ -81,6 +81,7 @@ def top_hit(url: str, query: str) -> str | None:
 def test_a_note_published_on_one_process_is_found_by_another_within_a_second(data, token):
     a, b = Server(data), Server(data)
     try:
+        assert httpx.get(a.url + "/healthz").json()["query_runtime"] == "onnxruntime int8"  # as kb index made it
         assert top_hit(b.url, "qzxmarkerone") != "x"  # b has loaded its index before the note exists
         note_id = publish(a.url, token, note(1, "qzxmarkerone"))
         published = time.monotonic()

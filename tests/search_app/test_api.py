@@ -6,6 +6,7 @@ from search_app.middleware import SECURITY_HEADERS
 def test_health(client):
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["documents"] == 4 and body["model"] == "fake-64"
+    assert body["query_runtime"] == "python"  # the fake; the real model reports e.g. "onnxruntime int8"
 
 
 def test_search_has_the_cli_shape(client):

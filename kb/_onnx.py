@@ -28,7 +28,8 @@ VARIANTS = {"fp32": ("model.onnx", 0.9999), "int8": ("model-int8.onnx", 0.98)}
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def _sha256(path: Path) -> str | None:
+def sha256_file(path: Path) -> str | None:
+    """The file's SHA-256, or None if it cannot be read."""
     digest = hashlib.sha256()
     try:
         with path.open("rb") as f:
@@ -93,7 +94,7 @@ def current(directory: Path, key: str, variant: str) -> dict | None:
     except (OSError, ValueError):
         return None
     expected = manifest.get("variants", {}).get(variant, {}).get("sha256")
-    if manifest.get("key") != key or expected is None or expected != _sha256(directory / VARIANTS[variant][0]):
+    if manifest.get("key") != key or expected is None or expected != sha256_file(directory / VARIANTS[variant][0]):
         return None
     return manifest
 
@@ -152,7 +153,7 @@ def export(source: str, directory: Path, key: str, probe: Sequence[str]) -> None
         if agreement < least:
             raise EmbedderError(
                 f"the {variant} ONNX export disagrees with the model (cosine {agreement:.4f} < {least})")
-        manifest["variants"][variant] = {"sha256": _sha256(directory / file),
+        manifest["variants"][variant] = {"sha256": sha256_file(directory / file),
                                          "min_cosine_vs_torch": round(agreement, 5)}
     tmp = directory / (MANIFEST_FILE + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n")

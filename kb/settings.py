@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# What embeds queries: ONNX Runtime int8 or fp32 (see kb/_onnx.py), or PyTorch as for passages.
+QUERY_ENCODERS = ("int8", "fp32", "torch")
 # name, environment variable, default, meaning: one table drives the code, the CLI and README.
 SETTINGS = (
     ("data", "KB_DATA", "./data", "folder of the store and the vector index"),
@@ -31,7 +33,7 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["index"] not in ("auto", "flat", "ivf"):
             raise ValueError(f"KB_INDEX={values['index']!r}: use flat, ivf or auto")
-        if values["query_encoder"] not in ("int8", "fp32", "torch"):
-            raise ValueError(f"KB_QUERY_ENCODER={values['query_encoder']!r}: use int8, fp32 or torch")
+        if values["query_encoder"] not in QUERY_ENCODERS:
+            raise ValueError(f"KB_QUERY_ENCODER={values['query_encoder']!r}: use one of {', '.join(QUERY_ENCODERS)}")
         return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"],
                    index=values["index"], query_encoder=values["query_encoder"])

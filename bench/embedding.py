@@ -12,8 +12,10 @@ import numpy as np
 
 from bench.common import OUT, REPO, SCIFACT, timed
 from indexer import read_corpus
-from kb._sentence_transformers import SentenceTransformerEmbedder
 from kb.chunking import chunk_practice
+from kb.embedding import with_fast_queries
+from kb.embedding.onnx import OnnxQueryEncoder
+from kb.embedding.sentence_transformers import SentenceTransformerEmbedder
 
 SAMPLE = 600  # SciFact passages, the same for every configuration
 ROUNDS = 3  # timings of each configuration; the median is kept
@@ -49,9 +51,8 @@ def run() -> dict:
     baseline, ours_fp32, ours_bf16 = (statistics.median(times[name]) for name in runs)
     agreement = float(np.min(np.sum(fp32.embed(passages[:200]) * bf16.embed(passages[:200]), axis=1)))
     n = len(passages)
-    onnx = SentenceTransformerEmbedder(onnx_dir=OUT / "onnx", query_encoder="fp32")
-    onnx.prepare_queries()
-    onnx_batches, _ = timed(lambda: [onnx.onnx.encode(passages[i:i + 32]) for i in range(0, n, 32)], repeat=1)
+    onnx = with_fast_queries(fp32, OUT / "onnx", "fp32").queries
+    onnx_batches, _ = timed(lambda: [onnx.encode(passages[i:i + 32]) for i in range(0, n, 32)], repeat=1)
     return {
         **_queries(model, fp32),
         "embed_onnx_fp32_chunks_per_s": round(n / onnx_batches, 1),
@@ -77,14 +78,14 @@ def _queries(model, fp32: SentenceTransformerEmbedder) -> dict:
     os_threads = os.environ.get("OMP_NUM_THREADS")
     os.environ["OMP_NUM_THREADS"] = "1"  # read by ONNX Runtime when a session is made
     try:
-        encoders = {variant: SentenceTransformerEmbedder(onnx_dir=OUT / "onnx", query_encoder=variant)
+        encoders = {variant: OnnxQueryEncoder.load(OUT / "onnx", fp32.export_key, variant)
                     for variant in ("fp32", "int8")}
         reference = fp32.embed(queries)
         figures = {"query_embed_baseline_p50_ms": _median_ms(
             lambda q: model.encode([q], normalize_embeddings=True, show_progress_bar=False), queries)}
         for variant, encoder in encoders.items():
-            figures[f"query_embed_{variant}_p50_ms"] = _median_ms(encoder.embed_query, queries)
-            vectors = np.stack([encoder.embed_query(q) for q in queries])
+            figures[f"query_embed_{variant}_p50_ms"] = _median_ms(lambda q, e=encoder: e.encode([q]), queries)
+            vectors = np.vstack([encoder.encode([q]) for q in queries])
             agreement = float(np.min(np.sum(vectors * reference, axis=1)))
             figures[f"query_{variant}_min_cosine_vs_fp32"] = round(agreement, 5)
     finally:

@@ -7,6 +7,7 @@ Each store is built once into bench/out/scale-N and reused by later runs."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import time
@@ -15,14 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import OUT, REPO, SCIFACT, percentile
-from kb._sentence_transformers import SentenceTransformerEmbedder
+from kb.chunking import Chunk
+from kb.documents import Practice
+from kb.embedding.sentence_transformers import SentenceTransformerEmbedder
 from kb.knowledge_base import KnowledgeBase
 from kb.search import search
 from kb.settings import Settings
-from kb.store import Store
+from kb.store import open_store, store_exists
 from kb.vector_index import FaissIndex
-
-import os
 
 SIZES = {k: v for k, v in {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}.items()
          if v <= int(os.environ.get("KB_BENCH_MAX_SIZE", 1_000_000))}
@@ -34,37 +35,35 @@ DOMAINS = ("energy", "buildings", "mobility", "waste-circular", "industry", "gre
 def _real_passages() -> tuple[list[str], np.ndarray, str]:
     texts, vectors, model_id = [], [], None
     for name in ("scifact", "shipped"):
-        store = Store(OUT / name / "kb.sqlite3")
-        for text, blob, model_id in store.db.execute("SELECT text, vector, model_id FROM chunks"):
-            texts.append(" ".join(text.split()[:60]))
-            vectors.append(np.frombuffer(blob, dtype=np.float32))
+        store = open_store(OUT / name)
+        (model_id,) = store.counts()["models"]
+        snapshot = store.index_snapshot(model_id, with_vectors=True)
+        passages = store.passages(snapshot.ids.tolist())
+        texts += [" ".join(passages[i].text.split()[:60]) for i in snapshot.ids.tolist()]
+        vectors.append(snapshot.vectors)
         store.close()
     return texts, np.vstack(vectors), model_id
 
 
+PER_DOC = 4  # synthetic passages per synthetic document
+
+
 def build(size: int, data: Path, texts: list[str], base: np.ndarray, model_id: str) -> None:
     shutil.rmtree(data, ignore_errors=True)
-    store = Store(data / "kb.sqlite3")
+    store = open_store(data)
     rng = np.random.default_rng(size)
-    per_doc = 4
-    with store.transaction() as db:
-        db.executemany(
-            "INSERT INTO documents (id, title, kind, domains, body, content_hash, model_id) VALUES (?, ?, ?, ?, '', '', ?)",
-            [(f"s{d}", f"Synthetic practice {d}", "portal_resource", json.dumps([DOMAINS[d % 6]]), model_id)
-             for d in range(size // per_doc)],
-        )
-        for start in range(0, size, 50_000):
-            rows = np.arange(start, min(size, start + 50_000))
-            vectors = base[rows % len(base)] + NOISE * rng.standard_normal((len(rows), base.shape[1]), dtype=np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            db.executemany(
-                "INSERT INTO chunks (id, doc_id, ordinal, section, text, content_hash, model_id, vector) "
-                "VALUES (?, ?, ?, NULL, ?, '', ?, ?)",
-                [(int(i) + 1, f"s{int(i) // per_doc}", int(i) % per_doc, texts[int(i) % len(texts)], model_id,
-                  v.tobytes()) for i, v in zip(rows, vectors)],
-            )
-            db.executemany("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, '', '', ?)",
-                           [(int(i) + 1, texts[int(i) % len(texts)]) for i in rows])
+    for start in range(0, size, 50_000):  # one transaction per 50,000 passages
+        rows = np.arange(start, min(size, start + 50_000))
+        vectors = base[rows % len(base)] + NOISE * rng.standard_normal((len(rows), base.shape[1]), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        with store.write() as tx:
+            for first in range(0, len(rows), PER_DOC):
+                number = int(rows[first]) // PER_DOC
+                practice = Practice(f"s{number}", f"Synthetic practice {number}", "portal_resource", " ",
+                                    domains=(DOMAINS[number % 6],))
+                chunks = [Chunk(j, None, texts[int(i) % len(texts)], texts[int(i) % len(texts)])
+                          for j, i in enumerate(rows[first:first + PER_DOC])]
+                tx.put_document(practice, chunks, vectors[first:first + PER_DOC], model_id)
     store.close()
 
 
@@ -93,12 +92,12 @@ def run() -> dict:
     start = time.perf_counter()
     for label, size in SIZES.items():
         data = OUT / f"scale-{label}"
-        store_ok = (data / "kb.sqlite3").exists() and Store(data / "kb.sqlite3").chunk_count(model_id) == size
+        store_ok = store_exists(data) and open_store(data).passage_count(model_id) == size
         if not store_ok:
             t = time.perf_counter()
             build(size, data, texts, base, model_id)
             figures[f"scale_build_s_{label}"] = round(time.perf_counter() - t, 1)
-        kb = KnowledgeBase(data, embedder=embedder, settings=Settings(data=data, model=None, precision="auto"))
+        kb = KnowledgeBase(data, embedder=embedder, settings=Settings.from_env(data=str(data)))
         t = time.perf_counter()
         kb.refresh_index()  # the index kind chosen automatically for this size
         figures[f"index_kind_{label}"] = kb.index.kind
@@ -108,9 +107,9 @@ def run() -> dict:
             p50, p95 = _latency(lambda q: search(kb, q, k=10, mode=mode), queries)
             figures[f"{mode}_p50_ms_{label}"], figures[f"{mode}_p95_ms_{label}"] = round(p50, 2), round(p95, 2)
         if kb.index.kind == "ivf":  # compare with exact search over the same vectors
-            ids, matrix = kb.store.vectors(model_id)
-            exact = FaissIndex.build(ids, matrix, "flat")
-            del ids, matrix
+            snapshot = kb.store.index_snapshot(model_id, with_vectors=True)
+            exact = FaissIndex.build(snapshot.ids, snapshot.vectors, "flat")
+            del snapshot
             approximate = kb.index
             figures[f"ivf_recall_at_10_{label}"] = round(float(np.mean(
                 [len(set(exact.search(vectors[q], 10)[1]) & set(approximate.search(vectors[q], 10)[1])) / 10

@@ -13,7 +13,7 @@ import yaml
 
 from kb.documents import Practice, ValidationErrors, validate
 from kb.store import City
-from kb.vocab import DOMAINS, ROLES
+from kb.vocab import CITY_ROLES, DOMAINS
 
 CITIES_FILE = "cities.csv"
 CITY_COLUMNS = ("city", "country", "role", "cohort", "population", "lat", "lon", "pilot_project", "domains")
@@ -196,8 +196,8 @@ def _cities(text: str, corpus: Corpus) -> list[City]:
         line = reader.line_num
         name, country, role = ((row.get(c) or "").strip() for c in ("city", "country", "role"))
         problems = [(c, "is required") for c, v in (("city", name), ("country", country)) if not v]
-        if role not in ROLES:
-            problems.append(("role", f"{role!r} is not one of {', '.join(ROLES)}"))
+        if role not in CITY_ROLES:
+            problems.append(("role", f"{role!r} is not one of {', '.join(CITY_ROLES)}"))
         domains = tuple(d.strip() for d in (row.get("domains") or "").split(";") if d.strip())
         problems += [("domains", f"unknown domain {d!r}; expected one of {', '.join(DOMAINS)}")
                      for d in domains if d not in DOMAINS]

@@ -6,7 +6,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from kb.chunking import fingerprint
-from kb.knowledge_base import IndexState, KnowledgeBase
+from kb.core import Core
+from kb.live_index import IndexState
 
 from indexer.sources import Corpus
 
@@ -20,7 +21,6 @@ class SyncReport:
     passages_embedded: int = 0
     seconds: float = 0.0
     index: IndexState | None = None
-    query_runtime: str = ""  # what will embed queries
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
@@ -28,7 +28,6 @@ class SyncReport:
             "added": len(self.added), "updated": len(self.updated), "removed": len(self.removed),
             "unchanged": self.unchanged, "passages_embedded": self.passages_embedded,
             "seconds": round(self.seconds, 2), "index": asdict(self.index) if self.index else None,
-            "query_runtime": self.query_runtime,
             "errors": self.errors,
         }
 
@@ -55,7 +54,7 @@ class _Bar:
         self.bar.close()
 
 
-def sync(kb: KnowledgeBase, corpus: Corpus, *, progress: bool = False, rebuild: bool = False) -> SyncReport:
+def sync(kb: Core, corpus: Corpus, *, progress: bool = False, rebuild: bool = False) -> SyncReport:
     """Bring the store and index in line with `corpus`.
 
     Documents whose file failed to load keep their previously indexed version; documents that
@@ -85,18 +84,16 @@ def sync(kb: KnowledgeBase, corpus: Corpus, *, progress: bool = False, rebuild: 
     if todo:
         bar = _Bar(len(todo), progress)
         try:
-            kb.ingest(todo, progress=bar)
+            report.passages_embedded = kb.ingest(todo, progress=bar)
         finally:
             bar.close()
-        report.passages_embedded = bar.passages
     kb.remove(report.removed)
     if corpus.cities is not None and sorted(corpus.cities, key=_name) != sorted(kb.store.cities(), key=_name):
-        kb.store.replace_cities(corpus.cities)
+        with kb.store.write(documents=False) as tx:
+            tx.replace_cities(corpus.cities)
     report.index = kb.refresh_index()
     kb.save_index()
     report.seconds = time.perf_counter() - started
-    # Once per model (the export is reused), and after the timing: it is not indexing work.
-    report.query_runtime = kb.embedder.prepare_queries()
     return report
 
 

@@ -9,15 +9,17 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from kb.store import Store
+from kb.errors import Invalid, NotFound, RateLimited, Unauthenticated
+from kb.store import Store, Transaction, UserRecord
 
-ROLES = ("pilot", "matching", "admin")
+# What an account may do (not a city's part in the programme: kb/vocab.py CITY_ROLES).
+ACCOUNT_ROLES = ("pilot", "matching", "admin")
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 15 * 60
 
 
-class AccountError(ValueError):
-    """A user mistake in account management or login; the message says what to do."""
+class AccountError(Invalid):
+    """A user mistake in account management; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -53,31 +55,27 @@ def verify_secret(secret: str, stored: str) -> bool:
     return hmac.compare_digest(actual, base64.b64decode(digest))
 
 
-def _user(row) -> User:
-    return User(row["id"], row["username"], row["city"], row["role"], bool(row["disabled"]))
+def _user(record: UserRecord) -> User:
+    return User(record.id, record.username, record.city, record.role, record.disabled)
 
 
 class Accounts:
     def __init__(self, store: Store):
         self.store = store
-        self.db = store.db
 
     def add(self, username: str, role: str, city: str | None = None) -> Credentials:
         username = (username or "").strip()
         if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise AccountError("the user name must be 1-64 letters, digits, '.', '-' or '_'")
-        if role not in ROLES:
-            raise AccountError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        if role not in ACCOUNT_ROLES:
+            raise AccountError(f"unknown role {role!r}; use one of {', '.join(ACCOUNT_ROLES)}")
         if role == "pilot":
             city = self._pilot_city(city)
-        with self.store.transaction(documents=False) as db:
-            if db.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+        with self.store.write(documents=False) as tx:
+            if tx.user(username) is not None:
                 raise AccountError(f"a user called {username!r} exists already; use kb users reset to renew it")
-            cursor = db.execute(
-                "INSERT INTO users (username, city, role, password_hash, token_hash) VALUES (?, ?, ?, '', '')",
-                (username, city, role),
-            )
-            return self._renew(db, cursor.lastrowid, username)
+            user_id = tx.add_user(username, city, role)
+            return self._renew(tx, user_id, username)
 
     def _pilot_city(self, city: str | None) -> str:
         if not city:
@@ -87,60 +85,57 @@ class Accounts:
             raise AccountError(f"{city!r} is not a pilot city in cities.csv; index the corpus first, or check the spelling")
         return profile.city
 
-    def _renew(self, db, user_id: int, username: str) -> Credentials:
+    @staticmethod
+    def _renew(tx: Transaction, user_id: int, username: str) -> Credentials:
         password = secrets.token_urlsafe(12)
         token = f"{user_id}.{secrets.token_urlsafe(32)}"  # the id finds the hash to check, the rest is the secret
-        db.execute("UPDATE users SET password_hash = ?, token_hash = ? WHERE id = ?",
-                   (hash_secret(password), hash_secret(token), user_id))
+        tx.set_user_secrets(user_id, hash_secret(password), hash_secret(token))
         return Credentials(username, password, token)
 
     def reset(self, username: str) -> Credentials:
         user = self.get(username)
-        with self.store.transaction(documents=False) as db:
-            db.execute("UPDATE users SET disabled = 0 WHERE id = ?", (user.id,))
-            db.execute("DELETE FROM login_failures WHERE username = ?", (user.username,))
-            return self._renew(db, user.id, user.username)
+        with self.store.write(documents=False) as tx:
+            tx.set_user_disabled(user.id, False)
+            tx.clear_login_failures(user.username)
+            return self._renew(tx, user.id, user.username)
 
     def disable(self, username: str) -> None:
         user = self.get(username)
-        with self.store.transaction(documents=False) as db:
-            db.execute("UPDATE users SET disabled = 1 WHERE id = ?", (user.id,))
+        with self.store.write(documents=False) as tx:
+            tx.set_user_disabled(user.id, True)
 
     def get(self, username: str) -> User:
-        row = self.db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-        if row is None:
-            raise AccountError(f"no user called {username!r}; kb users list shows them")
-        return _user(row)
+        record = self.store.user(username)
+        if record is None:
+            raise NotFound(f"no user called {username!r}; kb users list shows them")
+        return _user(record)
 
     def by_id(self, user_id: int) -> User | None:
-        row = self.db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
-        return _user(row) if row else None
+        record = self.store.user_by_id(user_id)
+        return _user(record) if record else None
 
     def list(self) -> list[User]:
-        return [_user(r) for r in self.db.execute("SELECT * FROM users ORDER BY username")]
+        return [_user(r) for r in self.store.users()]
 
     def login(self, username: str, password: str) -> User:
-        """The user, or AccountError; after MAX_FAILURES failures in FAILURE_WINDOW_S, refused."""
+        """The user, or Unauthenticated; after MAX_FAILURES failures in FAILURE_WINDOW_S, RateLimited."""
         now = time.time()
-        failures = self.db.execute(
-            "SELECT count(*), min(at) FROM login_failures WHERE username = ? AND at > ?",
-            (username, now - FAILURE_WINDOW_S),
-        ).fetchone()
-        if failures[0] >= MAX_FAILURES:
-            wait = int(failures[1] + FAILURE_WINDOW_S - now) // 60 + 1
-            raise AccountError(f"too many failed logins for this account; try again in {wait} minutes")
-        row = self.db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-        if row is None or row["disabled"] or not verify_secret(password, row["password_hash"]):
-            with self.store.transaction(documents=False) as db:
-                db.execute("INSERT INTO login_failures VALUES (?, ?)", (username, now))
-            raise AccountError("wrong user name or password")
-        return _user(row)
+        failures, first = self.store.login_failures(username, now - FAILURE_WINDOW_S)
+        if failures >= MAX_FAILURES:
+            wait = int(first + FAILURE_WINDOW_S - now) // 60 + 1
+            raise RateLimited(f"too many failed logins for this account; try again in {wait} minutes")
+        record = self.store.user(username)
+        if record is None or record.disabled or not verify_secret(password, record.password_hash):
+            with self.store.write(documents=False) as tx:
+                tx.record_login_failure(username, now)
+            raise Unauthenticated("wrong user name or password")
+        return _user(record)
 
     def by_token(self, token: str) -> User | None:
         user_id, _, secret = (token or "").partition(".")
         if not user_id.isdigit() or not secret:
             return None
-        row = self.db.execute("SELECT * FROM users WHERE id = ?", (int(user_id),)).fetchone()
-        if row is None or row["disabled"] or not verify_secret(token, row["token_hash"]):
+        record = self.store.user_by_id(int(user_id))
+        if record is None or record.disabled or not verify_secret(token, record.token_hash):
             return None
-        return _user(row)
+        return _user(record)

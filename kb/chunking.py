@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 
 from kb.documents import Practice
-from kb.embedder import Embedder
+from kb.embedding.base import Embedder
 
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]

@@ -8,15 +8,15 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date as _date
 
-from kb.vocab import CITY_KINDS, DOMAINS, KINDS, LEVERS, MODULES
+from kb.vocab import CITY_KINDS, DOCUMENT_KINDS, DOMAINS, LEVERS, MODULES
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2}$")
-MAX_TITLE = 500  # published notes keep a tighter limit of their own
+MAX_TITLE = 500  # published notes keep a tighter limit of their own (kb/notes.py)
 MAX_BODY = 200_000
 
-FIELDS = (
+FRONT_MATTER_FIELDS = (
     "id", "title", "kind", "city", "country", "domains", "levers",
     "module", "language", "date", "source", "sample",
 )
@@ -125,16 +125,16 @@ def validate(fields: dict, body: str, *, default_id: str | None = None, path: st
     """Build a Practice from raw fields, or raise ValidationErrors naming every bad field."""
     errors: list[FieldError] = []
     for name in fields:
-        if name not in FIELDS:
-            errors.append(FieldError(name, f"unknown field; known fields are {', '.join(FIELDS)}"))
+        if name not in FRONT_MATTER_FIELDS:
+            errors.append(FieldError(name, f"unknown field; known fields are {', '.join(FRONT_MATTER_FIELDS)}"))
 
     doc_id = _as_text("id", fields.get("id", default_id), errors, required=True, limit=200)
     if doc_id is not None and not ID_PATTERN.match(doc_id):
         errors.append(FieldError("id", f"{doc_id!r} may hold only letters, digits, '.', '_', '-', '/'"))
     title = _as_text("title", fields.get("title"), errors, required=True, limit=MAX_TITLE)
     kind = fields.get("kind")
-    if kind not in KINDS:
-        errors.append(FieldError("kind", f"{kind!r} is not one of {', '.join(KINDS)}"))
+    if kind not in DOCUMENT_KINDS:
+        errors.append(FieldError("kind", f"{kind!r} is not one of {', '.join(DOCUMENT_KINDS)}"))
     city_required = kind in CITY_KINDS
     city = _as_text("city", fields.get("city"), errors, required=city_required, limit=120)
     country = _as_text("country", fields.get("country"), errors, required=city_required, limit=120)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.keyword import phrase_expression
-from kb.knowledge_base import KnowledgeBase
+from kb.core import Core
 from kb.partners import PartnerSuggestion, Profile, suggest
+from kb.search import search
 
 
 @dataclass(frozen=True)
@@ -22,25 +22,10 @@ class PracticePoint:
     y: float
 
 
-def document_vectors(kb: KnowledgeBase) -> tuple[list[str], np.ndarray]:
-    """Each document's normalised mean passage vector."""
-    rows = kb.store.db.execute(
-        "SELECT doc_id, vector FROM chunks WHERE model_id = ? ORDER BY doc_id, id", (kb.embedder.model_id,)
-    )
-    grouped: dict[str, list[np.ndarray]] = defaultdict(list)
-    for doc_id, blob in rows:
-        grouped[doc_id].append(np.frombuffer(blob, dtype=np.float32))
-    ids = list(grouped)
-    if not ids:
-        return [], np.zeros((0, 0), dtype=np.float32)
-    matrix = np.vstack([np.mean(grouped[d], axis=0) for d in ids])
-    return ids, matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-
-
-def city_similarity(kb: KnowledgeBase) -> tuple[list[str], np.ndarray]:
+def city_similarity(kb: Core) -> tuple[list[str], np.ndarray]:
     """Cosine similarity between cities (each the mean of its practices and notes), ordered by
     average-linkage clustering so that groups of similar cities sit together."""
-    ids, vectors = document_vectors(kb)
+    ids, vectors = kb.store.document_vectors(kb.embedder.model_id)
     docs = kb.store.documents(ids)
     by_city: dict[str, list[np.ndarray]] = defaultdict(list)
     for doc_id, vector in zip(ids, vectors):
@@ -57,6 +42,7 @@ def city_similarity(kb: KnowledgeBase) -> tuple[list[str], np.ndarray]:
 
 
 def _cluster_order(distance: np.ndarray) -> list[int]:
+    # scipy takes 0.4 s to import; only this view needs it
     from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import squareform
 
@@ -64,9 +50,9 @@ def _cluster_order(distance: np.ndarray) -> list[int]:
     return leaves_list(linkage(condensed, method="average", optimal_ordering=True)).tolist()
 
 
-def practice_map(kb: KnowledgeBase) -> list[PracticePoint]:
+def practice_map(kb: Core) -> list[PracticePoint]:
     """Every document placed in 2-D by PCA of its vector, coloured later by its first domain."""
-    ids, vectors = document_vectors(kb)
+    ids, vectors = kb.store.document_vectors(kb.embedder.model_id)
     if len(ids) < 3:
         return []
     centred = vectors - vectors.mean(axis=0)
@@ -77,20 +63,16 @@ def practice_map(kb: KnowledgeBase) -> list[PracticePoint]:
             for d, (x, y) in zip(ids, xy)]
 
 
-def twin_suggestions(kb: KnowledgeBase, k: int = 3) -> list[tuple[str, str, list[PartnerSuggestion]]]:
+def twin_suggestions(kb: Core, k: int = 3) -> list[tuple[str, str, list[PartnerSuggestion]]]:
     """For each twin city in the profiles: what the knowledge base says it works on (the titles of
     documents that name it), and the pilot cities suggested for that."""
     table = []
     for twin in (c for c in kb.store.cities() if c.role == "twin"):
-        rows = kb.store.db.execute(
-            "SELECT DISTINCT d.title FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-            "JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ? ORDER BY d.title LIMIT 8",
-            (phrase_expression((twin.city,)),),
-        ).fetchall()
-        if not rows:
+        naming = sorted({r.title for r in search(kb, f'"{twin.city}"', k=100, mode="keyword")})[:8]
+        if not naming:
             table.append((twin.city, "", []))
             continue
-        challenge = "; ".join(r[0] for r in rows)
+        challenge = "; ".join(naming)
         profile = Profile(twin.city, twin.country, twin.population, twin.domains)
         table.append((twin.city, challenge, suggest(kb, challenge[:2000], profile, k=k)))
     return table

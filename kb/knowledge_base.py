@@ -1,203 +1,167 @@
-"""The knowledge base: the store, the embedder and the vector index, composed."""
+"""The knowledge base as the CLI and the web app see it: one call per thing a person asks for.
+
+Each method returns what one page, API route or command shows; the modules behind it (search,
+similarity, partners, explorer, notes, accounts) work on the `Core` it extends."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from functools import cached_property
 
-import numpy as np
-
-from kb.chunking import chunk_practice
+from kb.accounts import Accounts, User
+from kb.core import Core
 from kb.documents import Practice
-from kb.embedder import Embedder, load_embedder
-from kb.settings import Settings
-from kb.store import Store
-from kb.vector_index import FaissIndex, IndexFiles, choose_kind
+from kb.errors import Invalid, NotFound
+from kb.explorer import PracticePoint, city_similarity, practice_map, twin_suggestions
+from kb.facets import facet_counts
+from kb.notes import CaseNote, Notes, may_change
+from kb.partners import PartnerSuggestion, Profile, suggest
+from kb.search import SearchResult, search
+from kb.similarity import similar
+from kb.store import City
 
-INGEST_GROUP = 128  # documents embedded and committed together
-QUERY_CACHE_SIZE = 1024  # query vectors kept, oldest dropped first
+FACET_DEPTH = 100  # facet counts and partner suggestions beside a result list look this deep
 
 
 @dataclass(frozen=True)
-class IndexState:
-    # "loaded" (the saved index matched the store), "rebuilt" (from stored vectors), "current"
-    # (nothing changed), or "caught-up" (with what another process wrote)
-    status: str
-    count: int
-    store_version: int
+class SearchPage:
+    results: list[SearchResult]
+    facets: dict[str, list[tuple[str, int]]]
+    partners: list[PartnerSuggestion]
 
 
-Progress = Callable[[int, int], None]  # (documents done, passages embedded) since the last call
+@dataclass(frozen=True)
+class PracticePage:
+    doc: Practice
+    city: City | None
+    similar: list[SearchResult]
+    note: CaseNote | None  # when the document is a case note published through the app
+    may_change: bool
 
 
-class KnowledgeBase:
-    """Everything a command or a route needs, opened from one data folder."""
+@dataclass(frozen=True)
+class CityPage:
+    name: str
+    profile: City | None
+    practices: list[Practice]
+    notes: list[Practice]
 
-    def __init__(self, data: Path, embedder: Embedder | None = None, settings: Settings | None = None):
-        self.data = Path(data)
-        self.settings = settings or Settings.from_env(data=str(data))
-        self.store = Store(self.data / "kb.sqlite3")
-        self.index_files = IndexFiles(self.data / "index")
-        self._embedder = embedder
-        self._index: FaissIndex | None = None
-        self._index_version = -1
-        self._last_chunk = self._last_deletion = 0  # how far the in-memory index has read the store
-        self._owners: dict[int, str] = {}  # passage id -> document id, for every indexed passage
-        self._query_cache: dict[str, np.ndarray] = {}
-        self._query_lock = threading.Lock()
 
-    @classmethod
-    def open(cls, settings: Settings) -> KnowledgeBase:
-        return cls(settings.data, settings=settings)
+@dataclass(frozen=True)
+class CityEntry:
+    city: City
+    documents: int
 
-    def close(self) -> None:
-        self.store.close()
 
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model, self.settings.precision, self.data / "onnx",
-                                           self.settings.query_encoder)
-        return self._embedder
+@dataclass(frozen=True)
+class PartnersPage:
+    suggestions: list[PartnerSuggestion] | None  # None: nothing asked yet
+    countries: list[str]  # to choose the twin's own from
+    error: str | None = None
 
-    # -- writing -----------------------------------------------------------------------------
 
-    def ingest(self, practices: Sequence[Practice], progress: Progress | None = None) -> None:
-        """Chunk, embed and store documents; passages whose text and model are unchanged reuse
-        their stored vectors. Commits every INGEST_GROUP documents, so an interrupted run keeps
-        what it finished."""
-        model_id = self.embedder.model_id
-        for start in range(0, len(practices), INGEST_GROUP):
-            group = practices[start:start + INGEST_GROUP]
-            chunked = [(p, chunk_practice(p, self.embedder)) for p in group]
-            known = self.store.reusable_vectors((c.content_hash for _, cs in chunked for c in cs), model_id)
-            todo = {c.content_hash: c.embedding_text for _, cs in chunked for c in cs if c.content_hash not in known}
-            fresh = self.embedder.embed(
-                list(todo.values()), on_batch=(lambda n: progress(0, n)) if progress else None
-            )
-            vectors = {h: v for h, v in zip(todo, fresh)}
-            vectors.update((h, np.frombuffer(b, dtype=np.float32)) for h, b in known.items())
-            self.store.write_documents(
-                [(p, cs, np.array([vectors[c.content_hash] for c in cs]).reshape(len(cs), -1)) for p, cs in chunked],
-                model_id,
-            )
-            if progress:
-                progress(len(group), 0)
+@dataclass(frozen=True)
+class Explorer:
+    names: list[str]
+    similarity: object  # the city x city matrix, in the order of `names`
+    points: list[PracticePoint]
+    twins: list[tuple[str, str, list[PartnerSuggestion]]] = field(default_factory=list)
 
-    def remove(self, doc_ids: Sequence[str]) -> None:
-        if doc_ids:
-            self.store.delete_documents(doc_ids)
 
-    # -- the vector index --------------------------------------------------------------------
+class KnowledgeBase(Core):
+    @cached_property
+    def notes(self) -> Notes:
+        return Notes(self)
 
-    def refresh_index(self) -> IndexState:
-        """Make the in-memory index match the store. At first use: load the saved index if its
-        manifest agrees with the store, otherwise rebuild it from the stored vectors (no
-        embedding) and save it. Later: catch up with what other processes wrote since."""
-        version = self.store.version()
-        if self._index is not None and self._index_version == version:
-            return IndexState("current", self._index.count(), version)
-        if self._index is not None and self._catch_up():
-            return IndexState("caught-up", self._index.count(), self._index_version)
-        return self._load_or_rebuild()
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.store)
 
-    def save_index(self) -> None:
-        """Save the in-memory index (after a catch-up) unless the saved one is as recent."""
-        state = self.refresh_index()
-        manifest = self.index_files.manifest()
-        if manifest is None or manifest.store_version != state.store_version:
-            self.index_files.save(self._index, self.embedder.model_id, state.store_version)
+    # -- search ------------------------------------------------------------------------------
 
-    def _load_or_rebuild(self) -> IndexState:
-        model_id = self.embedder.model_id
-        manifest = self.index_files.manifest()
-        with self.store.snapshot() as db:
-            version = self.store.version()
-            count = self.store.chunk_count(model_id)
-            last_chunk, last_deletion = _cursors(db)
-            kind = choose_kind(count, self.settings.index)
-            if (
-                manifest is not None
-                and (manifest.model_id, manifest.store_version, manifest.count, manifest.kind)
-                == (model_id, version, count, kind)
-                and (index := self.index_files.load(manifest)) is not None
-            ):
-                status = "loaded"
-            else:
-                ids, matrix = self.store.vectors(model_id)
-                status = "rebuilt"
-            owners = _owners(db.execute("SELECT id, doc_id FROM chunks WHERE model_id = ?", (model_id,)))
-        if status == "rebuilt":
-            index = FaissIndex.build(ids, matrix, kind)
-            self.index_files.save(index, model_id, version)
-        self._index, self._index_version, self._owners = index, version, owners
-        self._last_chunk, self._last_deletion = last_chunk, last_deletion
-        return IndexState(status, index.count(), version)
+    def search(self, query: str, *, k: int = 10, mode: str = "hybrid",
+               filters: dict[str, str] | None = None) -> list[SearchResult]:
+        return search(self, query, k=k, mode=mode, filters=filters)
 
-    def _catch_up(self) -> bool:
-        """Apply the passages added and deleted since this index was current; False if the
-        result does not match the store (then the caller rebuilds)."""
-        model_id = self.embedder.model_id
-        with self.store.snapshot() as db:
-            version = self.store.version()
-            added = db.execute(
-                "SELECT id, doc_id, vector FROM chunks WHERE id > ? AND model_id = ? ORDER BY id",
-                (self._last_chunk, model_id),
-            ).fetchall()
-            deleted = [r[0] for r in db.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > ?",
-                                                (self._last_deletion,))]
-            expected = self.store.chunk_count(model_id)
-            last_chunk, last_deletion = _cursors(db)
-        index = self._index
-        index.remove(np.array(deleted, dtype=np.int64))
-        for chunk_id in deleted:
-            self._owners.pop(chunk_id, None)
-        if added:
-            vectors = np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in added])
-            if vectors.shape[1] != index.dim:
-                return False
-            index.add(np.array([r[0] for r in added], dtype=np.int64), vectors)
-            self._owners.update(_owners(added))
-        self._index_version, self._last_chunk, self._last_deletion = version, last_chunk, last_deletion
-        return index.count() == expected
+    def search_page(self, query: str, *, k: int, mode: str = "hybrid",
+                    filters: dict[str, str] | None = None) -> SearchPage:
+        """Results, facet counts among the best matches without the filters (so that the other
+        values of a filter still show what they would give), and pilot cities to learn from."""
+        results = search(self, query, k=k, mode=mode, filters=filters)
+        hybrid = search(self, query, k=FACET_DEPTH, mode="hybrid")
+        best = hybrid if mode == "hybrid" else search(self, query, k=FACET_DEPTH, mode=mode)
+        return SearchPage(results, facet_counts(best, filters or {}), suggest(self, query, k=3, results=hybrid))
 
-    @property
-    def index(self) -> FaissIndex:
+    def similar(self, doc_id: str, k: int = 10) -> list[SearchResult]:
+        return similar(self, doc_id, k=k)
+
+    # -- documents and cities ----------------------------------------------------------------
+
+    def document(self, doc_id: str) -> Practice:
+        doc = self.store.document(doc_id)
+        if doc is None:
+            raise NotFound(f"no document has the id {doc_id!r}")
+        return doc
+
+    def practice_page(self, doc_id: str, user: User | None) -> PracticePage:
+        doc = self.document(doc_id)
+        published = doc.kind == "case_note" and doc.path is None
+        return PracticePage(
+            doc=doc, city=self.store.city(doc.city) if doc.city else None, similar=similar(self, doc_id, k=5),
+            note=self.notes.find(doc_id) if published else None, may_change=may_change(user, doc.city),
+        )
+
+    def cities(self) -> list[CityEntry]:
+        counts = self.store.document_counts_by_city()
+        return [CityEntry(c, counts.get(c.city, 0)) for c in self.store.cities()]
+
+    def city_page(self, name: str) -> CityPage:
+        profile = self.store.city(name)
+        documents = self.store.documents_of_city(name)
+        if profile is None and not documents:
+            raise NotFound(f"No city called “{name}” is in the knowledge base. See the list of cities.")
+        return CityPage(profile.city if profile else name, profile,
+                        [d for d in documents if d.kind != "case_note"], [d for d in documents if d.kind == "case_note"])
+
+    # -- matching ----------------------------------------------------------------------------
+
+    def suggest_partners(self, challenge: str, profile: Profile | None = None, k: int = 5) -> list[PartnerSuggestion]:
+        return suggest(self, challenge, profile, k=k)
+
+    def partners_page(self, challenge: str | None, profile: Profile, k: int = 5) -> PartnersPage:
+        """Suggestions for `challenge` (None: the empty form), or what is wrong with the request."""
+        countries = sorted({c.country for c in self.store.cities()})
+        if challenge is None:
+            return PartnersPage(None, countries)
+        try:
+            return PartnersPage(suggest(self, challenge, profile, k=k), countries)
+        except Invalid as exc:
+            return PartnersPage(None, countries, str(exc))
+
+    def explorer(self, twins: int = 3) -> Explorer:
+        """The matching team's views; `twins` pilots suggested for each twin city."""
+        names, matrix = city_similarity(self)
+        return Explorer(names, matrix, practice_map(self), twin_suggestions(self, k=twins))
+
+    # -- state -------------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Check the index against the store (repairing it) and load the model, before the
+        first visitor's search has to."""
         self.refresh_index()
-        return self._index
+        self.embed_query("district heating")
 
-    def owners(self, passage_ids: Iterable[int]) -> dict[int, str]:
-        """The document of each passage, from memory for indexed passages (ranking asks for
-        hundreds per search), from the store for any written since the last refresh."""
-        found, missing = {}, []
-        for passage_id in passage_ids:
-            if (doc_id := self._owners.get(passage_id)) is not None:
-                found[passage_id] = doc_id
-            else:
-                missing.append(passage_id)
-        if missing:
-            found.update(self.store.chunk_owners(missing))
-        return found
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """The query's vector; repeated queries (typing, paging, several modes) hit a cache."""
-        cached = self._query_cache.get(text)
-        if cached is None:
-            cached = self.embedder.embed_query(text)
-            with self._query_lock:  # the web app embeds on worker threads
-                if len(self._query_cache) >= QUERY_CACHE_SIZE:
-                    self._query_cache.pop(next(iter(self._query_cache)))
-                self._query_cache[text] = cached
-        return cached
-
-    # -- reading -----------------------------------------------------------------------------
+    def health(self) -> dict:
+        """Liveness and what is being served; the index is caught up with the store first."""
+        state = self.refresh_index()
+        return {"status": "ok", "documents": self.store.document_count(),
+                "passages": self.store.passage_count(), "index": state.status,
+                "model": self.embedder.model_id, "query_runtime": self.embedder.query_runtime}
 
     def info(self) -> dict:
-        """Counts, model and index state, for `kb info` and the health check."""
+        """Counts, model and index state, for `kb info`."""
         counts = self.store.counts()
-        manifest = self.index_files.manifest()
+        manifest = self.live.files.manifest()
         version = self.store.version()
         index_state = "missing"
         if manifest is not None:
@@ -211,16 +175,3 @@ class KnowledgeBase:
             "index": {"state": index_state, **({"count": manifest.count, "dim": manifest.dim} if manifest else {})},
             **counts,
         }
-
-
-def _owners(rows: Iterable) -> dict[int, str]:
-    """{passage id: document id} from (id, doc_id, ...) rows; one string per document."""
-    names: dict[str, str] = {}
-    return {row[0]: names.setdefault(row[1], row[1]) for row in rows}
-
-
-def _cursors(db) -> tuple[int, int]:
-    """The newest passage id and the newest deletion in the store."""
-    last_chunk = db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
-    last_deletion = db.execute("SELECT coalesce(max(seq), 0) FROM deleted_chunks").fetchone()[0]
-    return last_chunk, last_deletion

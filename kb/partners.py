@@ -10,7 +10,7 @@ import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from kb.knowledge_base import KnowledgeBase
+from kb.core import Core
 from kb.regions import region_of
 from kb.search import SearchError, SearchResult, check_k, search
 from kb.store import City
@@ -73,7 +73,7 @@ def check_profile(profile: Profile) -> Profile:
 
 
 def suggest(
-    kb: KnowledgeBase, challenge: str, profile: Profile | None = None, k: int = 5,
+    kb: Core, challenge: str, profile: Profile | None = None, k: int = 5,
     results: list[SearchResult] | None = None,
 ) -> list[PartnerSuggestion]:
     """Pilot cities to pair with a twin facing `challenge`, best first, each with its reasons and

@@ -12,11 +12,13 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from kb.core import Core
 from kb.documents import Practice
+from kb.errors import Invalid
 from kb.highlight import snippet
-from kb.keyword import keyword_passages, match_expression, parse_query, passages_with_phrases
-from kb.knowledge_base import KnowledgeBase
-from kb.vocab import DOMAINS, FILTER_KEYS, KINDS, LEVERS
+from kb.keyword import parse_query
+from kb.store import Passage
+from kb.vocab import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS
 
 MODES = ("hybrid", "dense", "keyword")
 MAX_QUERY = 1000
@@ -30,10 +32,10 @@ DEPTH = 200
 # DEPTH-th passage of each ranking, so a document's score does not depend on k.
 DENSE_WEIGHT = 0.4
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_VOCABULARIES = {"domain": DOMAINS, "lever": LEVERS, "kind": KINDS}
+_VOCABULARIES = {"domain": DOMAINS, "lever": LEVERS, "kind": DOCUMENT_KINDS}
 
 
-class SearchError(ValueError):
+class SearchError(Invalid):
     """The caller's query, k, mode or filters are unusable; the message says what to change."""
 
 
@@ -101,7 +103,7 @@ def check_mode(mode: str) -> str:
 
 
 def search(
-    kb: KnowledgeBase, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None
+    kb: Core, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None
 ) -> list[SearchResult]:
     """The k best documents for `query`, ranked by their best passages.
 
@@ -111,9 +113,9 @@ def search(
     parsed = parse_query(query)
     allowed = None
     if filters:
-        allowed = kb.store.chunk_ids_matching(filters)
+        allowed = kb.store.passage_ids_matching(filters)
     if parsed.phrases:
-        with_phrases = np.fromiter(passages_with_phrases(kb.store, parsed.phrases), dtype=np.int64)
+        with_phrases = np.fromiter(kb.store.passages_with_phrases(parsed.phrases), dtype=np.int64)
         allowed = with_phrases if allowed is None else np.intersect1d(allowed, with_phrases)
     if allowed is not None and len(allowed) == 0:
         return []
@@ -121,8 +123,8 @@ def search(
     depth = max(DEPTH, k * 10)
     dense = _dense_passages(kb, dense_text(query), depth, allowed) if mode != "keyword" else []
     keyword = []
-    if mode != "dense" and (expression := match_expression(parsed.terms)):
-        keyword = keyword_passages(kb.store, expression, depth, filters, allowed if parsed.phrases else None)
+    if mode != "dense":
+        keyword = kb.store.keyword_passages(parsed.keyword_terms, depth, filters, allowed if parsed.phrases else None)
     owners = kb.owners([cid for cid, _ in dense] + [cid for cid, _ in keyword])
     rankings = [_by_document(hits, owners) for hits in (dense, keyword)]
     if mode == "hybrid":
@@ -159,7 +161,7 @@ def fuse(dense, dense_bounds, keyword, keyword_bounds) -> list[tuple[str, int, f
     return [(doc_id, -1, score) for doc_id, score in ranked]
 
 
-def _dense_passages(kb: KnowledgeBase, text: str, depth: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+def _dense_passages(kb: Core, text: str, depth: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
     index = kb.index
     if (index.count() if allowed is None else len(allowed)) == 0:
         return []
@@ -186,15 +188,17 @@ def _results(kb, ranked, rankings, terms) -> list[SearchResult]:
     for ranking in reversed(rankings):
         passage.update((doc_id, cid) for doc_id, cid, _ in ranking)
     docs = kb.store.documents(doc_id for doc_id, _, _ in ranked)
-    rows = kb.store.chunks(passage[doc_id] for doc_id, _, _ in ranked)
-    return [result(docs[doc_id], rows[passage[doc_id]], score, terms) for doc_id, _, score in ranked]
+    rows = kb.store.passages(passage[doc_id] for doc_id, _, _ in ranked)
+    # a document or passage deleted by another process since it was ranked is left out
+    return [result(docs[doc_id], rows[passage[doc_id]], score, terms) for doc_id, _, score in ranked
+            if doc_id in docs and passage[doc_id] in rows]
 
 
-def result(doc: Practice, passage, score: float, terms: tuple[str, ...] = ()) -> SearchResult:
+def result(doc: Practice, passage: Passage, score: float, terms: tuple[str, ...] = ()) -> SearchResult:
     """One result: a document's metadata and one of its passages, as a snippet."""
-    plain, marked = snippet(passage["text"], terms)
+    plain, marked = snippet(passage.text, terms)
     return SearchResult(
         doc_id=doc.id, title=doc.title, kind=doc.kind, city=doc.city, country=doc.country,
         domains=list(doc.domains), score=round(float(score), 6), snippet=plain, highlighted=marked,
-        section=passage["section"], language=doc.language, sample=doc.sample, levers=doc.levers,
+        section=passage.section, language=doc.language, sample=doc.sample, levers=doc.levers,
     )

@@ -6,14 +6,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# What embeds queries: ONNX Runtime int8 or fp32 (see kb/_onnx.py), or PyTorch as for passages.
+# What embeds queries: ONNX Runtime int8 or fp32 (kb/embedding/onnx.py), or PyTorch as for passages.
 QUERY_ENCODERS = ("int8", "fp32", "torch")
+# flat: FAISS exact; ivf: FAISS inverted file (approximate); numpy: exact without FAISS.
+INDEX_KINDS = ("flat", "ivf", "numpy")
 # name, environment variable, default, meaning: one table drives the code, the CLI and README.
 SETTINGS = (
     ("data", "KB_DATA", "./data", "folder of the store and the vector index"),
     ("model", "KB_MODEL", None, "sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)"),
     ("precision", "KB_PRECISION", "auto", "fp32, bf16, or auto (bf16 where the CPU has it and it agrees with fp32)"),
-    ("index", "KB_INDEX", "auto", "flat (exact), ivf (approximate), or auto (ivf from 50,000 passages)"),
+    ("index", "KB_INDEX", "auto", "flat (exact), ivf (approximate), numpy (exact, no FAISS), or auto "
+     "(ivf from 50,000 passages)"),
     ("query_encoder", "KB_QUERY_ENCODER", "int8",
      "int8 or fp32 (queries embedded by ONNX Runtime; `kb index` exports the model), or torch"),
 )
@@ -31,8 +34,8 @@ class Settings:
     def from_env(cls, **overrides) -> Settings:
         values = {name: os.environ.get(env) or default for name, env, default, _ in SETTINGS}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if values["index"] not in ("auto", "flat", "ivf"):
-            raise ValueError(f"KB_INDEX={values['index']!r}: use flat, ivf or auto")
+        if values["index"] not in ("auto", *INDEX_KINDS):
+            raise ValueError(f"KB_INDEX={values['index']!r}: use auto or one of {', '.join(INDEX_KINDS)}")
         if values["query_encoder"] not in QUERY_ENCODERS:
             raise ValueError(f"KB_QUERY_ENCODER={values['query_encoder']!r}: use one of {', '.join(QUERY_ENCODERS)}")
         return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"],

@@ -1,6 +1,6 @@
 """Controlled vocabularies of the corpus format (see DESIGN.md)."""
 
-KINDS = ("measure", "case_note", "workshop_output", "portal_resource")
+DOCUMENT_KINDS = ("measure", "case_note", "workshop_output", "portal_resource")
 DOMAINS = ("energy", "buildings", "mobility", "waste-circular", "industry", "green-infrastructure")
 LEVERS = (
     "technology",
@@ -12,7 +12,8 @@ LEVERS = (
     "data-digital",
 )
 MODULES = ("getting-started", "co-creation", "capitalisation")
-ROLES = ("pilot", "twin", "mission")
+# A city's part in the programme (cities.csv), not an account's role (kb/accounts.py).
+CITY_ROLES = ("pilot", "twin", "mission")
 FILTER_KEYS = ("domain", "lever", "kind", "country", "city", "language")
 
 # Kinds that describe one city's own practice and so must name it.

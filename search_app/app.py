@@ -11,22 +11,23 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from kb.accounts import Accounts
+from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from search_app import api, notes, pages
 from search_app.auth import Sessions, session_secret
+from search_app.errors import detail_of, headers_of, status_of
 from search_app.middleware import RecycleConnections, SessionAndHeaders
 from search_app.render import render, render_error
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 
+
 def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     """The app over `kb`, or over the knowledge base in KB_DATA when none is given."""
     kb = kb or KnowledgeBase.open(Settings.from_env())
-    kb.refresh_index()  # checked against the store, and repaired, before the first request
-    kb.embed_query("district heating")  # loads the model now, not on the first visitor's search
+    kb.warm_up()
     app = FastAPI(
         title="Twin Cities knowledge base",
         description="Semantic search over pilot cities' climate practices, for twin cities.",
@@ -44,7 +45,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     async def docs(request: Request):
         return render(request, "swagger.html", {})
 
-    app.add_middleware(SessionAndHeaders, sessions=Sessions(session_secret(kb.data)), accounts=Accounts(kb.store))
+    app.add_middleware(SessionAndHeaders, sessions=Sessions(session_secret(kb.data)), accounts=kb.accounts)
     app.add_middleware(RecycleConnections)
 
     @app.exception_handler(HTTPException)
@@ -52,6 +53,13 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return render_error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(KBError)
+    async def refused(request: Request, exc: KBError):
+        status = status_of(exc)
+        if _wants_json(request):
+            return JSONResponse({"detail": detail_of(exc)}, status_code=status, headers=headers_of(exc))
+        return render_error(request, status, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

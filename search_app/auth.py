@@ -90,11 +90,11 @@ def session_user(request: Request, accounts: Accounts) -> User | None:
     return user if user and not user.disabled else None
 
 
-def api_writer(request: Request, accounts: Accounts) -> User:
+def api_writer(request: Request) -> User:
     """The user behind an API write: a bearer token, or a session cookie plus X-CSRF-Token."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user = accounts.by_token(header[7:].strip())
+        user = request.app.state.kb.accounts.by_token(header[7:].strip())
         if user is None:
             raise HTTPException(401, "the API token is not valid; ask an admin for a new one (kb users reset)",
                                 headers={"WWW-Authenticate": "Bearer"})

@@ -1,4 +1,4 @@
-"""Dependencies shared by the routes."""
+"""Dependencies shared by the routes, as typed aliases."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from kb.accounts import User
 from kb.knowledge_base import KnowledgeBase
+from search_app.auth import api_writer
 
 
 def get_kb(request: Request) -> KnowledgeBase:
-    """The knowledge base, its index caught up with anything another process wrote."""
-    kb = request.app.state.kb
-    kb.refresh_index()
-    return kb
+    return request.app.state.kb
 
 
 KB = Annotated[KnowledgeBase, Depends(get_kb)]
+# The account behind an API write: a bearer token, or a session cookie plus X-CSRF-Token.
+Writer = Annotated[User, Depends(api_writer)]

@@ -1,17 +1,20 @@
-"""Login, and the case-note write path: forms for people, JSON for programs."""
+"""Login, and the case-note write path: forms for people, JSON for programs. Each route parses,
+makes one call into the knowledge base, and renders."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Form, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from kb.accounts import AccountError, Accounts
-from kb.notes import FIELDS, NoteError, Notes
+from kb.errors import KBError
+from kb.notes import NOTE_FIELDS, NoteForm
 from kb.vocab import DOMAINS, LEVERS
-from search_app.auth import api_writer, check_csrf, csrf_token, log_in, log_out
-from search_app.deps import KB
+from search_app.auth import check_csrf, csrf_token, log_in, log_out
+from search_app.deps import KB, Writer
+from search_app.errors import STATUS, status_of
 from search_app.render import render
 
 router = APIRouter()
@@ -22,38 +25,11 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
-# -- login ------------------------------------------------------------------------------------
-
-@pages.get("/login")
-async def login_form(request: Request, next: str = "/notes/new"):
-    return render(request, "login.html", {"csrf": csrf_token(request), "next": _safe_next(next), "error": None})
-
-
-@pages.post("/login")
-async def login(request: Request, kb: KB, username: str = Form(""), password: str = Form(""),
-                csrf_token_: str = Form("", alias="csrf_token"), next: str = Form("/notes/new")):
-    check_csrf(request, csrf_token_)
-    try:
-        user = Accounts(kb.store).login(username.strip(), password)
-    except AccountError as exc:
-        status = 429 if "too many" in str(exc) else 401
-        return render(request, "login.html", {"csrf": csrf_token(request), "next": _safe_next(next),
-                                              "error": str(exc), "username": username}, status_code=status)
-    log_in(request, user)
-    return RedirectResponse(_safe_next(next), status_code=303)
-
-
-@pages.post("/logout")
-async def logout(request: Request, csrf_token_: str = Form("", alias="csrf_token")):
-    check_csrf(request, csrf_token_)
-    log_out(request)
-    return RedirectResponse("/", status_code=303)
-
-
-# -- note forms -------------------------------------------------------------------------------
-
-def _form_payload(form) -> dict:
-    payload = {name: form.get(name, "") for name in FIELDS if name not in ("domains", "levers")}
+async def _note_payload(request: Request) -> dict:
+    """A submitted note form (CSRF-checked) as the note's JSON fields."""
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    payload = {name: form.get(name, "") for name in NOTE_FIELDS if name not in ("domains", "levers")}
     payload["domains"] = form.getlist("domains")
     payload["levers"] = form.getlist("levers")
     if form.get("city"):
@@ -61,11 +37,46 @@ def _form_payload(form) -> dict:
     return payload
 
 
-def _note_form(request: Request, kb, action: str, values: dict, errors: list[str], status: int = 200):
-    pilots = [c.city for c in kb.store.cities() if c.role == "pilot"]
+def _csrf_form_field(request: Request, csrf_token_: str = Form("", alias="csrf_token")) -> None:
+    check_csrf(request, csrf_token_)
+
+
+NotePayload = Annotated[dict, Depends(_note_payload)]
+CheckedForm = Annotated[None, Depends(_csrf_form_field)]
+
+
+# -- login ------------------------------------------------------------------------------------
+
+@pages.get("/login")
+def login_form(request: Request, next: str = "/notes/new"):
+    return render(request, "login.html", {"csrf": csrf_token(request), "next": _safe_next(next), "error": None})
+
+
+@pages.post("/login")
+def login(request: Request, kb: KB, _: CheckedForm, username: str = Form(""), password: str = Form(""),
+          next: str = Form("/notes/new")):
+    try:
+        user = kb.accounts.login(username.strip(), password)
+    except KBError as exc:
+        return render(request, "login.html", {"csrf": csrf_token(request), "next": _safe_next(next),
+                                              "error": str(exc), "username": username}, status_code=status_of(exc))
+    log_in(request, user)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@pages.post("/logout")
+def logout(request: Request, _: CheckedForm):
+    log_out(request)
+    return RedirectResponse("/", status_code=303)
+
+
+# -- note forms -------------------------------------------------------------------------------
+
+def _render_form(request: Request, action: str, form: NoteForm):
+    status = STATUS[form.refusal] if form.refusal else 200
     return render(request, "note_form.html", {
-        "action": action, "values": values, "errors": errors, "csrf": csrf_token(request),
-        "domains": DOMAINS, "levers": LEVERS, "pilots": pilots, "user": request.state.user,
+        "action": action, "values": form.values, "errors": form.errors, "csrf": csrf_token(request),
+        "domains": DOMAINS, "levers": LEVERS, "pilots": form.pilots, "user": request.state.user,
     }, status_code=status)
 
 
@@ -74,64 +85,44 @@ def _need_login(request: Request):
 
 
 @pages.get("/notes/new")
-async def new_note_form(request: Request, kb: KB):
+def new_note_form(request: Request, kb: KB):
     if request.state.user is None:
         return _need_login(request)
-    return _note_form(request, kb, "/notes/new", {"language": "en", "domains": [], "levers": []}, [])
+    return _render_form(request, "/notes/new", kb.notes.form(request.state.user))
 
 
 @pages.post("/notes/new")
-async def new_note(request: Request, kb: KB):
-    form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
-    payload = _form_payload(form)
-    try:
-        note = Notes(kb).create(request.state.user, payload)
-    except NoteError as exc:
-        return _note_form(request, kb, "/notes/new", payload, exc.errors, status=exc.status)
-    return RedirectResponse(f"/doc/{note.id}", status_code=303)
+def new_note(request: Request, kb: KB, payload: NotePayload):
+    form = kb.notes.submit(request.state.user, payload)
+    if form.note is None:
+        return _render_form(request, "/notes/new", form)
+    return RedirectResponse(f"/doc/{form.note.id}", status_code=303)
 
 
 @pages.get("/notes/{note_id}/edit")
-async def edit_note_form(request: Request, kb: KB, note_id: str):
+def edit_note_form(request: Request, kb: KB, note_id: str):
     if request.state.user is None:
         return _need_login(request)
-    try:
-        note = Notes(kb).get(note_id)
-    except NoteError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
-    return _note_form(request, kb, f"/notes/{note_id}/edit", note.to_json(), [])
+    return _render_form(request, f"/notes/{note_id}/edit", kb.notes.form(request.state.user, note_id))
 
 
 @pages.post("/notes/{note_id}/edit")
-async def edit_note(request: Request, kb: KB, note_id: str):
-    form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
-    payload = _form_payload(form)
-    try:
-        Notes(kb).update(request.state.user, note_id, payload)
-    except NoteError as exc:
-        return _note_form(request, kb, f"/notes/{note_id}/edit", payload, exc.errors, status=exc.status)
+def edit_note(request: Request, kb: KB, note_id: str, payload: NotePayload):
+    form = kb.notes.submit(request.state.user, payload, note_id)
+    if form.note is None:
+        return _render_form(request, f"/notes/{note_id}/edit", form)
     return RedirectResponse(f"/doc/{note_id}", status_code=303)
 
 
 @pages.post("/notes/{note_id}/delete")
-async def delete_note(request: Request, kb: KB, note_id: str, csrf_token_: str = Form("", alias="csrf_token")):
-    check_csrf(request, csrf_token_)
-    try:
-        note = Notes(kb).delete(request.state.user, note_id)
-    except NoteError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
+def delete_note(request: Request, kb: KB, note_id: str, _: CheckedForm):
+    note = kb.notes.delete(request.state.user, note_id)
     return RedirectResponse(f"/cities/{quote(note.city)}", status_code=303)
 
 
 @pages.post("/notes/{note_id}/restore")
-async def restore_note(request: Request, kb: KB, note_id: str, csrf_token_: str = Form("", alias="csrf_token")):
-    check_csrf(request, csrf_token_)
-    try:
-        Notes(kb).restore(request.state.user, note_id)
-    except NoteError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
+def restore_note(request: Request, kb: KB, note_id: str, _: CheckedForm):
+    kb.notes.restore(request.state.user, note_id)
     return RedirectResponse(f"/doc/{note_id}", status_code=303)
 
 
@@ -140,49 +131,37 @@ async def restore_note(request: Request, kb: KB, note_id: str, csrf_token_: str 
 NOTE_EXAMPLE = {"title": "Heat pumps in school buildings", "challenge": "...", "what_was_done": "...",
                 "results": "...", "transferability": "...", "domains": ["energy"], "levers": ["technology"],
                 "language": "en"}
-
-
-def _api(call):
-    try:
-        return call()
-    except NoteError as exc:
-        raise HTTPException(exc.status, exc.errors if exc.status == 422 else str(exc)) from exc
+NoteBody = Annotated[dict, Body(..., examples=[NOTE_EXAMPLE])]
 
 
 @router.post("/api/notes", status_code=201, tags=["notes"])
-async def api_create_note(request: Request, kb: KB, payload: dict = Body(..., examples=[NOTE_EXAMPLE])) -> dict:
+def api_create_note(kb: KB, user: Writer, payload: NoteBody) -> dict:
     """Publish a case note for your city (a pilot), or for the `city` given (an admin)."""
-    user = api_writer(request, Accounts(kb.store))
-    return _api(lambda: Notes(kb).create(user, payload)).to_json()
+    return kb.notes.create(user, payload).to_json()
 
 
 @router.put("/api/notes/{note_id}", tags=["notes"])
-async def api_update_note(request: Request, kb: KB, note_id: str, payload: dict = Body(..., examples=[NOTE_EXAMPLE])) -> dict:
+def api_update_note(kb: KB, user: Writer, note_id: str, payload: NoteBody) -> dict:
     """Replace a note's fields; the previous version is kept."""
-    user = api_writer(request, Accounts(kb.store))
-    return _api(lambda: Notes(kb).update(user, note_id, payload)).to_json()
+    return kb.notes.update(user, note_id, payload).to_json()
 
 
 @router.delete("/api/notes/{note_id}", tags=["notes"])
-async def api_delete_note(request: Request, kb: KB, note_id: str) -> dict:
+def api_delete_note(kb: KB, user: Writer, note_id: str) -> dict:
     """Delete a note from search; recorded, and reversible by an admin."""
-    user = api_writer(request, Accounts(kb.store))
-    return _api(lambda: Notes(kb).delete(user, note_id)).to_json()
+    return kb.notes.delete(user, note_id).to_json()
 
 
 @router.post("/api/notes/{note_id}/restore", tags=["notes"])
-async def api_restore_note(request: Request, kb: KB, note_id: str) -> dict:
+def api_restore_note(kb: KB, user: Writer, note_id: str) -> dict:
     """Undo a delete (admins)."""
-    user = api_writer(request, Accounts(kb.store))
-    return _api(lambda: Notes(kb).restore(user, note_id)).to_json()
+    return kb.notes.restore(user, note_id).to_json()
 
 
 @router.get("/api/notes/{note_id}", tags=["notes"])
-async def api_note(kb: KB, note_id: str) -> dict:
+def api_note(kb: KB, note_id: str) -> dict:
     """A note's fields and its version history."""
-    notes = Notes(kb)
-    note = _api(lambda: notes.get(note_id))
-    return {**note.to_json(), "versions": [{k: v for k, v in ver.items() if k != "fields"} for ver in notes.versions(note_id)]}
+    return kb.notes.with_versions(note_id)
 
 
 router.include_router(pages)

@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 
-from kb.vocab import DOMAINS, KINDS, LEVERS
+from kb.vocab import DOCUMENT_KINDS, DOMAINS, LEVERS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -22,7 +22,7 @@ KIND_LABELS = {
     "workshop_output": "Workshop output",
     "portal_resource": "Portal resource",
 }
-templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=KINDS)
+templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS)
 
 
 def label(value: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from kb.embedder import FakeEmbedder
+from kb.embedding.fake import FakeEmbedder
 from kb.knowledge_base import KnowledgeBase
 
 DOCS = {
@@ -115,8 +116,14 @@ def indexed(kb: KnowledgeBase, corpus: Path) -> KnowledgeBase:
 @pytest.fixture
 def fake_model(monkeypatch, embedder: FakeEmbedder) -> FakeEmbedder:
     """Every KnowledgeBase opened by the CLI gets the fake embedder."""
-    monkeypatch.setattr("kb.knowledge_base.load_embedder", lambda *a, **k: embedder)
+    monkeypatch.setattr("kb.core.load_embedder", lambda *a, **k: embedder)
     return embedder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 REPO = Path(__file__).resolve().parent.parent
@@ -128,11 +135,11 @@ def shipped_data(tmp_path_factory) -> Path:
     """The shipped corpus indexed with the real model, once per test session, with the query
     encoder exported as `kb index` exports it."""
     from indexer import read_corpus, sync
-    from kb._sentence_transformers import SentenceTransformerEmbedder
 
     data = tmp_path_factory.mktemp("shipped") / "data"
-    base = KnowledgeBase(data, embedder=SentenceTransformerEmbedder(onnx_dir=data / "onnx"))  # as kb index
+    base = KnowledgeBase(data)
     report = sync(base, read_corpus(REPO / "corpus"))
+    base.prepare_queries()  # as kb index does
     base.close()
     assert not report.errors, report.errors
     return data

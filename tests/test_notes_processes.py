@@ -17,7 +17,7 @@ from contextlib import closing
 import httpx
 import pytest
 
-from tests.test_browser import _free_port
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.model
 
@@ -29,7 +29,7 @@ def note(i: int, marker: str) -> dict:
 
 class Server:
     def __init__(self, data, workers: int = 1):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(data.parent / f"server-{self.port}.log", "wb")
         self.proc = subprocess.Popen(

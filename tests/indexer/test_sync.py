@@ -30,7 +30,7 @@ def test_a_document_that_left_the_corpus_is_removed(kb, corpus):
     sync(kb, read_corpus(corpus))
     (corpus / "measures" / "bus.md").unlink()
     report = sync(kb, read_corpus(corpus))
-    assert report.removed == ["bus"] and kb.store.get_document("bus") is None
+    assert report.removed == ["bus"] and kb.store.document("bus") is None
 
 
 def test_a_now_broken_file_keeps_its_previous_version(kb, corpus):
@@ -38,7 +38,7 @@ def test_a_now_broken_file_keeps_its_previous_version(kb, corpus):
     (corpus / "measures" / "bus.md").write_text("---\ntitle: [broken\n---\n")
     report = sync(kb, read_corpus(corpus))
     assert report.removed == [] and report.errors
-    assert kb.store.get_document("bus").title == "Free buses to cut car trips"
+    assert kb.store.document("bus").title == "Free buses to cut car trips"
 
 
 def test_published_notes_are_not_removed_by_a_sync(kb, corpus, tmp_path):
@@ -48,11 +48,11 @@ def test_published_notes_are_not_removed_by_a_sync(kb, corpus, tmp_path):
                      "country": "Finland", "domains": ["energy"]}, "Published through the web app.")
     kb.ingest([note])
     report = sync(kb, read_corpus(corpus))
-    assert "note-1" not in report.removed and kb.store.get_document("note-1") is not None
+    assert "note-1" not in report.removed and kb.store.document("note-1") is not None
 
 
 def test_a_change_of_model_re_embeds_everything(tmp_path, corpus):
-    from kb.embedder import FakeEmbedder
+    from kb.embedding.fake import FakeEmbedder
     from kb.knowledge_base import KnowledgeBase
 
     sync(KnowledgeBase(tmp_path / "d", embedder=FakeEmbedder()), read_corpus(corpus))

@@ -1,6 +1,7 @@
 import pytest
 
 from kb.accounts import MAX_FAILURES, AccountError, Accounts
+from kb.errors import KBError, RateLimited, Unauthenticated
 
 
 @pytest.fixture
@@ -12,16 +13,19 @@ def test_credentials_work_and_only_hashes_are_stored(accounts):
     creds = accounts.add("hel", "pilot", city="helsinki")
     assert accounts.login("hel", creds.password).city == "Helsinki"
     assert accounts.by_token(creds.token).username == "hel"
-    row = accounts.db.execute("SELECT password_hash, token_hash FROM users").fetchone()
-    assert creds.password not in row[0] and creds.token not in row[1] and row[0].startswith("scrypt$")
-    assert row[0] != accounts.add("other", "matching").password  # salted: no two hashes alike
+    record = accounts.store.user("hel")
+    assert creds.password not in record.password_hash and creds.token not in record.token_hash
+    assert record.password_hash.startswith("scrypt$")
+    other = accounts.add("other", "matching")
+    assert accounts.store.user("other").password_hash != record.password_hash  # salted: no two hashes alike
+    assert other.password != creds.password
 
 
 def test_wrong_secrets_are_refused(accounts):
     creds = accounts.add("hel", "pilot", city="Helsinki")
-    with pytest.raises(AccountError, match="wrong user name or password"):
+    with pytest.raises(Unauthenticated, match="wrong user name or password"):
         accounts.login("hel", "guess")
-    with pytest.raises(AccountError):
+    with pytest.raises(Unauthenticated):
         accounts.login("nobody", creds.password)
     assert accounts.by_token("1.guess") is None and accounts.by_token("garbage") is None
 
@@ -29,9 +33,9 @@ def test_wrong_secrets_are_refused(accounts):
 def test_repeated_failures_lock_the_login(accounts):
     creds = accounts.add("hel", "pilot", city="Helsinki")
     for _ in range(MAX_FAILURES):
-        with pytest.raises(AccountError):
+        with pytest.raises(Unauthenticated):
             accounts.login("hel", "guess")
-    with pytest.raises(AccountError, match="too many failed logins"):
+    with pytest.raises(RateLimited, match="too many failed logins"):
         accounts.login("hel", creds.password)
     renewed = accounts.reset("hel")
     assert accounts.login("hel", renewed.password).username == "hel"
@@ -41,7 +45,7 @@ def test_disable_and_reset(accounts):
     creds = accounts.add("hel", "pilot", city="Helsinki")
     accounts.disable("hel")
     assert accounts.by_token(creds.token) is None
-    with pytest.raises(AccountError):
+    with pytest.raises(Unauthenticated):
         accounts.login("hel", creds.password)
     renewed = accounts.reset("hel")
     assert accounts.by_token(creds.token) is None and accounts.by_token(renewed.token).username == "hel"
@@ -68,7 +72,7 @@ def test_account_changes_do_not_touch_the_document_version(accounts):
     """The store version tells every process to catch its index up; accounts are not documents."""
     before = accounts.store.version()
     creds = accounts.add("hel", "pilot", city="Helsinki")
-    with pytest.raises(AccountError):
+    with pytest.raises(KBError):
         accounts.login("hel", "guess")
     accounts.disable("hel")
     accounts.reset("hel")

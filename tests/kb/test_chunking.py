@@ -1,6 +1,6 @@
 from kb.chunking import chunk_practice
 from kb.documents import validate
-from kb.embedder import FakeEmbedder
+from kb.embedding.fake import FakeEmbedder
 
 
 def practice(body: str, title: str = "Heat pumps in Turku"):

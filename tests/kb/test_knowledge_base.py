@@ -10,7 +10,7 @@ def test_index_is_loaded_when_the_manifest_matches(indexed, embedder, tmp_path):
 
 
 def test_a_stale_index_is_rebuilt_from_stored_vectors_without_embedding(indexed, embedder):
-    indexed.store.delete_documents(["bus"])  # the store moves on; the saved index does not
+    indexed.remove(["bus"])  # the store moves on; the saved index does not
     embedded_before = embedder.embedded
     again = KnowledgeBase(indexed.data, embedder=embedder)
     state = again.refresh_index()
@@ -55,11 +55,11 @@ def test_passage_owners_come_from_memory_and_from_the_store_for_newer_writes(ind
 
     reader = KnowledgeBase(indexed.data, embedder=embedder)
     reader.refresh_index()
-    known = dict(reader.store.db.execute("SELECT id, doc_id FROM chunks").fetchall())
+    known = reader.store.index_snapshot(embedder.model_id, with_vectors=False).owners
     writer = KnowledgeBase(indexed.data, embedder=embedder)
     writer.ingest([validate({"id": "n2", "title": "Solar roofs", "kind": "case_note", "city": "Helsinki",
                              "country": "Finland", "domains": ["energy"]}, "Solar panels on school roofs.")])
-    newer = [r[0] for r in writer.store.db.execute("SELECT id FROM chunks WHERE doc_id = 'n2'")]
+    newer = [i for i, doc in writer.store.index_snapshot(embedder.model_id, False).owners.items() if doc == "n2"]
     assert reader.owners([*known, *newer]) == {**known, **dict.fromkeys(newer, "n2")}  # not yet caught up
     reader.refresh_index()
     writer.remove(["n2"])

@@ -1,8 +1,8 @@
 import pytest
 
 from indexer import read_corpus
-from kb.accounts import Accounts
-from kb.notes import InvalidNote, NotAllowed, NoteNotFound, Notes
+from kb.errors import Forbidden, NotFound, Unauthenticated
+from kb.notes import InvalidNote, Notes
 from kb.search import search
 
 NOTE = {"title": "Geothermal wells for the heat network", "challenge": "Coal must leave district heating.",
@@ -12,7 +12,7 @@ NOTE = {"title": "Geothermal wells for the heat network", "challenge": "Coal mus
 
 @pytest.fixture
 def people(indexed):
-    accounts = Accounts(indexed.store)
+    accounts = indexed.accounts
     for name, role, city in [("hel", "pilot", "Helsinki"), ("dun", "pilot", "Communauté Urbaine de Dunkerque"),
                              ("team", "matching", None), ("root", "admin", None)]:
         accounts.add(name, role, city)
@@ -31,8 +31,8 @@ def test_a_note_is_searchable_the_moment_it_is_accepted(indexed, notes, people):
     assert top.doc_id == note.id and top.kind == "case_note"
 
 
-CREATE = {"anonymous": NotAllowed, "hel": None, "dun": None, "team": NotAllowed, "root": InvalidNote}
-CHANGE = {"anonymous": NotAllowed, "hel": None, "dun": NotAllowed, "team": NotAllowed, "root": None}
+CREATE = {"anonymous": Unauthenticated, "hel": None, "dun": None, "team": Forbidden, "root": InvalidNote}
+CHANGE = {"anonymous": Unauthenticated, "hel": None, "dun": Forbidden, "team": Forbidden, "root": None}
 
 
 @pytest.mark.parametrize("actor", CREATE)
@@ -47,7 +47,7 @@ def test_who_may_create(notes, people, actor):
 
 
 def test_a_pilot_cannot_write_for_another_city(notes, people):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Forbidden):
         notes.create(people["dun"], {**NOTE, "city": "Helsinki"})
 
 
@@ -69,12 +69,12 @@ def test_edits_keep_versions_and_delete_is_reversible_by_an_admin(indexed, notes
     note = notes.create(people["hel"], NOTE)
     notes.update(people["hel"], note.id, {**NOTE, "title": "Geothermal heat, second version"})
     notes.delete(people["hel"], note.id)
-    assert [v["action"] for v in notes.versions(note.id)] == ["create", "edit", "delete"]
-    assert notes.versions(note.id)[0]["fields"]["title"] == NOTE["title"]
+    assert [v.action for v in notes.versions(note.id)] == ["create", "edit", "delete"]
+    assert notes.versions(note.id)[0].fields["title"] == NOTE["title"]
     assert note.id not in [r.doc_id for r in search(indexed, "geothermal wells", k=10)]
-    with pytest.raises(NoteNotFound):
+    with pytest.raises(NotFound):
         notes.get(note.id)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Forbidden):
         notes.restore(people["hel"], note.id)
     restored = notes.restore(people["root"], note.id)
     assert restored.title == "Geothermal heat, second version" and restored.version == 4
@@ -115,5 +115,5 @@ def test_two_writers_editing_one_note_get_consecutive_versions(indexed, embedder
     monkeypatch.setattr(first, "get", lambda *a, **k: stale)  # the first writer still holds version 1
     first.update(people["hel"], stale.id, {**NOTE, "title": "From the first process"})
     monkeypatch.setattr(first, "get", fresh_get)
-    assert [v["version"] for v in first.versions(note.id)] == [1, 2, 3]
+    assert [v.version for v in first.versions(note.id)] == [1, 2, 3]
     assert first.get(note.id).title == "From the first process"

@@ -1,7 +1,7 @@
 import hashlib
 import json
 
-from kb._onnx import MANIFEST_FILE, current
+from kb.embedding.onnx import MANIFEST_FILE, current
 
 
 def _export(directory, key="model@sha", variants=("fp32",)):

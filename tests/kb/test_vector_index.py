@@ -1,9 +1,11 @@
-"""Contract of the vector index and of its files on disk."""
+"""Contract of the vector index (every implementation) and of its files on disk."""
 
 import numpy as np
 import pytest
 
-from kb.vector_index import FaissIndex, IndexFiles
+from kb.vector_index import FaissIndex, IndexFiles, NumpyIndex, build_index
+
+IMPLEMENTATIONS = {"numpy": NumpyIndex, "faiss-flat": FaissIndex}
 
 
 @pytest.fixture
@@ -19,25 +21,42 @@ def exact_top(ids, matrix, query, k, allowed=None):
     return ids[order[:k]].tolist()
 
 
-def test_search_is_exact_with_and_without_an_allowed_set(vectors):
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_search_is_exact_with_and_without_an_allowed_set(vectors, implementation):
     ids, matrix = vectors
-    index = FaissIndex(8)
+    index = IMPLEMENTATIONS[implementation](8)
     index.add(ids, matrix)
     query = matrix[3]
     assert index.search(query, 5)[1].tolist() == exact_top(ids, matrix, query, 5)
     allowed = ids[::7]
     assert index.search(query, 5, allowed)[1].tolist() == exact_top(ids, matrix, query, 5, allowed)
     assert len(index.search(query, 100, allowed)[1]) == len(allowed)
+    scores = index.search(query, 5)[0]
+    assert np.all(np.diff(scores) <= 0) and np.isclose(scores[0], 1.0, atol=1e-5)  # best first; itself
+    assert len(index.search(query, 0)[1]) == 0
 
 
-def test_remove_and_round_trip(vectors):
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_remove_and_round_trip_through_files(tmp_path, vectors, implementation):
     ids, matrix = vectors
-    index = FaissIndex(8)
+    index = IMPLEMENTATIONS[implementation](8)
     index.add(ids, matrix)
     index.remove(ids[:10])
-    assert index.count() == 40
-    copy = FaissIndex.from_bytes(index.to_bytes())
-    assert copy.count() == 40 and copy.search(matrix[20], 3)[1].tolist() == index.search(matrix[20], 3)[1].tolist()
+    assert index.count() == 40 and ids[0] not in index.search(matrix[0], 50)[1]
+    files = IndexFiles(tmp_path)
+    copy = files.load(files.save(index, "m", 1))
+    assert copy.kind == index.kind and copy.count() == 40
+    assert copy.search(matrix[20], 3)[1].tolist() == index.search(matrix[20], 3)[1].tolist()
+
+
+def test_the_implementations_agree_on_a_larger_set():
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(2000, 16)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    ids = np.arange(5, 2005, dtype=np.int64)
+    exact, faiss = build_index(ids, matrix, "numpy"), build_index(ids, matrix, "flat")
+    for query in matrix[:20] + 0.1:
+        assert exact.search(query, 10)[1].tolist() == faiss.search(query, 10)[1].tolist()
 
 
 def test_a_crash_during_save_leaves_the_previous_index_loadable(tmp_path, vectors, monkeypatch):
@@ -51,13 +70,15 @@ def test_a_crash_during_save_leaves_the_previous_index_loadable(tmp_path, vector
     bigger.add(ids, matrix)
     calls = []
 
-    def crash_on_manifest(path, data, real=__import__("kb.vector_index").vector_index._write_atomically):
+    from kb.vector_index import files as index_files
+
+    def crash_on_manifest(path, data, real=index_files._write_atomically):
         calls.append(path.name)
         if path.name == "manifest.json":
             raise KeyboardInterrupt  # killed between writing the index file and swapping the manifest
         real(path, data)
 
-    monkeypatch.setattr("kb.vector_index._write_atomically", crash_on_manifest)
+    monkeypatch.setattr(index_files, "_write_atomically", crash_on_manifest)
     with pytest.raises(KeyboardInterrupt):
         files.save(bigger, "m", 2)
     assert calls[-1] == "manifest.json"

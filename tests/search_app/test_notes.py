@@ -2,7 +2,6 @@ import re
 
 import pytest
 
-from kb.accounts import Accounts
 
 NOTE = {"title": "Geothermal wells for the heat network", "challenge": "Coal must leave district heating.",
         "what_was_done": "Two deep geothermal wells were drilled.", "domains": ["energy"], "levers": ["technology"]}
@@ -10,7 +9,7 @@ NOTE = {"title": "Geothermal wells for the heat network", "challenge": "Coal mus
 
 @pytest.fixture
 def creds(indexed):
-    accounts = Accounts(indexed.store)
+    accounts = indexed.accounts
     return {"hel": accounts.add("hel", "pilot", "Helsinki"),
             "dun": accounts.add("dun", "pilot", "Communauté Urbaine de Dunkerque"),
             "team": accounts.add("team", "matching"), "root": accounts.add("root", "admin")}

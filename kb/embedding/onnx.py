@@ -1,15 +1,17 @@
-"""The embedding model exported to ONNX and run by ONNX Runtime: the fast path for queries.
+"""A model exported to ONNX and run by ONNX Runtime: the fast path for queries.
 
 One short text is where PyTorch is slowest: most of its time goes to per-layer overhead. ONNX
 Runtime runs the same graph with little of it, and the int8 variant (weights quantised per
 channel, activations per query) halves the arithmetic again; README, "Performance", gives the
-figures and the rankings each variant gives. The export is made once, by `kb index`, beside
-the vector index, and both variants are checked against the PyTorch model when made; a process
-that finds the export embeds queries without loading PyTorch."""
+figures and the rankings each variant gives. The export is made once, by `kb index`, beside the
+vector index, and both variants are checked against the PyTorch model when made; a process that
+finds the export embeds queries without loading PyTorch.
+
+A backend can be exported when it offers `export_key`, `onnx_graph()`, `save_tokenizer(path)`
+and `reference_queries(texts)` (see kb/embedding/sentence_transformers.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,29 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.embedder import EmbedderError
+from kb.embedding.base import EmbedderError, sha256_file
 
 OPSET = 17
 TOKENIZER_FILE, MANIFEST_FILE = "tokenizer.json", "manifest.json"
 # variant: (file, the least cosine to PyTorch fp32 it must keep on every probe text)
 VARIANTS = {"fp32": ("model.onnx", 0.9999), "int8": ("model-int8.onnx", 0.98)}
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def sha256_file(path: Path) -> str | None:
-    """The file's SHA-256, or None if it cannot be read."""
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    return digest.hexdigest()
-
-
-class OnnxEncoder:
-    """Tokenizer and graph of one exported variant; `encode` gives normalised vectors."""
+class OnnxQueryEncoder:
+    """Tokenizer and graph of one exported variant; `encode` gives normalised query vectors."""
 
     def __init__(self, directory: Path, manifest: dict, variant: str):
         import onnxruntime as ort
@@ -50,6 +39,8 @@ class OnnxEncoder:
         self.variant = variant
         self.dim = int(manifest["dim"])
         self.max_tokens = int(manifest["max_tokens"])
+        self.query_prefix = manifest.get("query_prefix", "")
+        self.inputs = tuple(manifest.get("inputs", ("input_ids", "attention_mask", "token_type_ids")))
         self.tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         self.tokenizer.no_padding()  # padded per batch below, to its longest text only
         self.tokenizer.no_truncation()  # counts whole texts, as chunking needs
@@ -64,8 +55,12 @@ class OnnxEncoder:
         model = directory / VARIANTS[variant][0]
         self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
+    @property
+    def runtime(self) -> str:
+        return f"onnxruntime {self.variant}"
+
     @classmethod
-    def load(cls, directory: Path, key: str, variant: str) -> OnnxEncoder | None:
+    def load(cls, directory: Path, key: str, variant: str) -> OnnxQueryEncoder | None:
         """The `variant` exported in `directory` from the model `key`, if it is there and intact."""
         manifest = current(directory, key, variant)
         return cls(directory, manifest, variant) if manifest else None
@@ -74,7 +69,7 @@ class OnnxEncoder:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
+        texts = [self.query_prefix + t for t in texts]
         # encode_batch hands work to a thread pool: worth it for a batch, not for one query
         encodings = self._truncating.encode_batch(texts) if len(texts) > 1 else [self._truncating.encode(texts[0])]
         ids = np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
@@ -83,7 +78,7 @@ class OnnxEncoder:
             ids[row, :len(encoding.ids)] = encoding.ids
             mask[row, :len(encoding.ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        (vectors,) = self.session.run(None, feeds)
+        (vectors,) = self.session.run(None, {name: feeds[name] for name in self.inputs})
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
@@ -99,38 +94,25 @@ def current(directory: Path, key: str, variant: str) -> dict | None:
     return manifest
 
 
-def export(source: str, directory: Path, key: str, probe: Sequence[str]) -> None:
-    """Export the sentence-transformers model at `source` to `directory`: one fp32 graph of
-    transformer, pooling and normalisation, its int8 quantisation, and the tokenizer. The export
-    is kept only if every variant reproduces the model on `probe`, and its manifest is written
-    last, so a half-made or disagreeing export is never loaded."""
+def export(backend, directory: Path, probe: Sequence[str]) -> None:
+    """Export `backend` to `directory`: its fp32 graph, an int8 quantisation of it, and its
+    tokenizer. The export is kept only if every variant reproduces the model on `probe`, and its
+    manifest is written last, so a half-made or disagreeing export is never loaded."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from sentence_transformers import SentenceTransformer
-
-    model = SentenceTransformer(source, device="cpu").eval()
-
-    class Graph(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
-            return self.model(features)["sentence_embedding"]
 
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MANIFEST_FILE).unlink(missing_ok=True)
     fp32, int8 = (directory / VARIANTS[v][0] for v in ("fp32", "int8"))
-    example = model.tokenizer(["a short text", "a slightly longer text, padded"], padding=True, return_tensors="pt")
-    axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS}
     try:
+        graph, example = backend.onnx_graph()
+        axes = {name: {0: "batch", 1: "tokens"} for name in example}
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on shapes; the probe below is the real check
             torch.onnx.export(
-                Graph().eval(), tuple(example[name] for name in _INPUTS), str(fp32),
-                input_names=list(_INPUTS), output_names=["sentence_embedding"],
-                dynamic_axes={**axes, "sentence_embedding": {0: "batch"}}, opset_version=OPSET, dynamo=False,
+                graph, tuple(example.values()), str(fp32), input_names=list(example),
+                output_names=["embedding"], dynamic_axes={**axes, "embedding": {0: "batch"}},
+                opset_version=OPSET, dynamo=False,
             )
             # Only the matrix products are quantised, per output channel: quantising the
             # embeddings and norms as well costs far more agreement than it saves time.
@@ -140,15 +122,17 @@ def export(source: str, directory: Path, key: str, probe: Sequence[str]) -> None
                                  op_types_to_quantize=["MatMul"])
             finally:
                 logging.disable(logging.NOTSET)
+    except EmbedderError:
+        raise
     except Exception as exc:  # the exporter raises many kinds; all mean "this model cannot be exported"
         raise EmbedderError(f"cannot export the model to ONNX ({exc.__class__.__name__}: {exc})") from exc
-    model.tokenizer.backend_tokenizer.save(str(directory / TOKENIZER_FILE))
-    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    manifest = {"key": key, "dim": int(get_dim()), "max_tokens": model.max_seq_length, "opset": OPSET, "variants": {}}
-    with torch.inference_mode():
-        reference = model.encode(list(probe), normalize_embeddings=True, convert_to_numpy=True)
+    backend.save_tokenizer(directory / TOKENIZER_FILE)
+    manifest = {"key": backend.export_key, "dim": backend.dim, "max_tokens": backend.max_tokens,
+                "query_prefix": getattr(backend, "query_prefix", ""), "inputs": list(example), "opset": OPSET,
+                "variants": {}}
+    reference = backend.reference_queries(probe)
     for variant, (file, least) in VARIANTS.items():
-        vectors = OnnxEncoder(directory, manifest, variant).encode(probe)
+        vectors = OnnxQueryEncoder(directory, manifest, variant).encode(probe)
         agreement = float(np.min(np.sum(vectors * reference, axis=1)))
         if agreement < least:
             raise EmbedderError(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from kb.cli_options import data_option, json_option, open_kb, print_json
+from kb.accounts import ACCOUNT_ROLES
+from kb.cli.options import data_option, json_option, open_kb, print_json
 from kb.settings import Settings
 
 
@@ -18,7 +19,7 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--city", help="The pilot city whose notes this account writes (pilots only).")
-@click.option("--role", type=click.Choice(["pilot", "matching", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ACCOUNT_ROLES), required=True)
 @json_option
 @data_option
 def users_add(name: str, city: str | None, role: str, as_json: bool, settings: Settings) -> None:
@@ -62,16 +63,8 @@ def users_list(as_json: bool, settings: Settings) -> None:
 
 
 def _with_accounts(settings: Settings, action):
-    from kb.accounts import AccountError, Accounts
-    from kb.store import Store
-
-    store = Store(settings.data / "kb.sqlite3")
-    try:
-        return action(Accounts(store))
-    except AccountError as exc:
-        raise click.UsageError(str(exc)) from exc
-    finally:
-        store.close()
+    with open_kb(settings) as kb:
+        return action(kb.accounts)
 
 
 def _print_credentials(action, as_json: bool, settings: Settings) -> None:
@@ -93,8 +86,6 @@ def notes() -> None:
 @data_option
 def notes_export(directory: Path, settings: Settings) -> None:
     """Write every published note as corpus Markdown, to review and version them."""
-    from kb.notes import Notes
-
     with open_kb(settings) as kb:
-        count = Notes(kb).export(directory)
+        count = kb.notes.export(directory)
     click.echo(f"{count} notes written to {directory}")

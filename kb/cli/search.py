@@ -6,7 +6,11 @@ from pathlib import Path
 
 import click
 
-from kb.cli_options import data_option, json_option, open_kb, print_json
+from kb.cli.options import data_option, json_option, open_kb, print_json
+from kb.evaluation import EvaluationError, evaluate as run_eval, evaluate_partners, load_partner_cases
+from kb.evaluation import load_qrels, load_queries, write_run
+from kb.partners import Profile
+from kb.search import SearchError
 from kb.settings import Settings
 
 
@@ -36,10 +40,8 @@ def search(query: str, k: int, mode: str, filters: tuple[str, ...], as_json: boo
     kb search "district heating phase-out"
     kb search "one-stop shop for home renovation" --filter country=Ireland --k 5
     """
-    from kb.search import search as run_search
-
     with open_kb(settings) as kb:
-        results = run_search(kb, query, k=k, mode=mode, filters=_parse_filters(filters))
+        results = kb.search(query, k=k, mode=mode, filters=_parse_filters(filters))
     if as_json:
         print_json({"query": query, "mode": mode, "results": [r.to_json() for r in results]})
     else:
@@ -67,13 +69,8 @@ def similar(doc_id: str, k: int, as_json: bool, settings: Settings) -> None:
     \b
     kb similar mx-helsinki-energy-challenge-coal-exit --k 5
     """
-    from kb.similarity import UnknownDocument, similar as run_similar
-
     with open_kb(settings) as kb:
-        try:
-            results = run_similar(kb, doc_id, k=k)
-        except UnknownDocument as exc:
-            raise click.UsageError(f"no document has the id {doc_id!r}; kb search finds ids") from exc
+        results = kb.similar(doc_id, k=k)
     if as_json:
         print_json({"doc_id": doc_id, "results": [r.to_json() for r in results]})
     else:
@@ -95,9 +92,6 @@ def evaluate(queries: Path, qrels: Path, mode: str, run_path: Path | None, as_js
     \b
     kb eval --queries corpus/eval/queries.jsonl --qrels corpus/eval/qrels.tsv --mode hybrid
     """
-    from kb.evaluation import EvaluationError, evaluate as run_eval, load_qrels, load_queries, write_run
-    from kb.search import SearchError, search as run_search
-
     try:
         loaded_queries, loaded_qrels = load_queries(queries), load_qrels(qrels)
     except EvaluationError as exc:
@@ -105,7 +99,7 @@ def evaluate(queries: Path, qrels: Path, mode: str, run_path: Path | None, as_js
 
     def searcher(query):
         try:
-            results = run_search(kb, query.text, k=100, mode=mode, filters=query.filters)
+            results = kb.search(query.text, k=100, mode=mode, filters=query.filters)
         except SearchError as exc:
             click.echo(f"query {query.id}: {exc}", err=True)
             return []
@@ -137,10 +131,8 @@ def partners(challenge: str, country: str | None, population: int | None, domain
     \b
     kb partners "our district heating still burns lignite" --country Greece --population 40000
     """
-    from kb.partners import Profile, suggest
-
     with open_kb(settings) as kb:
-        suggestions = suggest(kb, challenge, Profile(city, country, population, domains), k=k)
+        suggestions = kb.suggest_partners(challenge, Profile(city, country, population, domains), k=k)
     if as_json:
         print_json({"challenge": challenge, "suggestions": [s.to_json() for s in suggestions]})
         return
@@ -162,16 +154,13 @@ def eval_partners(cases: Path, as_json: bool, settings: Settings) -> None:
     \b
     kb eval-partners corpus/eval/partners.jsonl
     """
-    from kb.evaluation import EvaluationError, evaluate_partners, load_partner_cases
-    from kb.partners import Profile, suggest
-
     try:
         loaded = load_partner_cases(cases)
     except EvaluationError as exc:
         raise click.UsageError(str(exc)) from exc
     with open_kb(settings) as kb:
-        metrics, run = evaluate_partners(loaded, lambda c: [s.city for s in suggest(
-            kb, c.challenge, Profile(c.twin, c.country, c.population), k=10)])
+        metrics, run = evaluate_partners(loaded, lambda c: [s.city for s in kb.suggest_partners(
+            c.challenge, Profile(c.twin, c.country, c.population), k=10)])
     if as_json:
         print_json({**metrics, "suggested": run})
     else:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from kb.embedder import EmbedderError
+from kb.embedding import EmbedderError
+from kb.errors import KBError
+from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 
 
 def data_option(command):
-    """`--data DIR` (env KB_DATA) on every command, opening the knowledge base lazily."""
+    """`--data DIR` (env KB_DATA) on every command; the settings of that folder are passed on."""
 
     @click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path), envvar="KB_DATA",
                   default="data", show_default=True, help="Folder of the store and vector index.")
@@ -37,16 +40,13 @@ def json_option(command):
 
 
 @contextmanager
-def open_kb(settings: Settings):
-    """The knowledge base for one command, closed after it; a SearchError (the caller's
-    query, filters, k or challenge) becomes a one-line usage error."""
-    from kb.knowledge_base import KnowledgeBase
-    from kb.search import SearchError
-
+def open_kb(settings: Settings) -> Iterator[KnowledgeBase]:
+    """The knowledge base for one command, closed after it; a refusal of the core (the caller's
+    query, filters, k, challenge, or an unknown name) becomes a one-line usage error."""
     kb = KnowledgeBase.open(settings)
     try:
         yield kb
-    except SearchError as exc:
+    except KBError as exc:
         raise click.UsageError(str(exc)) from exc
     finally:
         kb.close()

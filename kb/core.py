@@ -1,0 +1,118 @@
+"""The core every reading and writing module works on: the store, the embedder and the live
+vector index of one data folder, and the one ingest path."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kb.chunking import chunk_practice
+from kb.documents import Practice
+from kb.embedding import Embedder, load_embedder, with_fast_queries
+from kb.live_index import IndexState, LiveIndex
+from kb.settings import Settings
+from kb.store import Transaction, open_store
+from kb.vector_index import IndexFiles, VectorIndex
+
+INGEST_GROUP = 128  # documents embedded and committed together
+QUERY_CACHE_SIZE = 1024  # query vectors kept, oldest dropped first
+
+Progress = Callable[[int, int], None]  # (documents done, passages embedded) since the last call
+
+
+class Core:
+    def __init__(self, data: Path, embedder: Embedder | None = None, settings: Settings | None = None):
+        self.data = Path(data)
+        self.settings = settings or Settings.from_env(data=str(data))
+        self.store = open_store(self.data)
+        self.live = LiveIndex(self.store, IndexFiles(self.data / "index"), self.settings.index)
+        self._embedder = embedder
+        self._query_cache: dict[str, np.ndarray] = {}
+        self._query_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings):
+        return cls(settings.data, settings=settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings, self.onnx_dir)
+        return self._embedder
+
+    @property
+    def onnx_dir(self) -> Path:
+        return self.data / "onnx"
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def ingest(self, practices: Sequence[Practice], progress: Progress | None = None,
+               also: Callable[[Transaction], None] | None = None) -> int:
+        """The one way documents enter the knowledge base (corpus files, case notes): chunk,
+        embed (passages whose text and model are unchanged reuse their stored vectors), and
+        write documents, passages and vectors in one transaction per INGEST_GROUP documents,
+        so an interrupted run keeps what it finished. `also(tx)` runs inside the transaction
+        of the last group: a caller's own rows commit with its documents. Returns the number
+        of passages embedded."""
+        embedder, model_id, embedded = self.embedder, self.embedder.model_id, 0
+        for start in range(0, len(practices), INGEST_GROUP):
+            group = practices[start:start + INGEST_GROUP]
+            chunked = [(p, chunk_practice(p, embedder)) for p in group]
+            known = self.store.reusable_vectors((c.content_hash for _, cs in chunked for c in cs), model_id)
+            todo = {c.content_hash: c.embedding_text for _, cs in chunked for c in cs if c.content_hash not in known}
+            fresh = embedder.embed(list(todo.values()), on_batch=(lambda n: progress(0, n)) if progress else None)
+            vectors = {**known, **dict(zip(todo, fresh))}
+            embedded += len(todo)
+            with self.store.write() as tx:
+                for practice, chunks in chunked:
+                    tx.put_document(practice, chunks,
+                                    np.array([vectors[c.content_hash] for c in chunks]).reshape(len(chunks), -1),
+                                    model_id)
+                if also and start + INGEST_GROUP >= len(practices):
+                    also(tx)
+            if progress:
+                progress(len(group), 0)
+        return embedded
+
+    def remove(self, doc_ids: Sequence[str]) -> None:
+        if doc_ids:
+            with self.store.write() as tx:
+                tx.remove_documents(doc_ids)
+
+    def prepare_queries(self) -> str:
+        """Make the fastest query path this model has (its ONNX export, made once and then
+        reused); what will embed queries."""
+        self._embedder = with_fast_queries(self.embedder, self.onnx_dir, self.settings.query_encoder)
+        return self._embedder.query_runtime
+
+    # -- the vector index --------------------------------------------------------------------
+
+    def refresh_index(self) -> IndexState:
+        return self.live.refresh(self.embedder.model_id)
+
+    def save_index(self) -> None:
+        self.live.save(self.embedder.model_id)
+
+    @property
+    def index(self) -> VectorIndex:
+        return self.live.index(self.embedder.model_id)
+
+    def owners(self, passage_ids: Iterable[int]) -> dict[int, str]:
+        return self.live.owners(passage_ids)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's vector; repeated queries (typing, paging, several modes) hit a cache."""
+        cached = self._query_cache.get(text)
+        if cached is None:
+            cached = self.embedder.embed_query(text)
+            with self._query_lock:  # the web app searches on several threads
+                if len(self._query_cache) >= QUERY_CACHE_SIZE:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache[text] = cached
+        return cached

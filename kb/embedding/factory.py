@@ -1,0 +1,48 @@
+"""Which embedder a knowledge base uses: the model backend named by the settings, with its
+ONNX query encoder composed in when one has been exported.
+
+A new model backend is one module in this package and one line in `passage_embedder`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from kb.embedding.base import Embedder, EmbedderError
+from kb.embedding.composed import FastQueries
+from kb.embedding.onnx import OnnxQueryEncoder, current, export
+from kb.embedding.sentence_transformers import PROBE, SentenceTransformerEmbedder
+from kb.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def passage_embedder(settings: Settings) -> Embedder:
+    """The model backend named by KB_MODEL (default: the bundled all-MiniLM-L6-v2)."""
+    return SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+
+
+def load_embedder(settings: Settings, onnx_dir: Path) -> Embedder:
+    """The configured model; queries embedded by its ONNX export in `onnx_dir` when there is a
+    current one in the variant KB_QUERY_ENCODER names."""
+    backend = passage_embedder(settings)
+    if settings.query_encoder == "torch" or backend.export_key is None:
+        return backend
+    encoder = OnnxQueryEncoder.load(onnx_dir, backend.export_key, settings.query_encoder)
+    return FastQueries(backend, encoder) if encoder is not None else backend
+
+
+def with_fast_queries(embedder: Embedder, onnx_dir: Path, variant: str) -> Embedder:
+    """`embedder` with its queries embedded by ONNX Runtime, exporting the model to `onnx_dir`
+    first unless a current export is there. An embedder that cannot be exported, or whose
+    export does not agree with it, is returned as it was (queries then stay on PyTorch)."""
+    if variant == "torch" or isinstance(embedder, FastQueries) or embedder.export_key is None:
+        return embedder
+    if current(onnx_dir, embedder.export_key, variant) is None:
+        try:
+            export(embedder, onnx_dir, PROBE)
+        except EmbedderError as exc:
+            log.warning("queries will be embedded by PyTorch: %s", exc)
+            return embedder
+    encoder = OnnxQueryEncoder.load(onnx_dir, embedder.export_key, variant)
+    return FastQueries(embedder, encoder) if encoder is not None else embedder

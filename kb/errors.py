@@ -1,0 +1,47 @@
+"""The core's refusals. Each carries a `kind` that says what went wrong in words a caller can
+act on; the web app alone turns kinds into HTTP status codes, the CLI into one-line errors."""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """A refused request. `errors` lists every problem found (for forms: 'field: message')."""
+
+    kind = "invalid"
+
+    def __init__(self, message: str, errors: list[str] | None = None):
+        super().__init__(message)
+        self.errors = errors or [message]
+
+
+class Invalid(KBError):
+    """The caller's input is unusable; the message says what to change."""
+
+    kind = "invalid"
+
+
+class NotFound(KBError):
+    kind = "not_found"
+
+
+class Forbidden(KBError):
+    """The caller is known but may not do this."""
+
+    kind = "forbidden"
+
+
+class Unauthenticated(KBError):
+    """The caller must prove who they are first."""
+
+    kind = "unauthenticated"
+
+
+class Conflict(KBError):
+    kind = "conflict"
+
+
+class RateLimited(KBError):
+    kind = "rate_limited"
+
+
+KINDS_OF_ERROR = tuple(c.kind for c in (Invalid, NotFound, Forbidden, Unauthenticated, Conflict, RateLimited))

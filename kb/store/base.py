@@ -1,0 +1,275 @@
+"""The store's interface: what the rest of the project may ask of the single source of truth.
+
+A backend implements `Store` (reads, each consistent on its own) and `Transaction` (writes that
+commit whole or not at all); callers never see a connection or a statement. Every backend
+passes the contract suite in tests/kb/store/."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.chunking import Chunk
+from kb.documents import Practice
+
+
+@dataclass(frozen=True)
+class City:
+    city: str
+    country: str
+    role: str
+    cohort: int | None = None
+    population: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    pilot_project: str | None = None
+    domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """What the store remembers of a document to decide whether it changed."""
+
+    content_hash: str
+    model_id: str
+    path: str | None
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: int
+    doc_id: str
+    ordinal: int
+    section: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    username: str
+    city: str | None
+    role: str
+    password_hash: str
+    token_hash: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: str
+    city: str
+    country: str
+    fields: dict
+    version: int
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class NoteVersion:
+    version: int
+    action: str
+    fields: dict
+    user_id: int | None
+    at: str
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """How far a reader has followed the store: the newest passage and the newest deletion."""
+
+    passage: int = 0
+    deletion: int = 0
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """Everything an in-memory index is built from, read in one consistent state."""
+
+    version: int
+    count: int  # passages of the model
+    cursor: Cursor
+    owners: dict[int, str]  # passage id -> document id
+    ids: np.ndarray | None = None  # passage ids and vectors, when asked for
+    vectors: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What was written after a cursor: passages added (with vectors) and deleted."""
+
+    version: int
+    count: int  # passages of the model now
+    cursor: Cursor
+    added_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    added_owners: list[str] = field(default_factory=list)
+    added_vectors: np.ndarray | None = None
+    deleted_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+class Transaction(ABC):
+    """The writes of one transaction, and the reads a write must make inside it."""
+
+    # -- documents ----------------------------------------------------------------------------
+    @abstractmethod
+    def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str) -> None:
+        """Insert or replace a document with its passages, vectors and keyword entries."""
+
+    @abstractmethod
+    def remove_documents(self, ids: Iterable[str]) -> None:
+        """Delete documents with their passages (deletions are logged for other readers)."""
+
+    @abstractmethod
+    def replace_cities(self, cities: Iterable[City]) -> None: ...
+
+    # -- notes -------------------------------------------------------------------------------
+    @abstractmethod
+    def note(self, note_id: str) -> NoteRecord | None: ...
+
+    @abstractmethod
+    def save_note(self, note: NoteRecord, author_id: int | None) -> None: ...
+
+    @abstractmethod
+    def record_note_version(self, note_id: str, version: int, action: str, fields: dict,
+                            user_id: int | None) -> None: ...
+
+    # -- accounts ----------------------------------------------------------------------------
+    @abstractmethod
+    def user(self, username: str) -> UserRecord | None: ...
+
+    @abstractmethod
+    def add_user(self, username: str, city: str | None, role: str) -> int:
+        """A new account without secrets yet; its id."""
+
+    @abstractmethod
+    def set_user_secrets(self, user_id: int, password_hash: str, token_hash: str) -> None: ...
+
+    @abstractmethod
+    def set_user_disabled(self, user_id: int, disabled: bool) -> None: ...
+
+    @abstractmethod
+    def record_login_failure(self, username: str, at: float) -> None: ...
+
+    @abstractmethod
+    def clear_login_failures(self, username: str) -> None: ...
+
+
+class Store(ABC):
+    """The single source of truth: documents, passages and vectors, cities, notes, accounts."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def write(self, documents: bool = True) -> AbstractContextManager[Transaction]:
+        """A write transaction. One that changes documents bumps the store version, which
+        tells every process that its index must catch up."""
+
+    @abstractmethod
+    def version(self) -> int: ...
+
+    # -- documents ---------------------------------------------------------------------------
+    @abstractmethod
+    def stored_documents(self) -> dict[str, StoredDocument]: ...
+
+    @abstractmethod
+    def reusable_vectors(self, hashes: Iterable[str], model_id: str) -> dict[str, np.ndarray]:
+        """Stored vectors of passages with these content hashes, so they need no new embedding."""
+
+    @abstractmethod
+    def documents(self, ids: Iterable[str]) -> dict[str, Practice]: ...
+
+    def document(self, doc_id: str) -> Practice | None:
+        return self.documents([doc_id]).get(doc_id)
+
+    @abstractmethod
+    def document_count(self) -> int: ...
+
+    @abstractmethod
+    def documents_of_city(self, name: str) -> list[Practice]: ...
+
+    @abstractmethod
+    def document_counts_by_city(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def document_vectors(self, model_id: str, ids: Iterable[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """Each document's normalised mean passage vector (all documents, or those of `ids`)."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, object]:
+        """Documents, passages and cities, and documents by kind, language, domain and lever."""
+
+    # -- passages ----------------------------------------------------------------------------
+    @abstractmethod
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]: ...
+
+    @abstractmethod
+    def passage_owners(self, ids: Iterable[int]) -> dict[int, str]:
+        """The document id of each passage: what ranking needs, without reading any text."""
+
+    @abstractmethod
+    def passage_count(self, model_id: str | None = None) -> int: ...
+
+    @abstractmethod
+    def passage_ids_matching(self, filters: dict[str, str]) -> np.ndarray:
+        """Ids of the passages whose document matches every exact filter (validated keys)."""
+
+    @abstractmethod
+    def keyword_passages(self, terms: Iterable[str], limit: int, filters: dict[str, str] | None = None,
+                         within: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(passage id, BM25 score) of passages holding any of `terms`, best first; scores
+        are positive. `filters` and `within` (passage ids) restrict the ranking exactly."""
+
+    @abstractmethod
+    def passages_with_phrases(self, phrases: Iterable[str]) -> set[int]:
+        """Ids of the passages that hold every phrase, word for word."""
+
+    @abstractmethod
+    def index_snapshot(self, model_id: str, with_vectors: bool) -> IndexSnapshot: ...
+
+    @abstractmethod
+    def changes_since(self, cursor: Cursor, model_id: str) -> Changes: ...
+
+    # -- cities ------------------------------------------------------------------------------
+    @abstractmethod
+    def city(self, name: str) -> City | None:
+        """The profile of `name`, case ignored."""
+
+    @abstractmethod
+    def cities(self) -> list[City]: ...
+
+    # -- notes -------------------------------------------------------------------------------
+    @abstractmethod
+    def note(self, note_id: str) -> NoteRecord | None: ...
+
+    @abstractmethod
+    def note_versions(self, note_id: str) -> list[NoteVersion]: ...
+
+    @abstractmethod
+    def live_note_ids(self) -> list[str]: ...
+
+    # -- accounts ----------------------------------------------------------------------------
+    @abstractmethod
+    def user(self, username: str) -> UserRecord | None:
+        """The account called `username`, case ignored."""
+
+    @abstractmethod
+    def user_by_id(self, user_id: int) -> UserRecord | None: ...
+
+    @abstractmethod
+    def users(self) -> list[UserRecord]: ...
+
+    @abstractmethod
+    def login_failures(self, username: str, since: float) -> tuple[int, float | None]:
+        """How many failed logins `username` had since `since`, and when the first was."""
+
+
+def batched(items: Iterable, size: int = 500) -> Iterator[list]:
+    """Lists of at most `size` items: SQL statements take a bounded number of parameters."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

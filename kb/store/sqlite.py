@@ -1,0 +1,418 @@
+"""The SQLite store: one database file in WAL mode, the embedded default for one machine.
+
+Each thread reads through a connection of its own, so readers never wait for each other (WAL
+lets them read while a writer writes); every write is one `BEGIN IMMEDIATE` transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from kb.chunking import Chunk, fingerprint
+from kb.documents import Practice
+from kb.store.base import (
+    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Passage, Store, StoredDocument, Transaction,
+    UserRecord, batched,
+)
+from kb.store.sqlite_migrations import migrate
+
+_FILTER_COLUMNS = {"kind": "kind", "country": "country", "city": "city", "language": "language"}
+_LIST_FILTER_COLUMNS = {"domain": "domains", "lever": "levers"}
+_NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+
+
+class SqliteTransaction(Transaction):
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str) -> None:
+        self.remove_documents([practice.id])
+        self.db.execute(
+            "INSERT INTO documents (id, title, kind, city, country, domains, levers, module, "
+            "language, date, source, sample, body, path, content_hash, model_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                practice.id, practice.title, practice.kind, practice.city, practice.country,
+                json.dumps(practice.domains), json.dumps(practice.levers), practice.module,
+                practice.language, practice.date, practice.source, int(practice.sample),
+                practice.body, practice.path, fingerprint(practice), model_id,
+            ),
+        )
+        for chunk, vector in zip(chunks, vectors):
+            cursor = self.db.execute(
+                "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (practice.id, chunk.ordinal, chunk.section, chunk.text, chunk.content_hash,
+                 model_id, np.asarray(vector, dtype=np.float32).tobytes()),
+            )
+            self.db.execute(
+                "INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
+                (cursor.lastrowid, practice.title, chunk.section or "", chunk.text),
+            )
+
+    def remove_documents(self, ids: Iterable[str]) -> None:
+        for doc_id in ids:
+            self.db.execute(
+                "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE doc_id = ?)", (doc_id,)
+            )
+            self.db.execute("INSERT INTO deleted_chunks (chunk_id) SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))
+            self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def replace_cities(self, cities: Iterable[City]) -> None:
+        self.db.execute("DELETE FROM cities")
+        self.db.executemany(
+            "INSERT INTO cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c.city, c.country, c.role, c.cohort, c.population, c.lat, c.lon, c.pilot_project,
+              json.dumps(c.domains)) for c in cities],
+        )
+
+    def note(self, note_id: str) -> NoteRecord | None:
+        return _note(self.db, note_id)
+
+    def save_note(self, note: NoteRecord, author_id: int | None) -> None:
+        self.db.execute(
+            "INSERT INTO notes (id, city, country, fields, version, deleted, author_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET fields = excluded.fields, version = excluded.version, "
+            f"deleted = excluded.deleted, updated_at = {_NOW}",
+            (note.id, note.city, note.country, json.dumps(note.fields), note.version, int(note.deleted), author_id),
+        )
+
+    def record_note_version(self, note_id: str, version: int, action: str, fields: dict,
+                            user_id: int | None) -> None:
+        self.db.execute("INSERT INTO note_versions (note_id, version, action, fields, user_id) VALUES (?, ?, ?, ?, ?)",
+                        (note_id, version, action, json.dumps(fields), user_id))
+
+    def user(self, username: str) -> UserRecord | None:
+        return _user(self.db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone())
+
+    def add_user(self, username: str, city: str | None, role: str) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO users (username, city, role, password_hash, token_hash) VALUES (?, ?, ?, '', '')",
+            (username, city, role),
+        )
+        return cursor.lastrowid
+
+    def set_user_secrets(self, user_id: int, password_hash: str, token_hash: str) -> None:
+        self.db.execute("UPDATE users SET password_hash = ?, token_hash = ? WHERE id = ?",
+                        (password_hash, token_hash, user_id))
+
+    def set_user_disabled(self, user_id: int, disabled: bool) -> None:
+        self.db.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
+
+    def record_login_failure(self, username: str, at: float) -> None:
+        self.db.execute("INSERT INTO login_failures VALUES (?, ?)", (username, at))
+
+    def clear_login_failures(self, username: str) -> None:
+        self.db.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
+        migrate(self._db())
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA foreign_keys = ON")
+            self._local.db = db
+            with self._opened_lock:
+                self._opened.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._opened_lock:
+            for db in self._opened:
+                db.close()
+            self._opened.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def write(self, documents: bool = True) -> Iterator[SqliteTransaction]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield SqliteTransaction(db)
+            if documents:
+                db.execute("INSERT INTO meta(key, value) VALUES ('version', '1') ON CONFLICT(key) "
+                           "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
+        return self._db().execute(sql, tuple(params)).fetchall()
+
+    def _one(self, sql: str, params: Iterable = ()):
+        return self._db().execute(sql, tuple(params)).fetchone()
+
+    def _by_ids(self, sql: str, ids: Iterable, params: tuple = ()) -> Iterator[sqlite3.Row]:
+        """Rows of `sql` for every id, in batches: `{ids}` in `sql` stands for a list of
+        parameters, after `params`."""
+        for part in batched(dict.fromkeys(ids)):
+            yield from self._rows(sql.format(ids=",".join("?" * len(part))), [*params, *part])
+
+    def version(self) -> int:
+        return _version(self._db())
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def stored_documents(self) -> dict[str, StoredDocument]:
+        rows = self._rows("SELECT id, content_hash, model_id, path FROM documents")
+        return {r["id"]: StoredDocument(r["content_hash"], r["model_id"], r["path"]) for r in rows}
+
+    def reusable_vectors(self, hashes: Iterable[str], model_id: str) -> dict[str, np.ndarray]:
+        rows = self._by_ids("SELECT content_hash, vector FROM chunks WHERE model_id = ? AND content_hash IN ({ids})",
+                            hashes, (model_id,))
+        return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
+
+    def documents(self, ids: Iterable[str]) -> dict[str, Practice]:
+        return {r["id"]: _practice(r) for r in self._by_ids("SELECT * FROM documents WHERE id IN ({ids})", ids)}
+
+    def document_count(self) -> int:
+        return self._one("SELECT count(*) FROM documents")[0]
+
+    def documents_of_city(self, name: str) -> list[Practice]:
+        rows = self._rows("SELECT * FROM documents WHERE city = ? COLLATE NOCASE ORDER BY kind, title", (name,))
+        return [_practice(r) for r in rows]
+
+    def document_counts_by_city(self) -> dict[str, int]:
+        return dict(self._rows("SELECT city, count(*) FROM documents WHERE city IS NOT NULL GROUP BY city"))
+
+    def document_vectors(self, model_id: str, ids: Iterable[str] | None = None) -> tuple[list[str], np.ndarray]:
+        if ids is None:
+            rows = self._rows("SELECT doc_id, vector FROM chunks WHERE model_id = ? ORDER BY doc_id, id", (model_id,))
+        else:
+            rows = list(self._by_ids("SELECT doc_id, vector FROM chunks WHERE model_id = ? AND doc_id IN ({ids}) "
+                                     "ORDER BY doc_id, id", ids, (model_id,)))
+        grouped: dict[str, list[np.ndarray]] = {}
+        for doc_id, blob in rows:
+            grouped.setdefault(doc_id, []).append(np.frombuffer(blob, dtype=np.float32))
+        if not grouped:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        matrix = np.vstack([np.mean(vectors, axis=0) for vectors in grouped.values()])
+        return list(grouped), matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+    def counts(self) -> dict[str, object]:
+        with self._snapshot() as db:
+            one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+            grouped = lambda sql: dict(db.execute(sql).fetchall())  # noqa: E731
+            listed = "SELECT j.value, count(*) FROM documents, json_each(documents.{}) j GROUP BY j.value"
+            return {
+                "documents": one("SELECT count(*) FROM documents"),
+                "chunks": one("SELECT count(*) FROM chunks"),
+                "cities": one("SELECT count(*) FROM cities"),
+                "models": [r[0] for r in db.execute("SELECT DISTINCT model_id FROM chunks")],
+                "by_kind": grouped("SELECT kind, count(*) FROM documents GROUP BY kind"),
+                "by_language": grouped("SELECT language, count(*) FROM documents GROUP BY language"),
+                "by_domain": grouped(listed.format("domains")),
+                "by_lever": grouped(listed.format("levers")),
+            }
+
+    # -- passages ----------------------------------------------------------------------------
+
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
+        rows = self._by_ids("SELECT id, doc_id, ordinal, section, text FROM chunks WHERE id IN ({ids})",
+                            (int(i) for i in ids))
+        return {r[0]: Passage(*r) for r in rows}
+
+    def passage_owners(self, ids: Iterable[int]) -> dict[int, str]:
+        return {r[0]: r[1] for r in self._by_ids("SELECT id, doc_id FROM chunks WHERE id IN ({ids})",
+                                                 (int(i) for i in ids))}
+
+    def passage_count(self, model_id: str | None = None) -> int:
+        if model_id is None:
+            return self._one("SELECT count(*) FROM chunks")[0]
+        return self._one("SELECT count(*) FROM chunks WHERE model_id = ?", (model_id,))[0]
+
+    def passage_ids_matching(self, filters: dict[str, str]) -> np.ndarray:
+        where, params = _filter_sql(filters)
+        rows = self._rows(f"SELECT chunks.id FROM chunks JOIN documents d ON d.id = chunks.doc_id WHERE {where}",
+                          params)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def keyword_passages(self, terms: Iterable[str], limit: int, filters: dict[str, str] | None = None,
+                         within: np.ndarray | None = None) -> list[tuple[int, float]]:
+        expression = " OR ".join(_fts_quote(t) for t in terms)  # any of the words, ranked by BM25
+        if not expression:
+            return []
+        if not filters and within is None:
+            # FTS5's own rank (bm25 with the column weights of migration 3): its fast path
+            rows = self._rows("SELECT rowid, -rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+                              [expression, limit])
+            return [(r[0], r[1]) for r in rows]
+        where, params = _filter_sql(filters or {})
+        if within is not None:
+            where += " AND c.id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(within.tolist()))
+        rows = self._rows(
+            f"SELECT chunks_fts.rowid, -chunks_fts.rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+            f"JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} ORDER BY chunks_fts.rank LIMIT ?",
+            [expression, *params, limit],
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def passages_with_phrases(self, phrases: Iterable[str]) -> set[int]:
+        expression = " AND ".join(_fts_quote(p) for p in phrases)
+        if not expression:
+            return set()
+        return {r[0] for r in self._rows("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", [expression])}
+
+    def index_snapshot(self, model_id: str, with_vectors: bool) -> IndexSnapshot:
+        with self._snapshot() as db:
+            columns = "id, doc_id, vector" if with_vectors else "id, doc_id"
+            rows = db.execute(f"SELECT {columns} FROM chunks WHERE model_id = ? ORDER BY id", (model_id,)).fetchall()
+            snapshot = IndexSnapshot(_version(db), len(rows), _cursor(db), _owners(rows))
+        if not with_vectors:
+            return snapshot
+        ids, vectors = _vectors(rows)
+        return IndexSnapshot(snapshot.version, snapshot.count, snapshot.cursor, snapshot.owners, ids, vectors)
+
+    def changes_since(self, cursor: Cursor, model_id: str) -> Changes:
+        with self._snapshot() as db:
+            added = db.execute("SELECT id, doc_id, vector FROM chunks WHERE id > ? AND model_id = ? ORDER BY id",
+                               (cursor.passage, model_id)).fetchall()
+            deleted = [r[0] for r in db.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > ?",
+                                                (cursor.deletion,))]
+            count = db.execute("SELECT count(*) FROM chunks WHERE model_id = ?", (model_id,)).fetchone()[0]
+            version, now = _version(db), _cursor(db)
+        ids, vectors = _vectors(added)
+        return Changes(version, count, now, ids, [r[1] for r in added], vectors if len(added) else None,
+                       np.array(deleted, dtype=np.int64))
+
+    # -- cities ------------------------------------------------------------------------------
+
+    def city(self, name: str) -> City | None:
+        row = self._one("SELECT * FROM cities WHERE city = ? COLLATE NOCASE", (name,))
+        return _city(row) if row else None
+
+    def cities(self) -> list[City]:
+        return [_city(r) for r in self._rows("SELECT * FROM cities ORDER BY city")]
+
+    # -- notes -------------------------------------------------------------------------------
+
+    def note(self, note_id: str) -> NoteRecord | None:
+        return _note(self._db(), note_id)
+
+    def note_versions(self, note_id: str) -> list[NoteVersion]:
+        rows = self._rows("SELECT version, action, fields, user_id, at FROM note_versions WHERE note_id = ? "
+                          "ORDER BY version", (note_id,))
+        return [NoteVersion(r["version"], r["action"], json.loads(r["fields"]), r["user_id"], r["at"]) for r in rows]
+
+    def live_note_ids(self) -> list[str]:
+        return [r[0] for r in self._rows("SELECT id FROM notes WHERE deleted = 0 ORDER BY id")]
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    def user(self, username: str) -> UserRecord | None:
+        return _user(self._one("SELECT * FROM users WHERE username = ?", (username,)))
+
+    def user_by_id(self, user_id: int) -> UserRecord | None:
+        return _user(self._one("SELECT * FROM users WHERE id = ?", (user_id,)))
+
+    def users(self) -> list[UserRecord]:
+        return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY username")]
+
+    def login_failures(self, username: str, since: float) -> tuple[int, float | None]:
+        row = self._one("SELECT count(*), min(at) FROM login_failures WHERE username = ? AND at > ?",
+                        (username, since))
+        return row[0], row[1]
+
+
+def _version(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _cursor(db: sqlite3.Connection) -> Cursor:
+    passage = db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
+    deletion = db.execute("SELECT coalesce(max(seq), 0) FROM deleted_chunks").fetchone()[0]
+    return Cursor(passage, deletion)
+
+
+def _owners(rows: Iterable) -> dict[int, str]:
+    """{passage id: document id} from (id, doc_id, ...) rows; one string per document."""
+    names: dict[str, str] = {}
+    return {row[0]: names.setdefault(row[1], row[1]) for row in rows}
+
+
+def _vectors(rows: list) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, matrix) from (id, doc_id, vector) rows."""
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return ids, np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
+
+
+def _fts_quote(term: str) -> str:
+    """A term or phrase as an FTS5 string: user text is never read as FTS5 syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _filter_sql(filters: dict[str, str], alias: str = "d") -> tuple[str, list[str]]:
+    """A WHERE clause over `documents AS alias` for exact filters (already validated keys)."""
+    clauses, params = ["1"], []
+    for key, value in filters.items():
+        if key in _FILTER_COLUMNS:
+            clauses.append(f"{alias}.{_FILTER_COLUMNS[key]} = ? COLLATE NOCASE")
+        elif key in _LIST_FILTER_COLUMNS:
+            clauses.append(f"EXISTS (SELECT 1 FROM json_each({alias}.{_LIST_FILTER_COLUMNS[key]}) WHERE value = ?)")
+        else:
+            raise KeyError(key)
+        params.append(value)
+    return " AND ".join(clauses), params
+
+
+def _note(db: sqlite3.Connection, note_id: str) -> NoteRecord | None:
+    row = db.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
+    if row is None:
+        return None
+    return NoteRecord(row["id"], row["city"], row["country"], json.loads(row["fields"]), row["version"],
+                      bool(row["deleted"]))
+
+
+def _user(row) -> UserRecord | None:
+    if row is None:
+        return None
+    return UserRecord(row["id"], row["username"], row["city"], row["role"], row["password_hash"],
+                      row["token_hash"], bool(row["disabled"]))
+
+
+def _city(row: sqlite3.Row) -> City:
+    return City(**{**dict(row), "domains": tuple(json.loads(row["domains"]))})
+
+
+def _practice(row: sqlite3.Row) -> Practice:
+    return Practice(
+        id=row["id"], title=row["title"], kind=row["kind"], body=row["body"], city=row["city"],
+        country=row["country"], domains=tuple(json.loads(row["domains"])), levers=tuple(json.loads(row["levers"])),
+        module=row["module"], language=row["language"], date=row["date"], source=row["source"],
+        sample=bool(row["sample"]), path=row["path"],
+    )

@@ -1,0 +1,156 @@
+"""The store contract: what every backend must do, checked through the interface only."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from kb.chunking import chunk_practice
+from kb.documents import validate
+from kb.embedding.fake import FakeEmbedder
+from kb.store import City, Cursor, NoteRecord
+
+EMB = FakeEmbedder()
+
+
+def doc(doc_id="d", body="## A\nheat pumps\n## B\ncoal", **fields):
+    return validate({"id": doc_id, "title": "Heat", "kind": "portal_resource", **fields}, body)
+
+
+def put(store, *practices, documents=True):
+    with store.write(documents=documents) as tx:
+        for practice in practices:
+            chunks = chunk_practice(practice, EMB)
+            tx.put_document(practice, chunks, EMB.embed([c.embedding_text for c in chunks]), EMB.model_id)
+
+
+def test_a_new_store_is_empty_at_version_zero(store):
+    assert store.version() == 0 and store.document_count() == 0 and store.passage_count() == 0
+    assert store.cities() == [] and store.users() == []
+
+
+def test_documents_round_trip_with_their_passages_and_vectors(store):
+    practice = doc(city="Umeå", country="Sweden", kind="measure", domains=["energy"], levers=["technology"],
+                   date="2024-05", sample=True)
+    put(store, practice)
+    assert store.document("d") == practice and store.documents(["d", "nope"]) == {"d": practice}
+    snapshot = store.index_snapshot(EMB.model_id, with_vectors=True)
+    assert snapshot.count == 2 and set(snapshot.owners.values()) == {"d"}
+    assert snapshot.vectors.shape == (2, EMB.dim) and np.allclose(np.linalg.norm(snapshot.vectors, axis=1), 1)
+    passages = store.passages(snapshot.ids.tolist())
+    assert [p.section for p in passages.values()] == ["A", "B"] and store.passage_owners(snapshot.ids) == snapshot.owners
+    assert store.stored_documents()["d"].model_id == EMB.model_id
+    assert store.documents_of_city("umeå") == [practice] and store.document_counts_by_city() == {"Umeå": 1}
+
+
+def test_replacing_and_removing_keep_passages_and_keywords_in_step(store):
+    put(store, doc())
+    assert store.passage_count() == 2 and len(store.keyword_passages(["pump"], 10)) == 1
+    put(store, doc(body="## A\nheat pumps"))
+    assert store.passage_count() == 1 and store.keyword_passages(["coal"], 10) == []
+    with store.write() as tx:
+        tx.remove_documents(["d"])
+    assert store.passage_count() == 0 and store.keyword_passages(["heat"], 10) == []
+    assert store.version() == 3
+
+
+def test_keyword_ranking_filters_and_phrases(store):
+    put(store, doc("a", "District heating burns coal.", domains=["energy"]),
+        doc("b", "Coal coal coal and more coal in heating.", domains=["industry"]),
+        doc("c", "Free buses for everyone.", domains=["mobility"]))
+    owners = store.passage_owners
+    ranked = store.keyword_passages(["coal"], 10)
+    assert [owners([pid])[pid] for pid, _ in ranked] == ["b", "a"] and ranked[0][1] > ranked[1][1] > 0
+    only_energy = store.keyword_passages(["coal"], 10, {"domain": "energy"})
+    assert [owners([pid])[pid] for pid, _ in only_energy] == ["a"]
+    phrase = store.passages_with_phrases(["district heating"])
+    assert {owners([pid])[pid] for pid in phrase} == {"a"}
+    assert store.keyword_passages(["coal"], 10, within=np.array(list(phrase))) == only_energy
+    assert set(owners(store.passage_ids_matching({"domain": "mobility"}).tolist()).values()) == {"c"}
+    for odd in ['"', "NEAR(", "a AND OR", "*", "'; DROP TABLE documents; --"]:
+        assert isinstance(store.keyword_passages([odd], 10), list)
+    assert store.document_count() == 3
+
+
+def test_reusable_vectors_and_document_means(store):
+    put(store, doc("a"), doc("b", "## A\nheat pumps"))
+    chunks = chunk_practice(doc("a"), EMB)
+    known = store.reusable_vectors([c.content_hash for c in chunks] + ["nothing"], EMB.model_id)
+    assert set(known) == {c.content_hash for c in chunks} and store.reusable_vectors(known, "other-model") == {}
+    ids, means = store.document_vectors(EMB.model_id)
+    assert ids == ["a", "b"] and np.allclose(np.linalg.norm(means, axis=1), 1)
+    one, mean = store.document_vectors(EMB.model_id, ["b"])
+    assert one == ["b"] and np.allclose(mean[0], means[1])
+
+
+def test_changes_since_a_cursor(store):
+    put(store, doc("a"))
+    start = store.index_snapshot(EMB.model_id, with_vectors=False).cursor
+    put(store, doc("b"))
+    with store.write() as tx:
+        tx.remove_documents(["a"])
+    changes = store.changes_since(start, EMB.model_id)
+    assert changes.added_owners == ["b", "b"] and changes.added_vectors.shape == (2, EMB.dim)
+    assert len(changes.deleted_ids) == 2 and changes.count == 2 and changes.version == store.version()
+    assert store.changes_since(changes.cursor, EMB.model_id).added_owners == []
+    assert store.changes_since(Cursor(), EMB.model_id).count == 2
+
+
+def test_a_failed_transaction_leaves_the_store_as_it_was(store):
+    with pytest.raises(RuntimeError):
+        with store.write() as tx:
+            tx.put_document(doc(), [], np.zeros((0, EMB.dim)), EMB.model_id)
+            raise RuntimeError("crash")
+    assert store.document_count() == 0 and store.version() == 0
+
+
+def test_cities_and_accounts_do_not_touch_the_document_version(store):
+    with store.write(documents=False) as tx:
+        tx.replace_cities([City("Umeå", "Sweden", "pilot", 1, 130000, 63.8, 20.3, "X", ("energy",))])
+        user_id = tx.add_user("hel", "Umeå", "pilot")
+        tx.set_user_secrets(user_id, "p", "t")
+        tx.record_login_failure("hel", 10.0)
+        tx.record_login_failure("HEL", 20.0)
+    assert store.version() == 0
+    assert store.city("umeå") == City("Umeå", "Sweden", "pilot", 1, 130000, 63.8, 20.3, "X", ("energy",))
+    assert store.user("HEL").password_hash == "p" and store.user_by_id(user_id).username == "hel"
+    assert store.login_failures("hel", 5.0) == (2, 10.0) and store.login_failures("hel", 15.0) == (1, 20.0)
+    with store.write(documents=False) as tx:
+        tx.set_user_disabled(user_id, True)
+        tx.clear_login_failures("hel")
+    assert store.user("hel").disabled and store.login_failures("hel", 0.0)[0] == 0
+
+
+def test_notes_and_their_versions(store):
+    record = NoteRecord("n1", "Umeå", "Sweden", {"title": "T"}, 1, False)
+    with store.write() as tx:
+        assert tx.note("n1") is None
+        tx.save_note(record, None)
+        tx.record_note_version("n1", 1, "create", {"title": "T"}, None)
+    with store.write() as tx:
+        tx.save_note(NoteRecord("n1", "Umeå", "Sweden", {"title": "T2"}, 2, True), None)
+        tx.record_note_version("n1", 2, "delete", {"title": "T2"}, None)
+    assert store.note("n1").fields == {"title": "T2"} and store.note("n1").deleted
+    assert [(v.version, v.action) for v in store.note_versions("n1")] == [(1, "create"), (2, "delete")]
+    assert store.live_note_ids() == []
+
+
+def test_threads_read_while_another_writes(store):
+    put(store, doc("a"))
+    errors = []
+
+    def reader():
+        try:
+            for _ in range(50):
+                assert store.document("a") is not None
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(10):
+        put(store, doc(f"w{i}"))
+    for t in threads:
+        t.join()
+    assert errors == [] and store.document_count() == 11

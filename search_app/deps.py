@@ -11,7 +11,7 @@ from kb.knowledge_base import KnowledgeBase
 from search_app.auth import api_writer
 
 
-def get_kb(request: Request) -> KnowledgeBase:
+async def get_kb(request: Request) -> KnowledgeBase:
     return request.app.state.kb
 
 

@@ -62,12 +62,19 @@ def test_every_document_city_is_known(corpus, documents):
 def test_eval_queries_and_judgements_are_consistent(documents):
     queries = load_queries(CORPUS / "eval" / "queries.jsonl")
     qrels = load_qrels(CORPUS / "eval" / "qrels.tsv")
-    assert len(queries) >= 50 and {q.id for q in queries} == set(qrels)
+    assert {q.id for q in queries if not q.no_answer} == set(qrels)
     assert sum(bool(q.filters) for q in queries) >= 5
+    slices = Counter(q.slice for q in queries)
+    assert slices["own_words"] >= 40 and slices["languages"] >= 40 and slices["typos"] >= 15, slices
+    assert sum(q.no_answer for q in queries) >= 10
+    assert len({q.lang for q in queries if q.slice == "languages"}) >= 10
+    assert all(q.corrected for q in queries if q.slice == "typos")
+    assert {q.split for q in queries} == {"dev", "test"}
     for query in queries:
         check_filters(query.filters)  # known keys and values
-        assert any(g == 2 for g in qrels[query.id].values()), query.id
-        for doc_id, grade in qrels[query.id].items():
+        if query.slice == "documents":
+            assert any(g == 2 for g in qrels[query.id].values()), query.id
+        for doc_id, grade in qrels.get(query.id, {}).items():
             assert doc_id in documents, (query.id, doc_id)
             assert grade in (0, 1, 2)
             doc = documents[doc_id]
@@ -81,7 +88,8 @@ def test_partner_challenges_name_pilot_cities(corpus):
     pilots = {c.city for c in corpus.cities if c.role == "pilot"}
     lines = (CORPUS / "eval" / "partners.jsonl").read_text(encoding="utf-8").splitlines()
     challenges = [json.loads(line) for line in lines if line.strip()]
-    assert len(challenges) >= 15
+    assert sum(c.get("slice") == "own_words" and not c.get("weak") for c in challenges) >= 40
     for challenge in challenges:
         assert challenge["challenge"] and challenge["twin"] not in challenge["pilots"]
         assert set(challenge["pilots"]) <= pilots, challenge["_id"]
+        assert bool(challenge["pilots"]) != bool(challenge.get("weak")), challenge["_id"]

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from kb.chunking import chunk_practice
-from kb.documents import Practice
+from kb.chunking import chunk_practice, fingerprint
+from kb.documents import Practice, with_language
 from kb.embedding import Embedder, load_embedder, with_fast_queries
+from kb.keyword import words
+from kb.languages import QUERY_CONFIDENCE, detect
 from kb.live_index import IndexState, LiveIndex
 from kb.settings import Settings
+from kb.spelling import Spelling
 from kb.store import Transaction, open_store
 from kb.vector_index import IndexFiles, VectorIndex
 
 INGEST_GROUP = 128  # documents embedded and committed together
 QUERY_CACHE_SIZE = 1024  # query vectors kept, oldest dropped first
+# Spelling is corrected only in queries whose language holds at least this share of the
+# documents (relative to the most common language): another language's words are not typos.
+SPELLING_SHARE = 0.2
 
 Progress = Callable[[int, int], None]  # (documents done, passages embedded) since the last call
 
@@ -32,6 +39,7 @@ class Core:
         self._embedder = embedder
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_lock = threading.Lock()
+        self._shares: tuple[int, dict[str, float]] = (-1, {})
 
     @classmethod
     def open(cls, settings: Settings):
@@ -57,23 +65,23 @@ class Core:
         """The one way documents enter the knowledge base (corpus files, case notes): chunk,
         embed (passages whose text and model are unchanged reuse their stored vectors), and
         write documents, passages and vectors in one transaction per INGEST_GROUP documents,
-        so an interrupted run keeps what it finished. `also(tx)` runs inside the transaction
-        of the last group: a caller's own rows commit with its documents. Returns the number
-        of passages embedded."""
+        so an interrupted run keeps what it finished. A document that does not say its language
+        has it detected. `also(tx)` runs inside the transaction of the last group: a caller's
+        own rows commit with its documents. Returns the number of passages embedded."""
         embedder, model_id, embedded = self.embedder, self.embedder.model_id, 0
         for start in range(0, len(practices), INGEST_GROUP):
-            group = practices[start:start + INGEST_GROUP]
-            chunked = [(p, chunk_practice(p, embedder)) for p in group]
+            # the fingerprint of the document as its source gave it, so an unchanged source is skipped
+            group = [(fingerprint(p), with_language(p)) for p in practices[start:start + INGEST_GROUP]]
+            chunked = [(p, chunk_practice(p, embedder)) for _, p in group]
             known = self.store.reusable_vectors((c.content_hash for _, cs in chunked for c in cs), model_id)
             todo = {c.content_hash: c.embedding_text for _, cs in chunked for c in cs if c.content_hash not in known}
             fresh = embedder.embed(list(todo.values()), on_batch=(lambda n: progress(0, n)) if progress else None)
             vectors = {**known, **dict(zip(todo, fresh))}
             embedded += len(todo)
             with self.store.write() as tx:
-                for practice, chunks in chunked:
-                    tx.put_document(practice, chunks,
-                                    np.array([vectors[c.content_hash] for c in chunks]).reshape(len(chunks), -1),
-                                    model_id)
+                for (source, _), (practice, chunks) in zip(group, chunked):
+                    matrix = np.array([vectors[c.content_hash] for c in chunks]).reshape(len(chunks), -1)
+                    tx.put_document(practice, chunks, matrix, model_id, source)
                 if also and start + INGEST_GROUP >= len(practices):
                     also(tx)
             if progress:
@@ -106,11 +114,47 @@ class Core:
     def owners(self, passage_ids: Iterable[int]) -> dict[int, str]:
         return self.live.owners(passage_ids)
 
+    # -- queries -----------------------------------------------------------------------------
+
+    @staticmethod
+    @lru_cache(maxsize=QUERY_CACHE_SIZE)
+    def query_language(text: str) -> str | None:
+        """The language a query is written in, when detection is sure of it."""
+        return detect(text, least=QUERY_CONFIDENCE)
+
+    def language_share(self, language: str | None) -> float:
+        """The documents in `language` relative to the most common language (1 when unknown)."""
+        if language is None:
+            return 1.0
+        version = self.store.version()
+        if self._shares[0] != version:
+            counts = self.store.document_languages()
+            top = max(counts.values(), default=1)
+            self._shares = (version, {code: n / top for code, n in counts.items()})
+        return self._shares[1].get(language, 0.0)
+
+    @cached_property
+    def spelling(self) -> Spelling:
+        return Spelling(self.store)
+
+    def knows_a_word_of(self, text: str) -> bool:
+        """Whether any word of `text` occurs in the documents."""
+        vocabulary = self.spelling.speller().vocabulary
+        return any(word in vocabulary for word in words(text))
+
+    def correct_spelling(self, query: str, language: str | None) -> str | None:
+        """The query with misspelt words corrected, or None (nothing to correct, or a language
+        the knowledge base holds too little of to judge its spelling)."""
+        if self.language_share(language) < SPELLING_SHARE:
+            return None
+        return self.spelling.correct(query)
+
     def embed_query(self, text: str) -> np.ndarray:
-        """The query's vector; repeated queries (typing, paging, several modes) hit a cache."""
+        """The query's vector, aligned across languages; repeated queries (typing, paging,
+        several modes) hit a cache."""
         cached = self._query_cache.get(text)
         if cached is None:
-            cached = self.embedder.embed_query(text)
+            cached = self.embedder.align_query(self.embedder.embed_query(text), self.query_language(text))
             with self._query_lock:  # the web app searches on several threads
                 if len(self._query_cache) >= QUERY_CACHE_SIZE:
                     self._query_cache.pop(next(iter(self._query_cache)))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date as _date
 
+from kb.languages import detect
 from kb.vocab import CITY_KINDS, DOCUMENT_KINDS, DOMAINS, LEVERS, MODULES
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
@@ -35,7 +36,7 @@ class Practice:
     domains: tuple[str, ...] = ()
     levers: tuple[str, ...] = ()
     module: str | None = None
-    language: str = "en"
+    language: str | None = None  # ISO 639-1; detected on ingest when the source does not say
     date: str | None = None
     source: str | None = None
     sample: bool = False
@@ -149,8 +150,8 @@ def validate(fields: dict, body: str, *, default_id: str | None = None, path: st
     elif kind != "workshop_output" and module is not None:
         errors.append(FieldError("module", "is only for workshop_output documents"))
 
-    language = fields.get("language", "en")
-    if not isinstance(language, str) or not LANGUAGE_PATTERN.match(language):
+    language = fields.get("language")
+    if language is not None and (not isinstance(language, str) or not LANGUAGE_PATTERN.match(language)):
         errors.append(FieldError("language", f"{language!r} is not an ISO 639-1 code such as en, sv, de"))
     date = _as_date(fields.get("date"), errors)
     source = _as_text("source", fields.get("source"), errors, limit=2000)
@@ -170,3 +171,10 @@ def validate(fields: dict, body: str, *, default_id: str | None = None, path: st
         domains=domains, levers=levers, module=module, language=language, date=date,
         source=source, sample=sample, path=path,
     )
+
+
+def with_language(practice: Practice) -> Practice:
+    """The practice with its language: as given, else detected, else English."""
+    if practice.language:
+        return practice
+    return replace(practice, language=detect(f"{practice.title}\n{practice.body}") or "en")

@@ -19,6 +19,11 @@ class Query:
     id: str
     text: str
     filters: dict[str, str]
+    slice: str = ""  # how it was written: documents, own_words, languages, typos, no_answer
+    split: str = ""  # dev (choices may be tuned on it) or test (held out)
+    lang: str = "en"
+    no_answer: bool = False  # judged: nothing in the corpus answers it
+    corrected: str | None = None  # a typo query as its writer meant it
 
 
 def _read_jsonl(path: Path, build: Callable[[dict], object], needs: str) -> list:
@@ -36,9 +41,15 @@ def _read_jsonl(path: Path, build: Callable[[dict], object], needs: str) -> list
 
 def load_queries(path: Path) -> list[Query]:
     return _read_jsonl(
-        path, lambda r: Query(str(r["_id"]), r["text"], dict(r.get("filters") or {})),
+        path, lambda r: Query(str(r["_id"]), r["text"], dict(r.get("filters") or {}), r.get("slice", ""),
+                              r.get("split", ""), r.get("lang", "en"), bool(r.get("no_answer")), r.get("corrected")),
         "not a query line with _id and text",
     )
+
+
+def select(items: list, slice_: str | None = None, split: str | None = None) -> list:
+    """The queries (or partner cases) of one slice and split; None means all."""
+    return [q for q in items if slice_ in (None, q.slice) and split in (None, q.split)]
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -91,6 +102,16 @@ def evaluate(queries: list[Query], qrels: dict[str, dict[str, int]], searcher: S
     return {"queries": len(judged), **{m: round(v / n, 4) for m, v in totals.items()}}, run
 
 
+def weak_match_rates(queries: list[Query], qrels: dict[str, dict[str, int]], flagged: dict[str, bool]) -> dict:
+    """How often queries judged to have no answer were flagged weak, and how often queries with
+    a directly answering document (grade 2) were."""
+    no_answer = [flagged[q.id] for q in queries if q.no_answer and q.id in flagged]
+    answerable = [flagged[q.id] for q in queries if q.id in flagged and 2 in qrels.get(q.id, {}).values()]
+    rate = lambda values: round(sum(values) / len(values), 4) if values else None  # noqa: E731
+    return {"no_answer_queries": len(no_answer), "no_answer_flagged": rate(no_answer),
+            "answerable_queries": len(answerable), "answerable_flagged": rate(answerable)}
+
+
 def write_run(run: dict[str, list[tuple[str, float]]], path: Path, name: str) -> None:
     """A TREC run file: query-id Q0 doc-id rank score run-name."""
     with open(path, "w", encoding="utf-8") as f:
@@ -109,20 +130,26 @@ class PartnerCase:
     pilots: tuple[str, ...]
     country: str | None = None
     population: int | None = None
+    slice: str = ""
+    split: str = ""
+    weak: bool = False  # judged: no pilot's practice fits
 
 
 def load_partner_cases(path: Path) -> list[PartnerCase]:
     return _read_jsonl(
         path, lambda r: PartnerCase(str(r["_id"]), r["twin"], r["challenge"], tuple(r["pilots"]),
-                                    r.get("country"), r.get("population")),
+                                    r.get("country"), r.get("population"), r.get("slice", ""), r.get("split", ""),
+                                    bool(r.get("weak"))),
         "needs _id, twin, challenge and pilots",
     )
 
 
 def evaluate_partners(cases: list[PartnerCase], suggester: Callable[[PartnerCase], list[str]]) -> tuple[dict, dict]:
-    """hit@1, hit@5 and MRR of suggested pilot cities against the expected ones."""
+    """hit@1, hit@5 and MRR of suggested pilot cities against the expected ones (cases judged
+    weak, with no fitting pilot, are left out)."""
     hits1 = hits5 = reciprocal = 0.0
     run = {}
+    cases = [c for c in cases if c.pilots]
     for case in cases:
         ranked = suggester(case)
         run[case.id] = ranked

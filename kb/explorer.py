@@ -68,7 +68,7 @@ def twin_suggestions(kb: Core, k: int = 3) -> list[tuple[str, str, list[PartnerS
     documents that name it), and the pilot cities suggested for that."""
     table = []
     for twin in (c for c in kb.store.cities() if c.role == "twin"):
-        naming = sorted({r.title for r in search(kb, f'"{twin.city}"', k=100, mode="keyword")})[:8]
+        naming = sorted({r.title for r in search(kb, f'"{twin.city}"', k=100, mode="keyword").results})[:8]
         if not naming:
             table.append((twin.city, "", []))
             continue

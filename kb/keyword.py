@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from kb.stopwords import STOPWORDS
 
 _TERM = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)  # letters only
 _PHRASE = re.compile(r'"([^"]+)"')
 
 
@@ -23,6 +24,11 @@ class ParsedQuery:
         """The words a BM25 ranking looks for. Stop words are left out: they match nearly every
         passage, which costs time, not quality (a query of stop words only keeps them)."""
         return tuple(t for t in self.terms if t not in STOPWORDS) or self.terms
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, lower-cased, letters only: the vocabulary of spelling suggestions."""
+    return _WORD.findall(text.lower())
 
 
 def parse_query(query: str) -> ParsedQuery:

@@ -16,7 +16,7 @@ from kb.explorer import PracticePoint, city_similarity, practice_map, twin_sugge
 from kb.facets import facet_counts
 from kb.notes import CaseNote, Notes, may_change
 from kb.partners import PartnerSuggestion, Profile, suggest
-from kb.search import SearchResult, search
+from kb.search import SearchResponse, SearchResult, search
 from kb.similarity import similar
 from kb.store import City
 
@@ -25,7 +25,7 @@ FACET_DEPTH = 100  # facet counts and partner suggestions beside a result list l
 
 @dataclass(frozen=True)
 class SearchPage:
-    results: list[SearchResult]
+    response: SearchResponse
     facets: dict[str, list[tuple[str, int]]]
     partners: list[PartnerSuggestion]
 
@@ -79,18 +79,18 @@ class KnowledgeBase(Core):
 
     # -- search ------------------------------------------------------------------------------
 
-    def search(self, query: str, *, k: int = 10, mode: str = "hybrid",
-               filters: dict[str, str] | None = None) -> list[SearchResult]:
-        return search(self, query, k=k, mode=mode, filters=filters)
+    def search(self, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None,
+               correct: bool = True) -> SearchResponse:
+        return search(self, query, k=k, mode=mode, filters=filters, correct=correct)
 
-    def search_page(self, query: str, *, k: int, mode: str = "hybrid",
-                    filters: dict[str, str] | None = None) -> SearchPage:
+    def search_page(self, query: str, *, k: int, mode: str = "hybrid", filters: dict[str, str] | None = None,
+                    correct: bool = True) -> SearchPage:
         """Results, facet counts among the best matches without the filters (so that the other
         values of a filter still show what they would give), and pilot cities to learn from."""
-        results = search(self, query, k=k, mode=mode, filters=filters)
-        hybrid = search(self, query, k=FACET_DEPTH, mode="hybrid")
-        best = hybrid if mode == "hybrid" else search(self, query, k=FACET_DEPTH, mode=mode)
-        return SearchPage(results, facet_counts(best, filters or {}), suggest(self, query, k=3, results=hybrid))
+        response = search(self, query, k=k, mode=mode, filters=filters, correct=correct)
+        hybrid = search(self, query, k=FACET_DEPTH, mode="hybrid", correct=correct).results
+        best = hybrid if mode == "hybrid" else search(self, query, k=FACET_DEPTH, mode=mode, correct=correct).results
+        return SearchPage(response, facet_counts(best, filters or {}), suggest(self, query, k=3, results=hybrid))
 
     def similar(self, doc_id: str, k: int = 10) -> list[SearchResult]:
         return similar(self, doc_id, k=k)

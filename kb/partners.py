@@ -82,7 +82,7 @@ def suggest(
     profile = check_profile(profile or Profile())
     pilots = {c.city: c for c in kb.store.cities() if c.role == "pilot"}
     if results is None:
-        results = search(kb, challenge[:1000], k=EVIDENCE_DEPTH, mode="hybrid")
+        results = search(kb, challenge[:1000], k=EVIDENCE_DEPTH, mode="hybrid").results
     top = max((r.score for r in results), default=0.0) or 1.0
 
     evidence: dict[str, list[tuple[SearchResult, float]]] = {}

@@ -1,13 +1,12 @@
 """Search: from a query and exact filters to documents, each with its best passage.
 
 Three modes: `dense` (the embedding model), `keyword` (FTS5 BM25) and `hybrid` (both, fused
-per document; see DENSE_WEIGHT for how and why)."""
+per document; kb/ranking.py says how)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -16,21 +15,14 @@ from kb.core import Core
 from kb.documents import Practice
 from kb.errors import Invalid
 from kb.highlight import snippet
-from kb.keyword import parse_query
+from kb.keyword import ParsedQuery, parse_query
+from kb.ranking import DEPTH, Hits, Ranking, by_document, dense_passages, fuse, keyword_weight
 from kb.store import Passage
 from kb.vocab import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS
 
 MODES = ("hybrid", "dense", "keyword")
 MAX_QUERY = 1000
 MAX_K = 100
-# Each mode ranks this many passages (at least) before they are grouped into documents.
-DEPTH = 200
-# Hybrid fusion: a convex combination of min-max normalised scores, DENSE_WEIGHT * dense +
-# (1 - DENSE_WEIGHT) * keyword. Chosen by `make eval` over reciprocal rank fusion (k = 10..100)
-# and other weights: 0.4 was best or within 0.001 of best on both SciFact and corpus/eval
-# (README, "Search quality"). Scores are normalised between the best passage and the
-# DEPTH-th passage of each ranking, so a document's score does not depend on k.
-DENSE_WEIGHT = 0.4
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _VOCABULARIES = {"domain": DOMAINS, "lever": LEVERS, "kind": DOCUMENT_KINDS}
 
@@ -102,15 +94,34 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def search(
-    kb: Core, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None
-) -> list[SearchResult]:
+@dataclass(frozen=True)
+class SearchResponse:
+    """What a search answers: the results, whether any of them is a good match, and the query
+    as searched when a misspelt word was corrected."""
+
+    query: str
+    mode: str
+    results: list[SearchResult]
+    weak_match: bool = False
+    corrected: str | None = None  # the query searched instead of `query`
+    language: str | None = None  # the query's language, when sure
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "mode": self.mode, "weak_match": self.weak_match, "corrected": self.corrected,
+                "language": self.language, "results": [r.to_json() for r in self.results]}
+
+
+def search(kb: Core, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None,
+           correct: bool = True) -> SearchResponse:
     """The k best documents for `query`, ranked by their best passages.
 
     Filters are exact and applied inside each ranking, so a filtered search returns the true
-    top-k of the matching documents; a "quoted phrase" must appear in the passage."""
+    top-k of the matching documents; a "quoted phrase" must appear in the passage. A misspelt
+    word is corrected first (unless `correct` is false), and the response says so."""
     query, k, mode, filters = clean_query(query), check_k(k), check_mode(mode), check_filters(filters)
-    parsed = parse_query(query)
+    language = kb.query_language(query)
+    corrected = kb.correct_spelling(query, language) if correct and '"' not in query else None
+    parsed = parse_query(corrected or query)
     allowed = None
     if filters:
         allowed = kb.store.passage_ids_matching(filters)
@@ -118,67 +129,48 @@ def search(
         with_phrases = np.fromiter(kb.store.passages_with_phrases(parsed.phrases), dtype=np.int64)
         allowed = with_phrases if allowed is None else np.intersect1d(allowed, with_phrases)
     if allowed is not None and len(allowed) == 0:
-        return []
+        return SearchResponse(query, mode, [], True, corrected, language)
 
-    depth = max(DEPTH, k * 10)
-    dense = _dense_passages(kb, dense_text(query), depth, allowed) if mode != "keyword" else []
+    found = rank(kb, parsed, max(DEPTH, k * 10), mode, filters, allowed)
+    if mode == "hybrid":
+        fused = fuse(found.dense, found.dense_hits, found.keyword, found.keyword_hits,
+                     keyword_weight(kb.language_share(language)))
+    else:
+        fused = found.dense or found.keyword
+    rankings = [found.dense, found.keyword]
+    results = _results(kb, fused[:k], rankings, parsed.terms)
+    # a query of which the knowledge base knows no word, in no language it can tell, is noise ("xqzzv")
+    noise = language is None and not kb.knows_a_word_of(corrected or query)
+    weak = noise or weak_match(found.dense_hits, results, kb.embedder.weak_below)
+    return SearchResponse(query, mode, results, weak, corrected, language)
+
+
+@dataclass(frozen=True)
+class Rankings:
+    """A query's passages by meaning and by words (best first), and the same grouped by document."""
+
+    dense_hits: Hits
+    keyword_hits: Hits
+    dense: Ranking
+    keyword: Ranking
+
+
+def rank(kb: Core, parsed: ParsedQuery, depth: int, mode: str = "hybrid", filters: dict[str, str] | None = None,
+         allowed: np.ndarray | None = None) -> Rankings:
+    dense = dense_passages(kb, kb.embed_query(parsed.text), depth, allowed) if mode != "keyword" and parsed.text else []
     keyword = []
     if mode != "dense":
         keyword = kb.store.keyword_passages(parsed.keyword_terms, depth, filters, allowed if parsed.phrases else None)
     owners = kb.owners([cid for cid, _ in dense] + [cid for cid, _ in keyword])
-    rankings = [_by_document(hits, owners) for hits in (dense, keyword)]
-    if mode == "hybrid":
-        fused = fuse(rankings[0], _bounds(dense), rankings[1], _bounds(keyword))
-    else:
-        fused = rankings[0] or rankings[1]
-    return _results(kb, fused[:k], rankings, parsed.terms)
+    return Rankings(dense, keyword, by_document(dense, owners), by_document(keyword, owners))
 
 
-def dense_text(query: str) -> str:
-    """The text the embedding model reads for `query`, so that a caller can embed it ahead
-    (`kb.embed_query`) where that suits it better, e.g. off a web server's event loop."""
-    query = clean_query(query)
-    return parse_query(query).text or query
-
-
-def _bounds(hits: list[tuple[int, float]]) -> tuple[float, float]:
-    """(high, low) for normalising a ranking: its best and its DEPTH-th passage score."""
-    if not hits:
-        return 1.0, 0.0
-    return hits[0][1], hits[min(len(hits), DEPTH) - 1][1]
-
-
-def fuse(dense, dense_bounds, keyword, keyword_bounds) -> list[tuple[str, int, float]]:
-    """Convex combination of min-max normalised document scores (missing from a ranking: 0)."""
-    def normalised(ranking, bounds) -> dict[str, float]:
-        high, low = bounds
-        span = high - low
-        return {doc: (max(0.0, (score - low) / span) if span > 0 else 1.0) for doc, _, score in ranking}
-
-    d, kw = normalised(dense, dense_bounds), normalised(keyword, keyword_bounds)
-    scores = {doc: DENSE_WEIGHT * d.get(doc, 0.0) + (1 - DENSE_WEIGHT) * kw.get(doc, 0.0) for doc in d.keys() | kw.keys()}
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    return [(doc_id, -1, score) for doc_id, score in ranked]
-
-
-def _dense_passages(kb: Core, text: str, depth: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-    index = kb.index
-    if (index.count() if allowed is None else len(allowed)) == 0:
-        return []
-    scores, ids = index.search(kb.embed_query(text), depth, allowed)
-    return list(zip(ids.tolist(), scores.tolist()))
-
-
-def _by_document(hits: Iterable[tuple[int, float]], owners: dict[int, str]) -> list[tuple[str, int, float]]:
-    """Passage hits grouped by document: (doc id, best passage id, best score), best first."""
-    best: dict[str, tuple[int, float]] = {}
-    for cid, score in hits:
-        doc_id = owners.get(cid)  # None: deleted by another process since it was ranked
-        if doc_id is None:
-            continue
-        if doc_id not in best or score > best[doc_id][1]:
-            best[doc_id] = (cid, score)
-    return sorted(((d, c, s) for d, (c, s) in best.items()), key=lambda x: (-x[2], x[0]))
+def weak_match(dense: list[tuple[int, float]], results: list[SearchResult], weak_below: float | None) -> bool:
+    """True when no result is a good match: nothing found, or the best passage is less close
+    to the query than the model's calibrated `weak_below`."""
+    if not results:
+        return True
+    return weak_below is not None and bool(dense) and dense[0][1] < weak_below
 
 
 def _results(kb, ranked, rankings, terms) -> list[SearchResult]:

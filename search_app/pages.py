@@ -3,12 +3,14 @@ Each route parses, makes one call into the knowledge base, and renders."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, HTTPException, Request
 
 from kb.errors import Invalid, NotFound
 from kb.facets import FACETS
 from kb.partners import Profile
-from kb.search import MODES
+from kb.search import MAX_K, MODES
 from search_app.auth import csrf_token
 from search_app.charts import DOMAIN_COLOURS, heatmap, scatter
 from search_app.deps import KB
@@ -22,20 +24,42 @@ EXAMPLES = ("district heating phase-out", "fund a retrofit one-stop shop", "low-
 
 @router.get("/")
 def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: str = "", lever: str = "",
-         kind: str = "", country: str = "", city: str = "", language: str = ""):
+         kind: str = "", country: str = "", city: str = "", language: str = "", k: int = PAGE_SIZE,
+         exact: bool = False):
     filters = {k: v for k, v in dict(domain=domain, lever=lever, kind=kind, country=country, city=city,
                                      language=language).items() if v}
-    context = {"q": q, "mode": mode, "modes": MODES, "filters": filters, "facets": FACETS,
-               "results": None, "counts": {}, "error": None, "examples": EXAMPLES, "partners": []}
+    context = {"q": q, "mode": mode, "modes": MODES, "filters": filters, "facets": FACETS, "results": None,
+               "counts": {}, "error": None, "examples": EXAMPLES, "partners": [], "count_text": ""}
     status = 200
     if q.strip():
         try:
-            page = kb.search_page(q, k=PAGE_SIZE, mode=mode, filters=filters)
-            context.update(results=page.results, counts=page.facets, partners=page.partners)
+            page = kb.search_page(q, k=k, mode=mode, filters=filters, correct=not exact)
+            response = page.response
+            context.update(results=response.results, counts=page.facets, partners=page.partners,
+                           weak=response.weak_match, corrected=response.corrected, language=response.language,
+                           count_text=_count_text(response), **_more(request, k, len(response.results)))
         except Invalid as exc:
-            context["error"], status = str(exc), 422
+            context.update(error=str(exc), count_text="Please change your search.")
+            status = 422
     template = "_search_results.html" if is_htmx(request) else "index.html"
     return render(request, template, context, status_code=status)
+
+
+def _count_text(response) -> str:
+    """What a screen reader announces when results arrive: the count, not the list."""
+    n = len(response.results)
+    if not n:
+        return "No practice matches."
+    found = f"{n} practice{'s' if n != 1 else ''}"
+    return f"Nothing matches well; {found} nearest." if response.weak_match else f"{found} found."
+
+
+def _more(request: Request, k: int, shown: int) -> dict:
+    """The address of the same search with PAGE_SIZE more results, while more can come."""
+    if shown < k or k >= MAX_K:
+        return {"more_k": None, "more_url": ""}
+    more_k = min(MAX_K, k + PAGE_SIZE)
+    return {"more_k": more_k, "more_url": str(request.url.include_query_params(k=more_k).replace(scheme="", netloc=""))}
 
 
 @router.get("/doc/{doc_id:path}")
@@ -46,7 +70,16 @@ def document(request: Request, kb: KB, doc_id: str):
         raise HTTPException(404, f"No practice has the id “{doc_id}”. It may have been removed; try searching.") from exc
     return render(request, "doc.html", {"doc": page.doc, "body": markdown_html(page.doc.body), "city": page.city,
                                         "similar": page.similar, "note": page.note, "may_change": page.may_change,
-                                        "csrf": csrf_token(request) if page.may_change else ""})
+                                        "csrf": csrf_token(request) if page.may_change else "",
+                                        "back_to_search": _search_referer(request)})
+
+
+def _search_referer(request: Request) -> str | None:
+    """The search a visitor came from (this site's "/" with a query), for the breadcrumb."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path == "/" and "q=" in referer.query:
+        return f"/?{referer.query}"
+    return None
 
 
 @router.get("/cities")

@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 
+from kb.languages import language_name
 from kb.vocab import DOCUMENT_KINDS, DOMAINS, LEVERS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -22,14 +23,32 @@ KIND_LABELS = {
     "workshop_output": "Workshop output",
     "portal_resource": "Portal resource",
 }
-templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS)
+# The words people read for the corpus's controlled vocabularies (kb/vocab.py).
+LABELS = {
+    **KIND_LABELS,
+    "energy": "Energy", "buildings": "Buildings", "mobility": "Mobility", "waste-circular": "Waste and circular economy",
+    "industry": "Industry", "green-infrastructure": "Green infrastructure and nature",
+    "technology": "Technology", "governance-policy": "Governance and policy", "finance-funding": "Finance and funding",
+    "social-innovation": "Social innovation", "participation": "Citizen participation",
+    "learning-capabilities": "Learning and skills", "data-digital": "Data and digital",
+    "getting-started": "Getting started", "co-creation": "Co-creation", "capitalisation": "Capitalisation",
+}
+FACET_NAMES = {"domain": "Domain", "lever": "Lever", "kind": "Kind of document", "country": "Country",
+               "language": "Language", "city": "City"}
 
 
 def label(value: str) -> str:
-    """'waste-circular' -> 'Waste circular', for badges and facet options."""
-    return KIND_LABELS.get(value) or value.replace("-", " ").capitalize()
+    """'waste-circular' -> 'Waste and circular economy', for badges and filter options."""
+    return LABELS.get(value) or value.replace("-", " ").capitalize()
 
 
+def facet_label(facet: str, value: str) -> str:
+    """A filter value as words: a language by its own name ('Svenska'), the rest by `label`."""
+    return language_name(value) if facet == "language" else label(value) if facet != "country" else value
+
+
+templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS,
+                             FACET_NAMES=FACET_NAMES, facet_label=facet_label, language_name=language_name)
 templates.env.filters["label"] = label
 
 
@@ -39,11 +58,16 @@ def markdown_html(text: str) -> str:
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request for a partial; a history restore (Back after the cache is gone) wants
+    the whole page."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
 def render(request: Request, template: str, context: dict, status_code: int = 200):
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    # One address answers with a whole page or, to htmx, a partial: caches must keep them apart,
+    # or Back shows a partial as the page.
+    return templates.TemplateResponse(request, template, context, status_code=status_code,
+                                      headers={"Vary": "HX-Request"})
 
 
 def csv_response(rows: list[list], filename: str) -> Response:

@@ -10,6 +10,7 @@ import pytest
 
 from kb.embedding.fake import FakeEmbedder
 from kb.knowledge_base import KnowledgeBase
+from kb.search import search
 
 DOCS = {
     "measures/heat.md": """\
@@ -75,6 +76,11 @@ Helsinki,Finland,pilot,3,656000,60.17,24.94,,energy
 Communauté Urbaine de Dunkerque,France,pilot,3,,,,,mobility
 Oulu,Finland,twin,1,,,,,
 """
+
+
+def find(kb, query: str, **kwargs) -> list:
+    """The results of a search, without the rest of the response."""
+    return search(kb, query, **kwargs).results
 
 
 def write_corpus(root: Path, docs: dict[str, str] | None = None, cities: str | None = CITIES) -> Path:

@@ -101,6 +101,75 @@ def test_search_as_you_type_then_open_a_practice(server, browser, shots):
     assert not errors, errors
 
 
+def _titles(page) -> list[str]:
+    return page.locator("section.results li.card h3").all_inner_texts()
+
+
+def _settle(page, query: str) -> None:
+    """Type `query` letter by letter, as a person does, and wait until its results are shown."""
+    page.locator("#q").press_sequentially(query, delay=40)
+    page.wait_for_function("q => new URL(location.href).searchParams.get('q') === q", arg=query, timeout=20_000)
+    page.wait_for_selector("section.results li.card", timeout=20_000)
+    page.wait_for_timeout(1800)  # a reader's pause: the next keystroke starts a new history entry
+
+
+def test_a_swedish_query_typed_letter_by_letter_finds_district_heating(server, browser, shots):
+    page = browser.new_page()
+    page.goto(server + "/")
+    _settle(page, "fjärrvärme utan fossila bränslen")
+    titles = _titles(page)
+    assert any("heat" in t.lower() or "värme" in t.lower() for t in titles[:3]), titles
+    assert page.locator("#result-count").inner_text().endswith("found.")
+    page.screenshot(path=shots / "search-swedish.png", full_page=True)
+
+
+def test_back_restores_each_settled_query_with_its_results(server, browser, shots):
+    page = browser.new_page()
+    page.goto(server + "/")
+    _settle(page, "energy community for tenants")
+    first = _titles(page)
+    page.fill("#q", "")
+    _settle(page, "low-emission zone")
+    second = _titles(page)
+    assert first != second
+    page.locator("section.results li.card h3 a").first.click()
+    page.wait_for_load_state()
+    assert page.locator("nav.crumbs a").first.inner_text() == "Back to your search"
+    page.go_back()
+    page.wait_for_selector("section.results li.card")
+    assert page.input_value("#q") == "low-emission zone" and _titles(page) == second
+    page.go_back()
+    page.wait_for_function("() => new URL(location.href).searchParams.get('q') === 'energy community for tenants'")
+    page.wait_for_selector("section.results li.card")
+    assert page.input_value("#q") == "energy community for tenants" and _titles(page) == first
+    page.go_back()  # one entry per settled query: the empty search page, not a pause in between
+    page.wait_for_function("() => location.pathname === '/' && !new URL(location.href).searchParams.get('q')")
+    assert page.input_value("#q") == ""
+
+
+def test_a_misspelt_query_is_corrected_and_the_words_as_typed_are_one_click_away(server, browser, shots):
+    page = browser.new_page()
+    page.goto(server + "/")
+    _settle(page, "districct heeting")
+    notice = page.locator(".notice.correction")
+    assert "Showing results for district heating" in " ".join(notice.inner_text().split())
+    assert any("heat" in t.lower() for t in _titles(page)[:3]), _titles(page)
+    page.screenshot(path=shots / "search-typo.png", full_page=True)
+    notice.locator("a", has_text="districct heeting").click()
+    page.wait_for_selector("section.results h2")
+    assert page.locator(".notice.correction").count() == 0 and "exact=1" in page.url
+
+
+def test_on_a_phone_the_first_result_shows_before_the_filters(server, browser, shots):
+    page = browser.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server + "/?q=retrofit+advice+for+homeowners")
+    first = page.locator("section.results li.card").first.bounding_box()
+    filters = page.locator("#facets").bounding_box()
+    assert first["y"] + 40 < 844 and first["y"] < filters["y"]
+    page.screenshot(path=shots / "search-phone.png", full_page=False)
+
+
 def test_city_page_and_api_docs_render(server, browser, shots):
     page = browser.new_page()
     page.goto(server + "/cities/Helsinki")

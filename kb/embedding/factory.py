@@ -10,16 +10,30 @@ from pathlib import Path
 
 from kb.embedding.base import Embedder, EmbedderError
 from kb.embedding.composed import FastQueries
+from kb.embedding.e5 import E5, E5Embedder
 from kb.embedding.onnx import OnnxQueryEncoder, current, export
-from kb.embedding.sentence_transformers import PROBE, SentenceTransformerEmbedder
+from kb.embedding.sentence_transformers import MINILM, PROBE, SentenceTransformerEmbedder
 from kb.settings import Settings
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MODEL = "multilingual-e5-small"
+# KB_MODEL names (short and long) of the models that ship with the project; any other name is
+# a sentence-transformers model on disk or in the local cache.
+MODELS = {
+    "multilingual-e5-small": lambda precision: E5Embedder(precision=precision),
+    E5: lambda precision: E5Embedder(precision=precision),
+    "all-MiniLM-L6-v2": lambda precision: SentenceTransformerEmbedder(None, precision=precision),
+    MINILM: lambda precision: SentenceTransformerEmbedder(None, precision=precision),
+}
+
 
 def passage_embedder(settings: Settings) -> Embedder:
-    """The model backend named by KB_MODEL (default: the bundled all-MiniLM-L6-v2)."""
-    return SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+    """The model backend named by KB_MODEL (default: multilingual-e5-small)."""
+    name = settings.model or DEFAULT_MODEL
+    if name in MODELS:
+        return MODELS[name](settings.precision)
+    return SentenceTransformerEmbedder(name, precision=settings.precision)
 
 
 def load_embedder(settings: Settings, onnx_dir: Path) -> Embedder:

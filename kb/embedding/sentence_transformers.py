@@ -13,7 +13,6 @@ from kb.embedding.base import Embedder, EmbedderError, sha256_file
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-PRECISIONS = ("auto", "fp32", "bf16")
 # bf16 is used only where it reproduces fp32: every probe sentence must keep cosine >= this.
 BF16_MIN_COSINE = 0.999
 PROBE = [
@@ -79,8 +78,6 @@ class SentenceTransformerEmbedder(Embedder):
     whose weights are checked against their published SHA-256."""
 
     def __init__(self, model: str | None = None, precision: str = "auto", batch_size: int = 32):
-        if precision not in PRECISIONS:
-            raise EmbedderError(f"KB_PRECISION={precision!r}: use one of {', '.join(PRECISIONS)}")
         self.model_name = model
         self.model_id = model or MINILM
         self.requested_precision = precision

@@ -116,8 +116,10 @@ class Transaction(ABC):
 
     # -- documents ----------------------------------------------------------------------------
     @abstractmethod
-    def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str) -> None:
-        """Insert or replace a document with its passages, vectors and keyword entries."""
+    def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str,
+                     fingerprint: str) -> None:
+        """Insert or replace a document with its passages, vectors and keyword entries;
+        `fingerprint` is what `stored_documents` gives back to tell whether it changed."""
 
     @abstractmethod
     def remove_documents(self, ids: Iterable[str]) -> None:
@@ -190,6 +192,10 @@ class Store(ABC):
     def document_count(self) -> int: ...
 
     @abstractmethod
+    def document_languages(self) -> dict[str, int]:
+        """How many documents each language has."""
+
+    @abstractmethod
     def documents_of_city(self, name: str) -> list[Practice]: ...
 
     @abstractmethod
@@ -227,6 +233,10 @@ class Store(ABC):
     @abstractmethod
     def passages_with_phrases(self, phrases: Iterable[str]) -> set[int]:
         """Ids of the passages that hold every phrase, word for word."""
+
+    @abstractmethod
+    def vocabulary(self, least: int = 1) -> dict[str, int]:
+        """Every word of the documents (titles and passages) seen at least `least` times, with its count."""
 
     @abstractmethod
     def index_snapshot(self, model_id: str, with_vectors: bool) -> IndexSnapshot: ...

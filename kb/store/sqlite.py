@@ -8,14 +8,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from kb.chunking import Chunk, fingerprint
+from kb.chunking import Chunk
 from kb.documents import Practice
+from kb.keyword import words
 from kb.store.base import (
     Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Passage, Store, StoredDocument, Transaction,
     UserRecord, batched,
@@ -31,7 +33,8 @@ class SqliteTransaction(Transaction):
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str) -> None:
+    def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str,
+                     fingerprint: str) -> None:
         self.remove_documents([practice.id])
         self.db.execute(
             "INSERT INTO documents (id, title, kind, city, country, domains, levers, module, "
@@ -41,9 +44,10 @@ class SqliteTransaction(Transaction):
                 practice.id, practice.title, practice.kind, practice.city, practice.country,
                 json.dumps(practice.domains), json.dumps(practice.levers), practice.module,
                 practice.language, practice.date, practice.source, int(practice.sample),
-                practice.body, practice.path, fingerprint(practice), model_id,
+                practice.body, practice.path, fingerprint, model_id,
             ),
         )
+        self._count_words([practice.title, *(c.text for c in chunks)], +1)
         for chunk, vector in zip(chunks, vectors):
             cursor = self.db.execute(
                 "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector) "
@@ -58,12 +62,22 @@ class SqliteTransaction(Transaction):
 
     def remove_documents(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
+            texts = self.db.execute("SELECT title FROM documents WHERE id = ? UNION ALL "
+                                    "SELECT text FROM chunks WHERE doc_id = ?", (doc_id, doc_id)).fetchall()
+            self._count_words([t[0] for t in texts], -1)
             self.db.execute(
                 "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE doc_id = ?)", (doc_id,)
             )
             self.db.execute("INSERT INTO deleted_chunks (chunk_id) SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def _count_words(self, texts: list[str], sign: int) -> None:
+        counts = Counter(word for text in texts for word in words(text))
+        self.db.executemany("INSERT INTO words VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET count = count + excluded.count",
+                            [(word, sign * n) for word, n in counts.items()])
+        if sign < 0:
+            self.db.execute("DELETE FROM words WHERE count <= 0")
 
     def replace_cities(self, cities: Iterable[City]) -> None:
         self.db.execute("DELETE FROM cities")
@@ -198,6 +212,9 @@ class SqliteStore(Store):
 
     def document_count(self) -> int:
         return self._one("SELECT count(*) FROM documents")[0]
+
+    def document_languages(self) -> dict[str, int]:
+        return dict(self._rows("SELECT language, count(*) FROM documents GROUP BY language"))
 
     def documents_of_city(self, name: str) -> list[Practice]:
         rows = self._rows("SELECT * FROM documents WHERE city = ? COLLATE NOCASE ORDER BY kind, title", (name,))
@@ -339,6 +356,9 @@ class SqliteStore(Store):
 
     def users(self) -> list[UserRecord]:
         return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY username")]
+
+    def vocabulary(self, least: int = 1) -> dict[str, int]:
+        return dict(self._rows("SELECT word, count FROM words WHERE count >= ?", (least,)))
 
     def login_failures(self, username: str, since: float) -> tuple[int, float | None]:
         row = self._one("SELECT count(*), min(at) FROM login_failures WHERE username = ? AND at > ?",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
+
+from kb.keyword import words
 
 
 M001_INITIAL = """
@@ -98,8 +101,20 @@ M003_FTS_RANK = """
         INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.0)');
 """
 
-# Each entry is one migration's SQL; its position (from 1) is the schema version it brings.
-MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK]
+
+def m004_words(db: sqlite3.Connection) -> None:
+    """Every word of the documents with its count: the vocabulary spelling suggestions draw on
+    (FTS5's own vocabulary holds Porter stems, not words people type)."""
+    db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
+    counts = Counter()
+    for (text,) in db.execute("SELECT title FROM documents UNION ALL SELECT text FROM chunks"):
+        counts.update(words(text))
+    db.executemany("INSERT INTO words VALUES (?, ?)", counts.items())
+
+
+# Each entry is one migration, SQL or a function of the connection; its position (from 1) is the
+# schema version it brings.
+MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words]
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -110,9 +125,15 @@ def migrate(db: sqlite3.Connection) -> None:
             f"the store's schema version {current} is newer than this program knows "
             f"({len(MIGRATIONS)}): upgrade twin-cities-kb"
         )
-    for number, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+    for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
         try:
-            db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+            if callable(migration):
+                db.execute("BEGIN IMMEDIATE")
+                migration(db)
+                db.execute(f"PRAGMA user_version = {number}")
+                db.execute("COMMIT")
+            else:
+                db.executescript(f"BEGIN IMMEDIATE;\n{migration}\nPRAGMA user_version = {number};\nCOMMIT;")
         except sqlite3.Error:
             if db.in_transaction:
                 db.execute("ROLLBACK")

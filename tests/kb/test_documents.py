@@ -12,7 +12,7 @@ def fields_of(exc: ValidationErrors) -> set[str]:
 def test_a_valid_measure_becomes_a_practice():
     p = validate({**VALID, "levers": ["technology"], "date": "2024-05", "sample": True}, "Body text")
     assert (p.id, p.city, p.domains, p.levers, p.date, p.sample, p.language) == (
-        "x", "Umeå", ("energy",), ("technology",), "2024-05", True, "en")
+        "x", "Umeå", ("energy",), ("technology",), "2024-05", True, None)  # detected on ingest
 
 
 @pytest.mark.parametrize(

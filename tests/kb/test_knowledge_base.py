@@ -2,6 +2,8 @@ import json
 
 from kb.knowledge_base import KnowledgeBase
 
+from tests.conftest import find
+
 
 def test_index_is_loaded_when_the_manifest_matches(indexed, embedder, tmp_path):
     again = KnowledgeBase(indexed.data, embedder=embedder)
@@ -45,9 +47,8 @@ def test_another_process_writes_are_caught_up_without_a_rebuild(indexed, embedde
     writer.remove(["bus"])
     state = reader.refresh_index()
     assert state.status == "caught-up" and state.count == writer.store.counts()["chunks"]
-    from kb.search import search
-    assert search(reader, "geothermal wells", k=1)[0].doc_id == "n1"
-    assert "bus" not in [r.doc_id for r in search(reader, "free buses", k=10)]
+    assert find(reader, "geothermal wells", k=1)[0].doc_id == "n1"
+    assert "bus" not in [r.doc_id for r in find(reader, "free buses", k=10)]
 
 
 def test_passage_owners_come_from_memory_and_from_the_store_for_newer_writes(indexed, embedder):
@@ -67,11 +68,28 @@ def test_passage_owners_come_from_memory_and_from_the_store_for_newer_writes(ind
     assert reader.owners(newer) == {}  # deleted: neither in memory nor in the store
 
 
-def test_a_query_embedded_ahead_is_not_embedded_again(indexed, embedder):
-    from kb.search import dense_text, search
-
+def test_a_repeated_query_is_not_embedded_again(indexed, embedder):
+    """A page searches one query two or three times (results, facets, partners), and people
+    type, page and switch modes: the query's vector is kept."""
     query = '  "district heating"   phase-out '
-    indexed.embed_query(dense_text(query))
+    find(indexed, query, k=3)
     calls = embedder.calls
-    search(indexed, query, k=3)
+    find(indexed, query, k=20, mode="dense")
+    indexed.search_page(query, k=20)
     assert embedder.calls == calls
+
+
+def test_a_document_that_does_not_say_its_language_has_it_detected(kb, tmp_path, embedder):
+    from indexer import read_corpus, sync
+
+    from tests.conftest import write_corpus
+
+    docs = {"sv.md": "---\ntitle: Fjärrvärme utan fossila bränslen\nkind: portal_resource\n---\n"
+                     "Kommunen ersätter kolet i fjärrvärmenätet med värmepumpar och spillvärme från industrin.\n",
+            "de.md": "---\ntitle: Wärmepumpen\nkind: portal_resource\nlanguage: de\n---\nSo steht es im Text.\n"}
+    corpus = write_corpus(tmp_path / "c", docs, cities=None)
+    sync(kb, read_corpus(corpus))
+    assert kb.store.document("sv").language == "sv" and kb.store.document("de").language == "de"
+    embedded = embedder.embedded
+    again = sync(kb, read_corpus(corpus))  # the source did not change: nothing is detected or embedded again
+    assert again.unchanged == 2 and embedder.embedded == embedded

@@ -3,7 +3,7 @@ import pytest
 from indexer import read_corpus
 from kb.errors import Forbidden, NotFound, Unauthenticated
 from kb.notes import InvalidNote, Notes
-from kb.search import search
+from tests.conftest import find
 
 NOTE = {"title": "Geothermal wells for the heat network", "challenge": "Coal must leave district heating.",
         "what_was_done": "Two deep geothermal wells were drilled.", "results": "Not yet reported.",
@@ -27,7 +27,7 @@ def notes(indexed):
 def test_a_note_is_searchable_the_moment_it_is_accepted(indexed, notes, people):
     note = notes.create(people["hel"], NOTE)
     assert (note.city, note.country, note.version) == ("Helsinki", "Finland", 1)
-    (top,) = search(indexed, "geothermal wells", k=1)
+    (top,) = find(indexed, "geothermal wells", k=1)
     assert top.doc_id == note.id and top.kind == "case_note"
 
 
@@ -71,14 +71,14 @@ def test_edits_keep_versions_and_delete_is_reversible_by_an_admin(indexed, notes
     notes.delete(people["hel"], note.id)
     assert [v.action for v in notes.versions(note.id)] == ["create", "edit", "delete"]
     assert notes.versions(note.id)[0].fields["title"] == NOTE["title"]
-    assert note.id not in [r.doc_id for r in search(indexed, "geothermal wells", k=10)]
+    assert note.id not in [r.doc_id for r in find(indexed, "geothermal wells", k=10)]
     with pytest.raises(NotFound):
         notes.get(note.id)
     with pytest.raises(Forbidden):
         notes.restore(people["hel"], note.id)
     restored = notes.restore(people["root"], note.id)
     assert restored.title == "Geothermal heat, second version" and restored.version == 4
-    assert search(indexed, "geothermal wells", k=1)[0].doc_id == note.id
+    assert find(indexed, "geothermal wells", k=1)[0].doc_id == note.id
 
 
 @pytest.mark.parametrize("change, field", [

@@ -1,14 +1,14 @@
 import hashlib
 import json
 
-from kb.embedding.onnx import MANIFEST_FILE, current
+from kb.embedding.onnx import FORMAT, MANIFEST_FILE, current
 
 
 def _export(directory, key="model@sha", variants=("fp32",)):
     directory.mkdir()
     (directory / "model.onnx").write_bytes(b"graph")
     sha = hashlib.sha256(b"graph").hexdigest()
-    manifest = {"key": key, "variants": {v: {"sha256": sha} for v in variants}}
+    manifest = {"key": key, "format": FORMAT, "variants": {v: {"sha256": sha} for v in variants}}
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest))
     return directory
 
@@ -27,3 +27,10 @@ def test_a_missing_or_unreadable_manifest_means_no_export(tmp_path):
     (export / MANIFEST_FILE).write_text("{not json")
     assert current(export, "model@sha", "fp32") is None
     assert current(tmp_path / "nowhere", "model@sha", "fp32") is None
+
+
+def test_an_export_made_another_way_is_made_again(tmp_path):
+    export = _export(tmp_path / "onnx")
+    manifest = json.loads((export / MANIFEST_FILE).read_text())
+    (export / MANIFEST_FILE).write_text(json.dumps({**manifest, "format": FORMAT - 1}))
+    assert current(export, "model@sha", "fp32") is None

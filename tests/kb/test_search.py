@@ -5,7 +5,7 @@ import pytest
 from indexer import read_corpus, sync
 from kb.search import MODES, SearchError, search
 
-from tests.conftest import write_corpus
+from tests.conftest import find, write_corpus
 
 
 def ids(results):
@@ -14,21 +14,21 @@ def ids(results):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_results_are_documents_with_their_best_passage(indexed, mode):
-    results = search(indexed, "coal district heating", k=10, mode=mode)
+    results = find(indexed, "coal district heating", k=10, mode=mode)
     assert ids(results)[0] == "heat" and len(ids(results)) == len(set(ids(results)))
     assert "coal" in results[0].snippet and "<mark>coal</mark>" in results[0].highlighted
     assert results[0].city == "Helsinki" and results[0].domains == ["energy"]
 
 
 def test_keyword_mode_finds_only_documents_with_the_words(indexed):
-    assert set(ids(search(indexed, "buses", mode="keyword"))) == {"bus"}  # porter: buses ~ bus
-    assert search(indexed, "zeppelin", mode="keyword") == []
+    assert set(ids(find(indexed, "buses", mode="keyword"))) == {"bus"}  # porter: buses ~ bus
+    assert find(indexed, "zeppelin", mode="keyword") == []
 
 
 def test_hybrid_fuses_both_rankings(indexed):
-    hybrid = ids(search(indexed, "coal district heating", mode="hybrid"))
-    dense = ids(search(indexed, "coal district heating", mode="dense"))
-    keyword = ids(search(indexed, "coal district heating", mode="keyword"))
+    hybrid = ids(find(indexed, "coal district heating", mode="hybrid"))
+    dense = ids(find(indexed, "coal district heating", mode="dense"))
+    keyword = ids(find(indexed, "coal district heating", mode="keyword"))
     assert set(hybrid) == set(dense) | set(keyword)
 
 
@@ -54,8 +54,8 @@ DOMAINS_10 = ["energy", "buildings", "mobility", "waste-circular", "industry", "
 def test_a_filtered_search_is_the_top_k_of_the_filtered_set(larger, mode, filters):
     """Same ranking as searching a knowledge base that holds only the matching documents."""
     query, k = "district heating heat pumps energy", 3
-    filtered = search(larger, query, k=k, mode=mode, filters=filters)
-    everything = search(larger, query, k=100, mode=mode)
+    filtered = find(larger, query, k=k, mode=mode, filters=filters)
+    everything = find(larger, query, k=100, mode=mode)
     matching = [r for r in everything if all(_matches(r, key, v) for key, v in filters.items())]
     if mode != "hybrid":  # a fused rank depends on the set fused; dense and keyword scores do not
         assert [(r.doc_id, r.score) for r in filtered] == [(r.doc_id, r.score) for r in matching[:k]]
@@ -67,11 +67,11 @@ def test_hybrid_filtered_equals_hybrid_over_only_the_matching_documents(larger, 
     from kb.knowledge_base import KnowledgeBase
 
     query = "district heating heat pumps energy"
-    filtered = search(larger, query, k=5, filters={"country": "Poland"})
+    filtered = find(larger, query, k=5, filters={"country": "Poland"})
     only = KnowledgeBase(tmp_path / "only", embedder=embedder)
     poland = [p for p in read_corpus(tmp_path / "big").practices if p.country == "Poland"]
     only.ingest(poland)
-    assert [(r.doc_id, r.score) for r in filtered] == [(r.doc_id, r.score) for r in search(only, query, k=5)]
+    assert [(r.doc_id, r.score) for r in filtered] == [(r.doc_id, r.score) for r in find(only, query, k=5)]
 
 
 def _matches(result, key, value):
@@ -80,15 +80,15 @@ def _matches(result, key, value):
 
 
 def test_a_quoted_phrase_must_appear(indexed):
-    assert ids(search(indexed, '"heat pump plant"')) == ["visit"]
-    assert ids(search(indexed, '"pump heat"')) == []
-    assert ids(search(indexed, '"excess heat" coal', mode="dense")) == ["heat"]
+    assert ids(find(indexed, '"heat pump plant"')) == ["visit"]
+    assert ids(find(indexed, '"pump heat"')) == []
+    assert ids(find(indexed, '"excess heat" coal', mode="dense")) == ["heat"]
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\x00\x01", "x" * 1001])
 def test_unusable_queries_are_refused_with_a_message(indexed, query):
     with pytest.raises(SearchError):
-        search(indexed, query)
+        find(indexed, query)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -96,7 +96,7 @@ def test_unusable_queries_are_refused_with_a_message(indexed, query):
                                    '"unclosed phrase', "(((", "héat ñ 热 供暖", "a\tb\nc", "ⅷ ＮＥＡＲ", "x" * 1000,
                                    "?!.,;:", "'; DROP TABLE documents; --"])
 def test_odd_queries_still_search(indexed, query, mode):
-    assert isinstance(search(indexed, query, mode=mode), list)
+    assert isinstance(find(indexed, query, mode=mode), list)
     assert indexed.store.counts()["documents"] == 4
 
 
@@ -104,7 +104,7 @@ def test_snippets_are_escaped_before_they_are_marked(kb, tmp_path):
     sync(kb, read_corpus(write_corpus(tmp_path / "x", {"x.md": "---\ntitle: X\nkind: portal_resource\n---\n"
                                                                "<script>alert('coal')</script> coal heating\n"},
                                       cities=None)))
-    (result,) = search(kb, "coal")
+    (result,) = find(kb, "coal")
     assert "<script>" not in result.highlighted and "&lt;script&gt;" in result.highlighted
     assert "<mark>coal</mark>" in result.highlighted
 
@@ -113,7 +113,7 @@ def test_snippets_are_escaped_before_they_are_marked(kb, tmp_path):
                                     {"filters": {"colour": "red"}}, {"filters": {"domain": "space"}}])
 def test_bad_parameters_are_refused(indexed, kwargs):
     with pytest.raises(SearchError):
-        search(indexed, "heat", **kwargs)
+        find(indexed, "heat", **kwargs)
 
 
 def test_similar_practices_exclude_the_document_itself(indexed):
@@ -133,3 +133,31 @@ def test_snippets_are_plain_text_without_markdown_marks():
 
     assert plain("## Results\n- **Bold** and _draft_ and *em*; keep snake_case and 5 * 3") == \
         "Results Bold and draft and em; keep snake_case and 5 * 3"
+
+
+def test_a_misspelt_query_is_corrected_and_says_so(indexed):
+    response = search(indexed, "districct heatting", k=3)
+    assert response.corrected == "district heating" and response.results[0].doc_id == "heat"
+    exact = search(indexed, "districct heatting", k=3, correct=False)
+    assert exact.corrected is None
+    assert search(indexed, '"districct heatting"', k=3).corrected is None  # a quoted phrase is meant as typed
+
+
+def test_no_result_is_a_weak_match_and_a_correct_query_is_not(indexed):
+    assert search(indexed, "zeppelin", mode="keyword").weak_match
+    assert not search(indexed, "coal district heating").weak_match  # the fake model has no calibrated threshold
+
+
+def test_the_keyword_weight_follows_the_share_of_the_query_language(indexed):
+    from kb.ranking import KEYWORD_WEIGHT, keyword_weight
+
+    assert indexed.language_share(None) == 1.0 and indexed.language_share("en") == 1.0
+    assert indexed.language_share("sv") == 0.0
+    assert keyword_weight(indexed.language_share("en")) == KEYWORD_WEIGHT
+    assert keyword_weight(indexed.language_share("sv")) == 0.0
+
+
+@pytest.mark.parametrize("noise", ["xqzzv", "plkjh qwmz"])
+def test_a_query_of_no_known_word_in_no_known_language_is_a_weak_match(indexed, noise):
+    response = search(indexed, noise)
+    assert response.weak_match and response.language is None

@@ -26,12 +26,15 @@ def test_htmx_gets_the_partial_and_the_page_includes_the_same(client):
     partial = client.get("/", params={"q": "coal"}, headers={"HX-Request": "true"}).text
     full = client.get("/", params={"q": "coal"}).text
     assert "<html" not in partial and 'class="cards"' in partial
-    assert partial.strip() in full
+    count, results = partial.strip().split("\n", 1)  # the count, swapped out of band into #result-count
+    assert 'hx-swap-oob="true"' in count and 'id="result-count"' in count
+    assert results.strip() in full and 'id="result-count"' in full
 
 
 def test_filters_and_an_empty_result_say_what_to_try(client):
     page = client.get("/", params={"q": "coal district heating", "country": "France"}).text
-    assert '<h3><a href="/doc/bus">' in page and '<h3><a href="/doc/heat">' not in page
+    results = page.split('<aside id="facets"')[0]  # the partner panel beside them has its own links
+    assert '<a href="/doc/bus">' in results and '<a href="/doc/heat">' not in results
     empty = client.get("/", params={"q": '"zeppelin hangar"'}).text
     assert "No practice matches" in empty and "removing the quotes" in empty
 

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from kb.chunking import chunk_practice
+from kb.chunking import chunk_practice, fingerprint
 from kb.documents import validate
 from kb.embedding.fake import FakeEmbedder
 from kb.store import City, Cursor, NoteRecord
@@ -14,14 +14,15 @@ EMB = FakeEmbedder()
 
 
 def doc(doc_id="d", body="## A\nheat pumps\n## B\ncoal", **fields):
-    return validate({"id": doc_id, "title": "Heat", "kind": "portal_resource", **fields}, body)
+    return validate({"id": doc_id, "title": "Heat", "kind": "portal_resource", "language": "en", **fields}, body)
 
 
 def put(store, *practices, documents=True):
     with store.write(documents=documents) as tx:
         for practice in practices:
             chunks = chunk_practice(practice, EMB)
-            tx.put_document(practice, chunks, EMB.embed([c.embedding_text for c in chunks]), EMB.model_id)
+            tx.put_document(practice, chunks, EMB.embed([c.embedding_text for c in chunks]), EMB.model_id,
+                            fingerprint(practice))
 
 
 def test_a_new_store_is_empty_at_version_zero(store):
@@ -40,6 +41,7 @@ def test_documents_round_trip_with_their_passages_and_vectors(store):
     passages = store.passages(snapshot.ids.tolist())
     assert [p.section for p in passages.values()] == ["A", "B"] and store.passage_owners(snapshot.ids) == snapshot.owners
     assert store.stored_documents()["d"].model_id == EMB.model_id
+    assert store.stored_documents()["d"].content_hash == fingerprint(practice)
     assert store.documents_of_city("umeå") == [practice] and store.document_counts_by_city() == {"Umeå": 1}
 
 
@@ -99,7 +101,7 @@ def test_changes_since_a_cursor(store):
 def test_a_failed_transaction_leaves_the_store_as_it_was(store):
     with pytest.raises(RuntimeError):
         with store.write() as tx:
-            tx.put_document(doc(), [], np.zeros((0, EMB.dim)), EMB.model_id)
+            tx.put_document(doc(), [], np.zeros((0, EMB.dim)), EMB.model_id, "x")
             raise RuntimeError("crash")
     assert store.document_count() == 0 and store.version() == 0
 
@@ -154,3 +156,13 @@ def test_threads_read_while_another_writes(store):
     for t in threads:
         t.join()
     assert errors == [] and store.document_count() == 11
+
+
+def test_the_vocabulary_follows_writes_and_removals(store):
+    put(store, doc("a", "District heating, district cooling."), doc("b", "District heating again."))
+    vocabulary = store.vocabulary()
+    assert vocabulary["district"] == 3 and vocabulary["heating"] == 2 and vocabulary["heat"] == 2  # titles count
+    assert store.vocabulary(least=3) == {"district": 3}
+    with store.write() as tx:
+        tx.remove_documents(["a"])
+    assert store.vocabulary() == {"heat": 1, "district": 1, "heating": 1, "again": 1}

@@ -1,0 +1,55 @@
+"""Languages: the names people read, and detection where a document or a query does not say.
+
+Detection is lingua's, restricted to the languages of the programme's countries, in its
+low-accuracy mode (trigrams only): 58 MB and well under a millisecond for a query, against
+717 MB for the full models; on a whole document the two agree."""
+
+from __future__ import annotations
+
+import threading
+
+# ISO 639-1 code -> the language's own name, as a speaker of it looks for it in a list.
+NAMES = {
+    "bg": "Български", "bs": "Bosanski", "ca": "Català", "cs": "Čeština", "da": "Dansk", "de": "Deutsch",
+    "el": "Ελληνικά", "en": "English", "es": "Español", "et": "Eesti", "fi": "Suomi", "fr": "Français",
+    "ga": "Gaeilge", "he": "עברית", "hr": "Hrvatski", "hu": "Magyar", "is": "Íslenska", "it": "Italiano",
+    "lt": "Lietuvių", "lv": "Latviešu", "mk": "Македонски", "mt": "Malti", "nb": "Norsk", "nl": "Nederlands",
+    "no": "Norsk", "pl": "Polski", "pt": "Português", "ro": "Română", "sk": "Slovenčina", "sl": "Slovenščina",
+    "sq": "Shqip", "sr": "Srpski", "sv": "Svenska", "tr": "Türkçe", "uk": "Українська",
+}
+# Below this confidence a document's detected language is not trusted.
+MIN_CONFIDENCE = 0.5
+# A query's must be surer: scientific and short English queries often look half Latin or Dutch
+# (lingua gave 31 of SciFact's 1,109 claims another language at >= 0.95, 108 at >= 0.5).
+QUERY_CONFIDENCE = 0.95
+_detector = None
+_lock = threading.Lock()
+
+
+def language_name(code: str | None) -> str:
+    return NAMES.get(code or "", code or "")
+
+
+def _build():
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+                 for code in NAMES if hasattr(IsoCode639_1, code.upper())]
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode() \
+        .with_preloaded_language_models().build()
+
+
+def detect(text: str, least: float = MIN_CONFIDENCE) -> str | None:
+    """The ISO 639-1 code of the language `text` is written in, or None when less sure than `least`."""
+    global _detector
+    if _detector is None:
+        with _lock:
+            if _detector is None:
+                _detector = _build()
+    sample = text[:2000]
+    if not sample.strip():
+        return None
+    best = next(iter(_detector.compute_language_confidence_values(sample)), None)
+    if best is None or best.value < least:
+        return None
+    return best.language.iso_code_639_1.name.lower()

@@ -14,7 +14,7 @@ from kb.chunking import chunk_practice, fingerprint
 from kb.documents import Practice, with_language
 from kb.embedding import Embedder, load_embedder, with_fast_queries
 from kb.keyword import words
-from kb.languages import QUERY_CONFIDENCE, detect
+from kb.languages import detect_query
 from kb.live_index import IndexState, LiveIndex
 from kb.settings import Settings
 from kb.spelling import Spelling
@@ -120,7 +120,7 @@ class Core:
     @lru_cache(maxsize=QUERY_CACHE_SIZE)
     def query_language(text: str) -> str | None:
         """The language a query is written in, when detection is sure of it."""
-        return detect(text, least=QUERY_CONFIDENCE)
+        return detect_query(text)
 
     def language_share(self, language: str | None) -> float:
         """The documents in `language` relative to the most common language (1 when unknown)."""

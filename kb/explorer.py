@@ -74,5 +74,5 @@ def twin_suggestions(kb: Core, k: int = 3) -> list[tuple[str, str, list[PartnerS
             continue
         challenge = "; ".join(naming)
         profile = Profile(twin.city, twin.country, twin.population, twin.domains)
-        table.append((twin.city, challenge, suggest(kb, challenge[:2000], profile, k=k)))
+        table.append((twin.city, challenge, suggest(kb, challenge[:2000], profile, k=k).suggestions))
     return table

@@ -15,7 +15,7 @@ from kb.errors import Invalid, NotFound
 from kb.explorer import PracticePoint, city_similarity, practice_map, twin_suggestions
 from kb.facets import facet_counts
 from kb.notes import CaseNote, Notes, may_change
-from kb.partners import PartnerSuggestion, Profile, suggest
+from kb.partners import PartnerResponse, PartnerSuggestion, Profile, suggest
 from kb.search import SearchResponse, SearchResult, search
 from kb.similarity import similar
 from kb.store import City
@@ -27,7 +27,7 @@ FACET_DEPTH = 100  # facet counts and partner suggestions beside a result list l
 class SearchPage:
     response: SearchResponse
     facets: dict[str, list[tuple[str, int]]]
-    partners: list[PartnerSuggestion]
+    partners: PartnerResponse
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class CityEntry:
 
 @dataclass(frozen=True)
 class PartnersPage:
-    suggestions: list[PartnerSuggestion] | None  # None: nothing asked yet
+    partners: PartnerResponse | None  # None: nothing asked yet
     countries: list[str]  # to choose the twin's own from
     error: str | None = None
 
@@ -88,9 +88,10 @@ class KnowledgeBase(Core):
         """Results, facet counts among the best matches without the filters (so that the other
         values of a filter still show what they would give), and pilot cities to learn from."""
         response = search(self, query, k=k, mode=mode, filters=filters, correct=correct)
-        hybrid = search(self, query, k=FACET_DEPTH, mode="hybrid", correct=correct).results
-        best = hybrid if mode == "hybrid" else search(self, query, k=FACET_DEPTH, mode=mode, correct=correct).results
-        return SearchPage(response, facet_counts(best, filters or {}), suggest(self, query, k=3, results=hybrid))
+        hybrid = search(self, query, k=FACET_DEPTH, mode="hybrid", correct=correct)
+        best = hybrid if mode == "hybrid" else search(self, query, k=FACET_DEPTH, mode=mode, correct=correct)
+        return SearchPage(response, facet_counts(best.results, filters or {}),
+                          suggest(self, query, k=3, response=hybrid))
 
     def similar(self, doc_id: str, k: int = 10) -> list[SearchResult]:
         return similar(self, doc_id, k=k)
@@ -125,7 +126,7 @@ class KnowledgeBase(Core):
 
     # -- matching ----------------------------------------------------------------------------
 
-    def suggest_partners(self, challenge: str, profile: Profile | None = None, k: int = 5) -> list[PartnerSuggestion]:
+    def suggest_partners(self, challenge: str, profile: Profile | None = None, k: int = 5) -> PartnerResponse:
         return suggest(self, challenge, profile, k=k)
 
     def partners_page(self, challenge: str | None, profile: Profile, k: int = 5) -> PartnersPage:

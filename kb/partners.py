@@ -1,29 +1,39 @@
-"""Partner suggestions: the pilot cities whose practices match a twin's challenge, and why.
+"""Partner suggestions: the pilot cities whose documented practices match a twin's challenge.
 
-Evidence first: the practices that match the challenge (hybrid search) are aggregated per pilot
-city so that one strong match and several good ones both count; then profile fit (same
-country or neighbouring region, similar population, shared domains) adds a smaller bonus."""
+Evidence, not circumstance. The practices matching the challenge (hybrid search) are the only
+thing that qualifies a pilot: a document counts as evidence when it is the pilot's own practice
+(a measure, a case note, or a workshop it hosted), matches at least EVIDENCE_FLOOR as well as the
+best result, and is not about the asking city (its own documents, or ones that name it, would
+be circular). A pilot's strength is its best practice, then less and less for each next one, so
+one document, a new case note included, can never weigh more than one practice. Only then does
+profile fit (same country or region, similar size, shared domains) re-rank, by at most
+MAX_FIT: it can order pilots with evidence, never qualify one. When the challenge matches
+nothing well, the answer says so instead of filling the slots."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from kb.core import Core
+from kb.documents import Practice
 from kb.regions import region_of
-from kb.search import SearchError, SearchResult, check_k, search
+from kb.search import SearchError, SearchResponse, SearchResult, check_k, search
 from kb.store import City
 from kb.vocab import DOMAINS
 
 MAX_CHALLENGE = 2000
 EVIDENCE_DEPTH = 100  # practices ranked before aggregating by city
-# A city's evidence: its best practice counts whole, the next ones less and less.
-DECAY = (1.0, 0.5, 0.25, 0.125)
-# Workshop outputs are evidence that the hosting pilot works on the topic, but less direct
-# than the pilot's own practice.
+# A document is evidence only if it matches at least this share of the best result's score
+# (on the dev half of the judged challenges it keeps 80% of the pilots a matching officer accepts).
+EVIDENCE_FLOOR = 0.3
+DECAY = (1.0, 0.5, 0.25, 0.125)  # a city's best practice counts whole, the next ones less and less
+# Workshop outputs show that the hosting pilot works on the topic, less directly than its own practice.
 KIND_WEIGHT = {"measure": 1.0, "case_note": 1.0, "workshop_output": 0.6}
-SAME_COUNTRY, SAME_REGION, SIZE, SHARED_DOMAIN = 0.15, 0.07, 0.10, 0.04
+SAME_COUNTRY, SAME_REGION, SIZE, SHARED_DOMAIN, MAX_FIT = 0.15, 0.075, 0.05, 0.02, 0.25
+SHOWN_EVIDENCE = 3
 
 
 @dataclass(frozen=True)
@@ -38,21 +48,37 @@ class Profile:
 
 @dataclass(frozen=True)
 class Evidence:
+    """One practice of the pilot that matches, with the passage that matches and what was done."""
+
     doc_id: str
     title: str
+    kind: str
     score: float
+    passage: str
+    what_was_done: str = ""
 
 
 @dataclass
 class PartnerSuggestion:
     city: str
     country: str
-    score: float
+    score: float  # for ordering and the API; the page shows reasons, not numbers
     reasons: list[str] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class PartnerResponse:
+    challenge: str
+    suggestions: list[PartnerSuggestion]
+    weak_match: bool = False  # no pilot has documented a practice that matches well
+
+    def to_json(self) -> dict:
+        return {"challenge": self.challenge, "weak_match": self.weak_match,
+                "suggestions": [s.to_json() for s in self.suggestions]}
 
 
 def check_challenge(challenge: str) -> str:
@@ -72,48 +98,67 @@ def check_profile(profile: Profile) -> Profile:
     return profile
 
 
-def suggest(
-    kb: Core, challenge: str, profile: Profile | None = None, k: int = 5,
-    results: list[SearchResult] | None = None,
-) -> list[PartnerSuggestion]:
-    """Pilot cities to pair with a twin facing `challenge`, best first, each with its reasons and
-    evidence. `results` may pass an already computed hybrid search for the challenge."""
+def suggest(kb: Core, challenge: str, profile: Profile | None = None, k: int = 5,
+            response: SearchResponse | None = None) -> PartnerResponse:
+    """Pilot cities to pair with a twin facing `challenge`, best first, each with its evidence
+    and reasons. `response` may pass an already computed hybrid search for the challenge."""
     challenge, k = check_challenge(challenge), check_k(k)
     profile = check_profile(profile or Profile())
+    response = response or search(kb, challenge[:1000], k=EVIDENCE_DEPTH, mode="hybrid")
+    results, weak = response.results, response.weak_match
     pilots = {c.city: c for c in kb.store.cities() if c.role == "pilot"}
-    if results is None:
-        results = search(kb, challenge[:1000], k=EVIDENCE_DEPTH, mode="hybrid").results
-    top = max((r.score for r in results), default=0.0) or 1.0
-
+    documents = kb.store.documents(r.doc_id for r in results)
+    # what is about the asking city is neither evidence nor the bar evidence is measured against
+    results = [r for r in results if r.doc_id in documents and not about(documents[r.doc_id], profile.city)]
+    floor = EVIDENCE_FLOOR * (results[0].score if results else 0.0)
     evidence: dict[str, list[tuple[SearchResult, float]]] = {}
     for r in results:
-        if r.city in pilots and r.city != profile.city and r.kind in KIND_WEIGHT:
-            evidence.setdefault(r.city, []).append((r, KIND_WEIGHT[r.kind] * r.score / top))
-
+        if r.city in pilots and r.kind in KIND_WEIGHT and r.score >= floor:
+            evidence.setdefault(r.city, []).append((r, KIND_WEIGHT[r.kind] * r.score))
     suggestions = []
     for name, items in evidence.items():
         items.sort(key=lambda item: -item[1])
         strength = sum(w * s for w, (_, s) in zip(DECAY, items))
         fit, fit_reasons = profile_fit(profile, pilots[name])
         suggestions.append(PartnerSuggestion(
-            city=name, country=pilots[name].country, score=round(strength + fit, 4),
+            city=name, country=pilots[name].country, score=round(strength * (1 + fit), 4),
             reasons=evidence_reasons(items) + fit_reasons,
-            evidence=[Evidence(r.doc_id, r.title, round(s, 4)) for r, s in items],
+            evidence=[_evidence(r, s, documents[r.doc_id]) for r, s in items[:SHOWN_EVIDENCE]],
         ))
     suggestions.sort(key=lambda s: (-s.score, s.city))
-    return suggestions[:k]
+    return PartnerResponse(challenge, [] if weak else suggestions[:k], weak or not suggestions)
+
+
+def about(doc: Practice, city: str | None) -> bool:
+    """Whether a document is about `city`: the city's own, or one that names it."""
+    if not city:
+        return False
+    if doc.city and doc.city.casefold() == city.casefold():
+        return True
+    return re.search(rf"(?<!\w){re.escape(city)}(?!\w)", f"{doc.title}\n{doc.body}", re.IGNORECASE) is not None
+
+
+def _evidence(result: SearchResult, score: float, doc: Practice) -> Evidence:
+    return Evidence(result.doc_id, result.title, result.kind, round(score, 4), result.snippet, what_was_done(doc))
+
+
+def what_was_done(doc: Practice, limit: int = 240) -> str:
+    """The opening of the document's "What was done" section, in plain words."""
+    match = re.search(r"^##\s*What was done\s*\n(.+?)(?=^##\s|\Z)", doc.body, re.MULTILINE | re.DOTALL)
+    text = " ".join(re.sub(r"[*_`#]", "", match.group(1)).split()) if match else ""
+    return text if len(text) <= limit else text[:text.rfind(" ", 0, limit)] + " …"
 
 
 def evidence_reasons(items: list[tuple[SearchResult, float]]) -> list[str]:
     domains = Counter(d for r, _ in items for d in r.domains)
     topic = ", ".join(d.replace("-", " ") for d, _ in domains.most_common(2))
     count = len(items)
-    practices = f"{count} matching {'practice' if count == 1 else 'practices'}"
-    return [f"{practices} on {topic}" if topic else practices, f"best match: “{items[0][0].title}”"]
+    practices = f"{count} documented {'practice' if count == 1 else 'practices'} match"
+    return [f"{practices}, on {topic}" if topic else practices, f"best match: “{items[0][0].title}”"]
 
 
 def profile_fit(profile: Profile, pilot: City) -> tuple[float, list[str]]:
-    """The bonus for conditions shared with the pilot, and the words that say so."""
+    """How much closer the pilot's conditions bring it (at most MAX_FIT), and the words that say so."""
     bonus, reasons = 0.0, []
     if profile.country and profile.country.casefold() == pilot.country.casefold():
         bonus += SAME_COUNTRY
@@ -130,7 +175,7 @@ def profile_fit(profile: Profile, pilot: City) -> tuple[float, list[str]]:
     if shared:
         bonus += SHARED_DOMAIN * len(shared)
         reasons.append("shares domains: " + ", ".join(d.replace("-", " ") for d in shared))
-    return bonus, reasons
+    return min(bonus, MAX_FIT), reasons
 
 
 def _people(n: int) -> str:

@@ -1,15 +1,19 @@
 """Spelling suggestions from the knowledge base's own vocabulary ("districct heeting" ->
 "district heating"), by symmetric-delete lookup (symspellpy).
 
-Only words the knowledge base does not hold are corrected, only to words it holds at least
-twice, and only in queries written in a language it has documents in: a word of another
-language is not a typo of an English one."""
+Only words that are neither in the knowledge base nor in an English dictionary (the 82,765
+words symspellpy ships) are corrected, only to words the knowledge base holds at least twice,
+never acronyms ("dLNs"), and only in queries written in a language it has documents in: a word
+of another language is not a typo of an English one. Without the dictionary, one judged query
+in four in officers' own words had a real word "corrected" ("kids" -> "bids", "meat" -> "heat")."""
 
 from __future__ import annotations
 
 import re
 import threading
 import time
+from functools import lru_cache
+from importlib.resources import files
 
 from kb.keyword import words
 from kb.stopwords import STOPWORDS
@@ -18,6 +22,12 @@ MIN_LENGTH = 4  # shorter words have too many neighbours to correct
 MIN_COUNT = 2  # a suggestion must occur at least this often in the documents
 REBUILD_AFTER_S = 60  # the dictionary follows new documents at most this late
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    path = files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+    return frozenset(line.split(" ", 1)[0] for line in path.read_text(encoding="utf-8").splitlines())
 
 
 class Speller:
@@ -40,7 +50,8 @@ class Speller:
             nonlocal changed
             word = match.group(0)
             lower = word.lower()
-            if len(lower) < MIN_LENGTH or lower in STOPWORDS or lower in self.vocabulary:
+            if (len(lower) < MIN_LENGTH or lower in STOPWORDS or lower in self.vocabulary or lower in english_words()
+                    or any(c.isupper() for c in word[1:])):
                 return word
             distance = 1 if len(lower) <= 5 else 2
             found = self._symspell.lookup(lower, Verbosity.TOP, max_edit_distance=distance)

@@ -69,7 +69,7 @@ class PartnerRequest(BaseModel):
 
 @router.post("/api/partners", tags=["partners"])
 def api_partners(kb: KB, body: PartnerRequest) -> dict:
-    """Pilot cities to pair with the twin, each with reasons in words and evidence documents."""
+    """Pilot cities to pair with the twin, each with reasons in words and the practices that are
+    its evidence; `weak_match` is true (and no city suggested) when nothing matches well."""
     profile = Profile(body.city, body.country, body.population, tuple(body.domains))
-    suggestions = kb.suggest_partners(body.challenge, profile, k=body.k)
-    return {"challenge": body.challenge, "suggestions": [s.to_json() for s in suggestions]}
+    return kb.suggest_partners(body.challenge, profile, k=body.k).to_json()

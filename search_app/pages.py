@@ -103,7 +103,7 @@ def partners(request: Request, kb: KB, challenge: str = "", country: str = "", p
     page = kb.partners_page(asked, Profile(city or None, country or None, people))
     error = error or page.error
     context = {"challenge": challenge, "country": country, "population": population, "city": city,
-               "suggestions": page.suggestions, "countries": page.countries, "error": error}
+               "partners": page.partners, "countries": page.countries, "error": error}
     return render(request, "partners.html", context, status_code=422 if error else 200)
 
 

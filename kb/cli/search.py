@@ -149,13 +149,13 @@ def partners(challenge: str, country: str | None, population: int | None, domain
     kb partners "our district heating still burns lignite" --country Greece --population 40000
     """
     with open_kb(settings) as kb:
-        suggestions = kb.suggest_partners(challenge, Profile(city, country, population, domains), k=k)
+        response = kb.suggest_partners(challenge, Profile(city, country, population, domains), k=k)
     if as_json:
-        print_json({"challenge": challenge, "suggestions": [s.to_json() for s in suggestions]})
+        print_json(response.to_json())
         return
-    if not suggestions:
-        click.echo("No pilot city has a practice matching this challenge yet.")
-    for rank, s in enumerate(suggestions, start=1):
+    if response.weak_match:
+        click.echo("No pilot city has documented a practice that matches this challenge well.")
+    for rank, s in enumerate(response.suggestions, start=1):
         click.echo(f"{rank}. {s.city} ({s.country})  {s.score:.3f}")
         for reason in s.reasons:
             click.echo(f"   - {reason}")
@@ -177,7 +177,7 @@ def eval_partners(cases: Path, as_json: bool, settings: Settings) -> None:
         raise click.UsageError(str(exc)) from exc
     with open_kb(settings) as kb:
         metrics, run = evaluate_partners(loaded, lambda c: [s.city for s in kb.suggest_partners(
-            c.challenge, Profile(c.twin, c.country, c.population), k=10)])
+            c.challenge, Profile(c.twin, c.country, c.population), k=10).suggestions])
     if as_json:
         print_json({**metrics, "suggested": run})
     else:

@@ -86,10 +86,12 @@ def test_security_headers_everywhere(client, path):
 
 def test_partners_api(client):
     body = client.post("/api/partners", json={"challenge": "coal district heating", "country": "Finland"}).json()
-    assert body["challenge"] == "coal district heating"
+    assert body["challenge"] == "coal district heating" and body["weak_match"] is False
     first = body["suggestions"][0]
     assert first["city"] == "Helsinki" and "same country: Finland" in first["reasons"]
-    assert {e["doc_id"] for e in first["evidence"]} == {"heat", "visit"}
+    assert "heat" in {e["doc_id"] for e in first["evidence"]} and all(e["passage"] for e in first["evidence"])
+    weak = client.post("/api/partners", json={"challenge": "xqzzv"}).json()
+    assert weak["weak_match"] is True and weak["suggestions"] == []
 
 
 @pytest.mark.parametrize("body", [{}, {"challenge": ""}, {"challenge": "x" * 5000}, {"challenge": "heat", "k": 0},

@@ -16,7 +16,8 @@ from kb.store import City
 from kb.vocab import CITY_ROLES, DOMAINS
 
 CITIES_FILE = "cities.csv"
-CITY_COLUMNS = ("city", "country", "role", "cohort", "population", "lat", "lon", "pilot_project", "domains")
+CITY_COLUMNS = ("city", "country", "role", "cohort", "population", "lat", "lon", "pilot_project", "domains", "source")
+OPTIONAL_CITY_COLUMNS = ("source",)  # where population and coordinates come from (kb cities fill)
 # Folders of a corpus that hold no documents: evaluation data, hidden folders.
 SKIPPED_DIRS = {"eval"}
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
@@ -187,7 +188,7 @@ def _number(row: dict, name: str, kind: type, line: int, corpus: Corpus, low=Non
 
 def _cities(text: str, corpus: Corpus) -> list[City]:
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in CITY_COLUMNS if c not in (reader.fieldnames or [])]
+    missing = [c for c in CITY_COLUMNS if c not in (reader.fieldnames or []) and c not in OPTIONAL_CITY_COLUMNS]
     if missing:
         corpus.fail(CITIES_FILE, 1, None, f"missing columns: {', '.join(missing)}; expected {','.join(CITY_COLUMNS)}")
         return []
@@ -214,5 +215,6 @@ def _cities(text: str, corpus: Corpus) -> list[City]:
             continue
         if not problems:
             project = (row.get("pilot_project") or "").strip() or None
-            cities[name] = City(name, country, role, cohort, population, lat, lon, project, domains)
+            source = (row.get("source") or "").strip() or None
+            cities[name] = City(name, country, role, cohort, population, lat, lon, project, domains, source)
     return list(cities.values())

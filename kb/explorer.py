@@ -1,78 +1,140 @@
-"""The matching team's views: how cities and practices resemble each other."""
+"""The matching team's explorer: for each twin, what it works on, its current pilots and the
+pilots its challenge suggests; twins against pilots as a heatmap; and Europe as a map.
+
+Everything here is computed once per state of the knowledge base (its version and the pairings)
+and kept: a visit costs a lookup, not the 100 searches behind it."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from kb.core import Core
+from kb.geography import Outline, extent, outlines, project
+from kb.pairings import Pairings
 from kb.partners import PartnerSuggestion, Profile, suggest
 from kb.search import search
+from kb.store import City, Pairing
+
+SUGGESTED = 5  # pilots suggested per twin
+CHALLENGE_DOCUMENTS = 8  # documents about a twin that make up its challenge
 
 
 @dataclass(frozen=True)
-class PracticePoint:
-    doc_id: str
-    title: str
-    city: str | None
-    domain: str
-    x: float
+class TwinRow:
+    twin: City
+    challenge: str  # what the knowledge base says the twin works on: titles of documents about it
+    current: tuple[str, ...]  # the pilots it is paired with
+    suggested: tuple[PartnerSuggestion, ...]
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Twins (rows) against pilots (columns): how strongly each pilot's documented practice
+    matches each twin's challenge (0: no matching practice). Pilots are ordered so that pilots
+    matching the same twins stand together."""
+
+    twins: tuple[str, ...]
+    pilots: tuple[str, ...]
+    scores: np.ndarray
+    pilot_domains: dict[str, frozenset[str]]
+
+    def for_domain(self, domain: str | None) -> Heatmap:
+        """Only the pilots working in `domain` (all when None) that match at least one twin."""
+        keep = [i for i, p in enumerate(self.pilots)
+                if (not domain or domain in self.pilot_domains[p]) and self.scores[:, i].any()]
+        return Heatmap(self.twins, tuple(self.pilots[i] for i in keep), self.scores[:, keep], self.pilot_domains)
+
+
+@dataclass(frozen=True)
+class Place:
+    city: str
+    country: str
+    role: str
+    lat: float
+    lon: float
+    x: float  # km, projected (kb/geography.py)
     y: float
 
 
-def city_similarity(kb: Core) -> tuple[list[str], np.ndarray]:
-    """Cosine similarity between cities (each the mean of its practices and notes), ordered by
-    average-linkage clustering so that groups of similar cities sit together."""
-    ids, vectors = kb.store.document_vectors(kb.embedder.model_id)
-    docs = kb.store.documents(ids)
-    by_city: dict[str, list[np.ndarray]] = defaultdict(list)
-    for doc_id, vector in zip(ids, vectors):
-        if docs[doc_id].city and docs[doc_id].kind in ("measure", "case_note"):
-            by_city[docs[doc_id].city].append(vector)
-    names = sorted(by_city)
-    if len(names) < 2:
-        return names, np.ones((len(names), len(names)))
-    matrix = np.vstack([np.mean(by_city[c], axis=0) for c in names])
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    similarity = np.clip(matrix @ matrix.T, -1.0, 1.0)
-    order = _cluster_order(1.0 - similarity)
-    return [names[i] for i in order], similarity[np.ix_(order, order)]
+@dataclass(frozen=True)
+class EuropeMap:
+    extent: tuple[float, float, float, float]
+    outlines: tuple[Outline, ...]
+    places: tuple[Place, ...]  # the pilots and twins with coordinates
+    pairings: tuple[Pairing, ...]
 
 
-def _cluster_order(distance: np.ndarray) -> list[int]:
+@dataclass(frozen=True)
+class ExplorerView:
+    key: tuple  # the knowledge base's state it was computed from
+    twins: tuple[TwinRow, ...]
+    heatmap: Heatmap
+    map: EuropeMap
+
+
+class Explorer:
+    """The view, cached per state of the knowledge base."""
+
+    def __init__(self, kb: Core, pairings: Pairings):
+        self.kb, self.pairings = kb, pairings
+        self._view: ExplorerView | None = None
+        self._lock = threading.Lock()
+
+    def view(self) -> ExplorerView:
+        key = (self.kb.store.version(), tuple(self.pairings.all()))
+        view = self._view
+        if view is None or view.key != key:
+            with self._lock:  # one computation at a time; later callers find it done
+                if self._view is None or self._view.key != key:
+                    self._view = _compute(self.kb, key)
+                view = self._view
+        return view
+
+
+def _compute(kb: Core, key: tuple) -> ExplorerView:
+    cities = kb.store.cities()
+    pilots = [c for c in cities if c.role == "pilot"]
+    pairings = key[1]
+    rows, scores = [], []
+    for twin in (c for c in cities if c.role == "twin"):
+        challenge = twin_challenge(kb, twin.city)
+        current = tuple(p.pilot for p in pairings if p.twin == twin.city)
+        ranked = suggest(kb, challenge[:2000], Profile(twin.city, twin.country, twin.population), k=100).suggestions \
+            if challenge else []
+        rows.append(TwinRow(twin, challenge, current, tuple(ranked[:SUGGESTED])))
+        score_of = {s.city: s.score for s in ranked}
+        scores.append([score_of.get(p.city, 0.0) for p in pilots])
+    matrix = np.array(scores, dtype=float).reshape(len(rows), len(pilots))
+    order = _cluster_order(matrix.T) if len(pilots) > 2 and matrix.any() else list(range(len(pilots)))
+    domains = _pilot_domains(kb, pilots)
+    heatmap = Heatmap(tuple(r.twin.city for r in rows), tuple(pilots[i].city for i in order), matrix[:, order], domains)
+    places = tuple(Place(c.city, c.country, c.role, c.lat, c.lon, *project(c.lat, c.lon)) for c in cities
+                   if c.role in ("pilot", "twin") and c.lat is not None and c.lon is not None)
+    return ExplorerView(key, tuple(rows), heatmap, EuropeMap(extent(), outlines(), places, pairings))
+
+
+def twin_challenge(kb: Core, twin: str) -> str:
+    """What the knowledge base says a twin works on: the titles of the documents about it (its
+    own, and those that name it)."""
+    own = [d.title for d in kb.store.documents_of_city(twin)]
+    naming = [r.title for r in search(kb, f'"{twin}"', k=20, mode="keyword", correct=False).results]
+    return "; ".join(list(dict.fromkeys(own + naming))[:CHALLENGE_DOCUMENTS])
+
+
+def _pilot_domains(kb: Core, pilots: list[City]) -> dict[str, frozenset[str]]:
+    """Each pilot's domains: its profile's and its documents'."""
+    return {p.city: frozenset(p.domains) | {d for doc in kb.store.documents_of_city(p.city) for d in doc.domains}
+            for p in pilots}
+
+
+def _cluster_order(rows: np.ndarray) -> list[int]:
+    """An order of the rows in which similar ones stand together (average linkage, cosine)."""
     # scipy takes 0.4 s to import; only this view needs it
     from scipy.cluster.hierarchy import leaves_list, linkage
-    from scipy.spatial.distance import squareform
 
-    condensed = squareform(np.clip((distance + distance.T) / 2, 0, None), checks=False)
-    return leaves_list(linkage(condensed, method="average", optimal_ordering=True)).tolist()
-
-
-def practice_map(kb: Core) -> list[PracticePoint]:
-    """Every document placed in 2-D by PCA of its vector, coloured later by its first domain."""
-    ids, vectors = kb.store.document_vectors(kb.embedder.model_id)
-    if len(ids) < 3:
-        return []
-    centred = vectors - vectors.mean(axis=0)
-    _, _, components = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ components[:2].T
-    docs = kb.store.documents(ids)
-    return [PracticePoint(d, docs[d].title, docs[d].city, (docs[d].domains or ("none",))[0], float(x), float(y))
-            for d, (x, y) in zip(ids, xy)]
-
-
-def twin_suggestions(kb: Core, k: int = 3) -> list[tuple[str, str, list[PartnerSuggestion]]]:
-    """For each twin city in the profiles: what the knowledge base says it works on (the titles of
-    documents that name it), and the pilot cities suggested for that."""
-    table = []
-    for twin in (c for c in kb.store.cities() if c.role == "twin"):
-        naming = sorted({r.title for r in search(kb, f'"{twin.city}"', k=100, mode="keyword").results})[:8]
-        if not naming:
-            table.append((twin.city, "", []))
-            continue
-        challenge = "; ".join(naming)
-        profile = Profile(twin.city, twin.country, twin.population, twin.domains)
-        table.append((twin.city, challenge, suggest(kb, challenge[:2000], profile, k=k).suggestions))
-    return table
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    unit = np.where(norms > 0, rows / np.maximum(norms, 1e-12), 0.0)
+    return leaves_list(linkage(unit, method="average", metric="euclidean", optimal_ordering=True)).tolist()

@@ -12,13 +12,15 @@ from kb.accounts import Accounts, User
 from kb.core import Core
 from kb.documents import Practice
 from kb.errors import Invalid, NotFound
-from kb.explorer import PracticePoint, city_similarity, practice_map, twin_suggestions
+from kb.explorer import Explorer, ExplorerView, Heatmap
 from kb.facets import facet_counts
 from kb.notes import CaseNote, Notes, may_change
+from kb.pairings import Pairings
 from kb.partners import PartnerResponse, PartnerSuggestion, Profile, suggest
 from kb.search import SearchResponse, SearchResult, search
 from kb.similarity import similar
-from kb.store import City
+from kb.store import City, Pairing
+from kb.vocab import DOMAINS
 
 FACET_DEPTH = 100  # facet counts and partner suggestions beside a result list look this deep
 
@@ -45,6 +47,8 @@ class CityPage:
     profile: City | None
     practices: list[Practice]
     notes: list[Practice]
+    pairings: list[Pairing] = field(default_factory=list)
+    mentioned_in: list[SearchResult] = field(default_factory=list)  # for a city without a profile
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,11 @@ class PartnersPage:
 
 
 @dataclass(frozen=True)
-class Explorer:
-    names: list[str]
-    similarity: object  # the city x city matrix, in the order of `names`
-    points: list[PracticePoint]
-    twins: list[tuple[str, str, list[PartnerSuggestion]]] = field(default_factory=list)
+class ExplorerPage:
+    view: ExplorerView
+    heatmap: Heatmap  # for the domain asked
+    picked: PartnerResponse | None = None  # pilots for the twin picked or the challenge typed
+    twin: City | None = None
 
 
 class KnowledgeBase(Core):
@@ -76,6 +80,10 @@ class KnowledgeBase(Core):
     @cached_property
     def accounts(self) -> Accounts:
         return Accounts(self.store)
+
+    @cached_property
+    def pairings(self) -> Pairings:
+        return Pairings(self.store)
 
     # -- search ------------------------------------------------------------------------------
 
@@ -117,12 +125,18 @@ class KnowledgeBase(Core):
         return [CityEntry(c, counts.get(c.city, 0)) for c in self.store.cities()]
 
     def city_page(self, name: str) -> CityPage:
+        """A city's profile, practices, notes and pairings; a city the profiles lack but the
+        documents name gets the documents that name it."""
         profile = self.store.city(name)
         documents = self.store.documents_of_city(name)
-        if profile is None and not documents:
+        mentioned = []
+        if profile is None and not documents and name.strip():
+            mentioned = search(self, f'"{name}"', k=20, mode="keyword", correct=False).results
+        if profile is None and not documents and not mentioned:
             raise NotFound(f"No city called “{name}” is in the knowledge base. See the list of cities.")
         return CityPage(profile.city if profile else name, profile,
-                        [d for d in documents if d.kind != "case_note"], [d for d in documents if d.kind == "case_note"])
+                        [d for d in documents if d.kind != "case_note"], [d for d in documents if d.kind == "case_note"],
+                        self.pairings.of(profile.city if profile else name), mentioned)
 
     # -- matching ----------------------------------------------------------------------------
 
@@ -139,10 +153,27 @@ class KnowledgeBase(Core):
         except Invalid as exc:
             return PartnersPage(None, countries, str(exc))
 
-    def explorer(self, twins: int = 3) -> Explorer:
-        """The matching team's views; `twins` pilots suggested for each twin city."""
-        names, matrix = city_similarity(self)
-        return Explorer(names, matrix, practice_map(self), twin_suggestions(self, k=twins))
+    @cached_property
+    def _explorer(self) -> Explorer:
+        return Explorer(self, self.pairings)
+
+    def explorer(self, domain: str | None = None, twin: str | None = None, challenge: str | None = None) -> ExplorerPage:
+        """The matching team's views (cached per state of the knowledge base), the heatmap for
+        `domain`, and the pilots for the `twin` picked (its challenge) or the `challenge` typed."""
+        if domain and domain not in DOMAINS:
+            raise Invalid(f"unknown domain {domain!r}; use one of {', '.join(DOMAINS)}")
+        view = self._explorer.view()
+        picked, profile = None, None
+        if twin:
+            row = next((r for r in view.twins if r.twin.city.casefold() == twin.casefold()), None)
+            if row is None:
+                raise NotFound(f"no twin city called {twin!r}")
+            profile = row.twin
+            picked = suggest(self, row.challenge or row.twin.city, Profile(profile.city, profile.country,
+                                                                           profile.population))
+        elif challenge:
+            picked = suggest(self, challenge)
+        return ExplorerPage(view, view.heatmap.for_domain(domain), picked, profile)
 
     # -- state -------------------------------------------------------------------------------
 

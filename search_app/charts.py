@@ -1,4 +1,5 @@
-"""Server-side SVG pictures for the explorer: no script, readable in a screenshot.
+"""Server-side SVG pictures for the explorer: no script, readable in a screenshot, each with a
+title and a description for screen readers (the page gives the same data as a table and a CSV).
 
 Colours are SVG presentation attributes, not style attributes, so the CSP needs no
 'unsafe-inline'."""
@@ -7,67 +8,101 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-DOMAIN_COLOURS = {
-    "energy": "#d95f02", "buildings": "#7570b3", "mobility": "#1b9e77", "waste-circular": "#a6761d",
-    "industry": "#666666", "green-infrastructure": "#66a61e", "none": "#bbbbbb",
-}
+from kb.explorer import EuropeMap, Heatmap
+
+# From the ColorBrewer "Greens" scale: pale (weak match) to deep (strong match).
+HEAT = ("#edf8e9", "#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#005a32")
+ROLE_COLOURS = {"pilot": "#0b6e4f", "twin": "#d95f02"}
 
 
-def _heat_colour(value: float, low: float, high: float) -> str:
-    """White (least similar) to deep green (most similar)."""
-    t = 0.0 if high <= low else max(0.0, min(1.0, (value - low) / (high - low)))
-    r, g, b = (round(255 + (c - 255) * t) for c in (11, 110, 79))
-    return f"#{r:02x}{g:02x}{b:02x}"
+def _heat_colour(value: float, high: float) -> str:
+    if value <= 0 or high <= 0:
+        return "#ffffff"
+    return HEAT[min(len(HEAT) - 1, int(value / high * len(HEAT)))]
 
 
-def heatmap(names: list[str], matrix, cell: int = 11) -> Markup:
-    """A city x city similarity matrix; each cell has a tooltip with both names and the value."""
-    n = len(names)
-    if n == 0:
-        return Markup("<p>No city has documents yet.</p>")
-    label = 150
-    size = label + n * cell
-    off_diagonal = [matrix[i][j] for i in range(n) for j in range(n) if i != j] or [0.0, 1.0]
-    low, high = min(off_diagonal), max(off_diagonal)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 10}" height="{size + 10}" '
-             f'viewBox="0 0 {size + 10} {size + 10}" role="img" aria-labelledby="heatmap-title" font-size="9" '
-             f'font-family="sans-serif"><title id="heatmap-title">Similarity between cities</title>']
-    for i, name in enumerate(names):
-        y = label + i * cell + cell - 2
-        parts.append(f'<text x="{label - 4}" y="{y}" text-anchor="end">{escape(name)}</text>')
-        x = label + i * cell + cell - 2
-        parts.append(f'<text x="{x}" y="{label - 4}" transform="rotate(-60 {x} {label - 4})">{escape(name)}</text>')
-    for i in range(n):
-        for j in range(n):
-            value = float(matrix[i][j])
-            colour = _heat_colour(value, low, high) if i != j else "#0b3b2c"
-            parts.append(f'<rect x="{label + j * cell}" y="{label + i * cell}" width="{cell}" height="{cell}" '
-                         f'fill="{colour}"><title>{escape(names[i])} – {escape(names[j])}: {value:.2f}</title></rect>')
-    parts.append("</svg>")
+def heatmap(data: Heatmap, cell: int = 16) -> Markup:
+    """Twins (rows) against pilots (columns); each cell has a tooltip saying both names and
+    whether the pilot has a matching practice; a legend below."""
+    if not data.twins or not data.pilots:
+        return Markup("<p>No pilot's documented practice matches a twin's challenge yet.</p>")
+    left, top = 170, 150
+    width, height = left + len(data.pilots) * cell + 20, top + len(data.twins) * cell + 60
+    high = float(data.scores.max()) if data.scores.size else 0.0
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+             f'role="img" aria-labelledby="heatmap-title heatmap-desc" font-size="12" font-family="sans-serif">'
+             f'<title id="heatmap-title">Which pilot cities match each twin city</title>'
+             f'<desc id="heatmap-desc">{len(data.twins)} twin cities in rows, {len(data.pilots)} pilot cities in columns; '
+             f'the darker a cell, the more strongly the pilot\'s documented practice matches the twin\'s challenge. '
+             f'The table below gives the same suggestions.</desc>']
+    for i, twin in enumerate(data.twins):
+        parts.append(f'<text x="{left - 6}" y="{top + i * cell + cell - 4}" text-anchor="end">{escape(twin)}</text>')
+    for j, pilot in enumerate(data.pilots):
+        x = left + j * cell + cell - 4
+        parts.append(f'<text x="{x}" y="{top - 6}" transform="rotate(-60 {x} {top - 6})">{escape(pilot)}</text>')
+    for i, twin in enumerate(data.twins):
+        for j, pilot in enumerate(data.pilots):
+            value = float(data.scores[i, j])
+            match = "a matching practice" if value > 0 else "no matching practice"
+            parts.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" '
+                         f'fill="{_heat_colour(value, high)}" stroke="#e3e8eb"><title>{escape(pilot)} for '
+                         f'{escape(twin)}: {match}</title></rect>')
+    y = top + len(data.twins) * cell + 24
+    parts.append(f'<text x="{left}" y="{y}">Match:</text>')
+    for k, colour in enumerate(("#ffffff", *HEAT)):
+        parts.append(f'<rect x="{left + 50 + k * 22}" y="{y - 12}" width="20" height="14" fill="{colour}" stroke="#999"/>')
+    parts.append(f'<text x="{left + 50}" y="{y + 18}">none</text>'
+                 f'<text x="{left + 50 + 7 * 22}" y="{y + 18}">strong</text></svg>')
     return Markup("".join(parts))
 
 
-def scatter(points, width: int = 900, height: int = 620) -> Markup:
-    """Practices in 2-D, one dot each, coloured by domain, with a legend."""
-    if not points:
-        return Markup("<p>Not enough documents to draw a map.</p>")
-    pad, legend = 20, 180
-    xs, ys = [p.x for p in points], [p.y for p in points]
-    sx = (width - legend - 2 * pad) / ((max(xs) - min(xs)) or 1)
-    sy = (height - 2 * pad) / ((max(ys) - min(ys)) or 1)
+_drawn: dict[tuple, Markup] = {}
+
+
+def europe(data: EuropeMap, key: tuple) -> Markup:
+    """The map of `data`, drawn once per state of the knowledge base (`key`): its outlines alone
+    are 14,000 points."""
+    if key not in _drawn:
+        _drawn.clear()
+        _drawn[key] = _europe(data)
+    return _drawn[key]
+
+
+def _europe(data: EuropeMap, width: int = 900) -> Markup:
+    """Country outlines, pilots and twins as dots, pairings as lines."""
+    low_x, low_y, high_x, high_y = data.extent
+    scale = width / (high_x - low_x)
+    height = round((high_y - low_y) * scale)
+
+    def at(x: float, y: float) -> str:
+        return f"{(x - low_x) * scale:.0f},{(high_y - y) * scale:.0f}"
+
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-labelledby="map-title" font-family="sans-serif" font-size="12">'
-             f'<title id="map-title">Map of practices, coloured by domain</title>'
-             f'<rect width="{width}" height="{height}" fill="#ffffff" stroke="#d8e0e5"/>']
-    for p in points:
-        cx, cy = pad + (p.x - min(xs)) * sx, pad + (max(ys) - p.y) * sy
-        where = f" ({escape(p.city)})" if p.city else ""
-        parts.append(f'<a href="/doc/{escape(p.doc_id)}"><circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" '
-                     f'fill="{DOMAIN_COLOURS.get(p.domain, "#bbbbbb")}" fill-opacity="0.8">'
-                     f'<title>{escape(p.title)}{where}</title></circle></a>')
-    for i, (domain, colour) in enumerate(d for d in DOMAIN_COLOURS.items() if d[0] != "none"):
-        y = pad + 10 + i * 22
-        parts.append(f'<circle cx="{width - legend + 10}" cy="{y}" r="6" fill="{colour}"/>'
-                     f'<text x="{width - legend + 22}" y="{y + 4}">{escape(domain.replace("-", " "))}</text>')
-    parts.append("</svg>")
+             f'role="img" aria-labelledby="map-title map-desc" font-family="sans-serif" font-size="11">'
+             f'<title id="map-title">Pilot and twin cities of the programme, and their pairings</title>'
+             f'<desc id="map-desc">A map of Europe: green dots are pilot cities, orange dots twin cities, lines join '
+             f'paired cities. The list below the map gives every city and pairing.</desc>'
+             f'<rect width="{width}" height="{height}" fill="#eaf2f8"/>']
+    for outline in data.outlines:
+        path = "".join("M" + "L".join(at(x, y) for x, y in ring) + "Z" for ring in outline.rings)
+        parts.append(f'<path d="{path}" fill="#f7f7f2" stroke="#a9b4bb" stroke-width="0.6"/>')
+    where = {p.city: p for p in data.places}
+    for pairing in data.pairings:
+        if pairing.twin in where and pairing.pilot in where:
+            a, b = where[pairing.twin], where[pairing.pilot]
+            (x1, y1), (x2, y2) = (at(a.x, a.y).split(","), at(b.x, b.y).split(","))
+            parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#6a3d9a" stroke-width="2">'
+                         f'<title>{escape(pairing.twin)} paired with {escape(pairing.pilot)}</title></line>')
+    for place in data.places:
+        x, y = at(place.x, place.y).split(",")
+        parts.append(f'<circle cx="{x}" cy="{y}" r="{5 if place.role == "twin" else 4}" '
+                     f'fill="{ROLE_COLOURS[place.role]}" stroke="#fff" stroke-width="1">'
+                     f'<title>{escape(place.city)}, {escape(place.country)} ({place.role})</title></circle>')
+    legend_y = height - 52
+    parts.append(f'<rect x="10" y="{legend_y - 14}" width="150" height="62" fill="#ffffff" stroke="#a9b4bb"/>')
+    for k, (role, colour) in enumerate(ROLE_COLOURS.items()):
+        parts.append(f'<circle cx="24" cy="{legend_y + k * 18}" r="5" fill="{colour}"/>'
+                     f'<text x="36" y="{legend_y + 4 + k * 18}">{role} city</text>')
+    parts.append(f'<line x1="18" y1="{legend_y + 36}" x2="30" y2="{legend_y + 36}" stroke="#6a3d9a" stroke-width="2"/>'
+                 f'<text x="36" y="{legend_y + 40}">pairing</text></svg>')
     return Markup("".join(parts))

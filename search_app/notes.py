@@ -126,6 +126,14 @@ def restore_note(request: Request, kb: KB, note_id: str, _: CheckedForm):
     return RedirectResponse(f"/doc/{note_id}", status_code=303)
 
 
+# -- pairings (the matching team) -------------------------------------------------------------
+
+@pages.post("/explorer/pairings")
+def add_pairing(request: Request, kb: KB, _: CheckedForm, twin: str = Form(""), pilot: str = Form("")):
+    kb.pairings.add(request.state.user, twin, pilot)
+    return RedirectResponse("/explorer#twins", status_code=303)
+
+
 # -- JSON API ---------------------------------------------------------------------------------
 
 NOTE_EXAMPLE = {"title": "Heat pumps in school buildings", "challenge": "...", "what_was_done": "...",

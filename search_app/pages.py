@@ -12,7 +12,8 @@ from kb.facets import FACETS
 from kb.partners import Profile
 from kb.search import MAX_K, MODES
 from search_app.auth import csrf_token
-from search_app.charts import DOMAIN_COLOURS, heatmap, scatter
+from kb.pairings import MATCHING_ROLES
+from search_app.charts import europe, heatmap
 from search_app.deps import KB
 from search_app.render import csv_response, is_htmx, markdown_html, render
 
@@ -117,27 +118,39 @@ def _whole_number(text: str) -> int | None:
 
 
 @router.get("/explorer")
-def explorer(request: Request, kb: KB):
-    view = kb.explorer()
+def explorer(request: Request, kb: KB, domain: str = "", twin: str = "", challenge: str = ""):
+    page = kb.explorer(domain or None, twin or None, challenge.strip() or None)
     return render(request, "explorer.html", {
-        "heatmap": heatmap(view.names, view.similarity), "map": scatter(view.points), "colours": DOMAIN_COLOURS,
-        "twins": view.twins, "cities": len(view.names),
+        "page": page, "heatmap": heatmap(page.heatmap), "map": europe(page.view.map, page.view.key),
+        "domain": domain, "twin": twin, "challenge": challenge, "csrf": csrf_token(request),
+        "may_pair": request.state.user is not None and request.state.user.role in MATCHING_ROLES,
     })
 
 
-@router.get("/explorer/similarity.csv")
-def similarity_csv(kb: KB):
-    view = kb.explorer()
-    rows = [["city", *view.names]] + [[name, *(f"{v:.4f}" for v in row)] for name, row in zip(view.names,
-                                                                                              view.similarity)]
-    return csv_response(rows, "city-similarity.csv")
+@router.get("/explorer/heatmap.csv")
+def heatmap_csv(kb: KB, domain: str = ""):
+    data = kb.explorer(domain or None).heatmap
+    rows = [["twin", *data.pilots]] + [[twin, *(f"{v:.4f}" for v in row)] for twin, row in zip(data.twins, data.scores)]
+    return csv_response(rows, "twins-by-pilots.csv")
 
 
 @router.get("/explorer/suggestions.csv")
 def suggestions_csv(kb: KB):
-    rows = [["twin", "rank", "pilot", "country", "score", "reasons", "evidence"]]
-    for twin, _, suggestions in kb.explorer(twins=5).twins:
-        for rank, s in enumerate(suggestions, start=1):
-            rows.append([twin, rank, s.city, s.country, s.score, " | ".join(s.reasons),
+    rows = [["twin", "current pilots", "rank", "suggested pilot", "country", "reasons", "evidence"]]
+    for row in kb.explorer().view.twins:
+        for rank, s in enumerate(row.suggested, start=1):
+            rows.append([row.twin.city, "; ".join(row.current), rank, s.city, s.country, " | ".join(s.reasons),
                          " ".join(e.doc_id for e in s.evidence)])
     return csv_response(rows, "twin-suggestions.csv")
+
+
+@router.get("/explorer/map.csv")
+def map_csv(kb: KB):
+    view = kb.explorer().view
+    paired = {}
+    for pairing in view.map.pairings:
+        paired.setdefault(pairing.twin, []).append(pairing.pilot)
+        paired.setdefault(pairing.pilot, []).append(pairing.twin)
+    rows = [["city", "country", "role", "lat", "lon", "paired with"]]
+    rows += [[p.city, p.country, p.role, p.lat, p.lon, "; ".join(paired.get(p.city, []))] for p in view.map.places]
+    return csv_response(rows, "map-of-cities.csv")

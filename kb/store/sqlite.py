@@ -19,8 +19,8 @@ from kb.chunking import Chunk
 from kb.documents import Practice
 from kb.keyword import words
 from kb.store.base import (
-    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Passage, Store, StoredDocument, Transaction,
-    UserRecord, batched,
+    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, Store, StoredDocument,
+    Transaction, UserRecord, batched,
 )
 from kb.store.sqlite_migrations import migrate
 
@@ -82,9 +82,9 @@ class SqliteTransaction(Transaction):
     def replace_cities(self, cities: Iterable[City]) -> None:
         self.db.execute("DELETE FROM cities")
         self.db.executemany(
-            "INSERT INTO cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(c.city, c.country, c.role, c.cohort, c.population, c.lat, c.lon, c.pilot_project,
-              json.dumps(c.domains)) for c in cities],
+              json.dumps(c.domains), c.source) for c in cities],
         )
 
     def note(self, note_id: str) -> NoteRecord | None:
@@ -125,6 +125,14 @@ class SqliteTransaction(Transaction):
 
     def clear_login_failures(self, username: str) -> None:
         self.db.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+
+    def add_pairing(self, twin: str, pilot: str, user_id: int | None) -> bool:
+        cursor = self.db.execute("INSERT OR IGNORE INTO pairings (twin, pilot, added_by) VALUES (?, ?, ?)",
+                                 (twin, pilot, user_id))
+        return cursor.rowcount == 1
+
+    def remove_pairing(self, twin: str, pilot: str) -> bool:
+        return self.db.execute("DELETE FROM pairings WHERE twin = ? AND pilot = ?", (twin, pilot)).rowcount == 1
 
 
 class SqliteStore(Store):
@@ -356,6 +364,9 @@ class SqliteStore(Store):
 
     def users(self) -> list[UserRecord]:
         return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY username")]
+
+    def pairings(self) -> list[Pairing]:
+        return [Pairing(*r) for r in self._rows("SELECT twin, pilot, added_at FROM pairings ORDER BY twin, pilot")]
 
     def vocabulary(self, least: int = 1) -> dict[str, int]:
         return dict(self._rows("SELECT word, count FROM words WHERE count >= ?", (least,)))

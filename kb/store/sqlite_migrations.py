@@ -114,7 +114,22 @@ def m004_words(db: sqlite3.Connection) -> None:
 
 # Each entry is one migration, SQL or a function of the connection; its position (from 1) is the
 # schema version it brings.
-MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words]
+M005_CITY_SOURCE = """
+        ALTER TABLE cities ADD COLUMN source TEXT;
+"""
+
+# Twin-pilot pairings the matching team records.
+M006_PAIRINGS = """
+        CREATE TABLE pairings (
+            twin TEXT NOT NULL,
+            pilot TEXT NOT NULL,
+            added_by INTEGER REFERENCES users(id),
+            added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (twin, pilot)
+        );
+"""
+
+MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -10,11 +10,11 @@ from tests.conftest import write_corpus
 
 CITIES = """\
 city,country,role,cohort,population,lat,lon,pilot_project,domains
-Heatborg,Sweden,pilot,1,100000,,,,energy
-Warmstadt,Germany,pilot,1,1000000,,,,energy
-Busville,France,pilot,2,50000,,,,mobility
-Suomila,Finland,pilot,2,200000,,,,mobility
-Oulu,Finland,twin,1,200000,,,,
+Heatborg,Sweden,pilot,1,100000,59.3,18.1,,energy
+Warmstadt,Germany,pilot,1,1000000,50.1,8.7,,energy
+Busville,France,pilot,2,50000,48.9,2.4,,mobility
+Suomila,Finland,pilot,2,200000,61.5,23.8,,mobility
+Oulu,Finland,twin,1,200000,65.0,25.5,,
 """
 
 
@@ -92,20 +92,6 @@ def test_bad_profiles_are_refused(pilots):
         suggest(pilots, "heat", Profile(population=-3))
     with pytest.raises(SearchError):
         suggest(pilots, "heat", Profile(domains=("space",)))
-
-
-def test_explorer_views(pilots):
-    from kb.explorer import city_similarity, practice_map, twin_suggestions
-
-    names, matrix = city_similarity(pilots)
-    assert set(names) == {"Heatborg", "Warmstadt", "Busville", "Suomila", "Oulu"} and matrix.shape == (5, 5)
-    i, j, b = names.index("Heatborg"), names.index("Warmstadt"), names.index("Busville")
-    assert matrix[i][j] > matrix[i][b]
-    assert abs(names.index("Heatborg") - names.index("Warmstadt")) == 1  # clustered next to each other
-    points = practice_map(pilots)
-    assert len(points) == 8 and {p.domain for p in points} == {"energy", "mobility"}
-    ((twin, challenge, suggestions),) = twin_suggestions(pilots)
-    assert twin == "Oulu" and "Oulu heat pumps" in challenge and suggestions[0].city in ("Heatborg", "Warmstadt")
 
 
 def test_no_evidence_is_about_the_asking_city(pilots):

@@ -93,11 +93,44 @@ def test_partners_page_and_panel(client):
 
 
 def test_explorer_and_its_csv_exports(client):
-    page = client.get("/explorer").text
-    assert page.count("<svg") == 2 and "Similarity between cities" in page and "Oulu" in page
-    matrix = client.get("/explorer/similarity.csv")
+    page = client.get("/explorer").text  # no document names Oulu: no challenge, no matching pilot
+    assert page.count("<svg") == 1 and "No pilot's documented practice matches a twin's challenge yet" in page
+    assert "Oulu" in page and "<desc" in page and "The map as a list" in page  # the map's text alternative
+    matrix = client.get("/explorer/heatmap.csv")
     assert matrix.headers["content-type"].startswith("text/csv")
     header, *rows = matrix.text.strip().splitlines()
-    assert header.startswith("city,") and len(rows) == len(header.split(",")) - 1
+    assert header == "twin" and rows == ["Oulu"]  # no pilot column: none matches
     suggestions = client.get("/explorer/suggestions.csv").text.splitlines()
-    assert suggestions[0] == "twin,rank,pilot,country,score,reasons,evidence"
+    assert suggestions[0] == "twin,current pilots,rank,suggested pilot,country,reasons,evidence"
+    assert client.get("/explorer/map.csv").text.startswith("city,country,role,lat,lon,paired with")
+    assert client.get("/explorer", params={"domain": "space"}).status_code == 422
+    picked = client.get("/explorer", params={"twin": "Oulu"}).text
+    assert "Pilots for Oulu" in picked
+
+
+def test_the_matching_team_records_a_pairing_from_the_explorer(client, indexed):
+    import re
+
+    indexed.accounts.add("team", "matching")
+    credentials = indexed.accounts.reset("team")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"username": "team", "password": credentials.password, "csrf_token": token})
+    page = client.get("/explorer").text
+    assert "Record a pairing" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    done = client.post("/explorer/pairings", data={"twin": "Oulu", "pilot": "Helsinki", "csrf_token": token},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    assert "Paired with" in client.get("/cities/Oulu").text and "Helsinki" in client.get("/cities/Oulu").text
+    again = client.post("/explorer/pairings", data={"twin": "Oulu", "pilot": "Helsinki", "csrf_token": token})
+    assert again.status_code == 422 and "already paired" in again.text
+
+
+def test_a_city_named_in_documents_but_not_profiled_gets_a_page(client, kb, tmp_path):
+    assert client.get("/cities/Kalamata").status_code == 404
+    sync(kb, read_corpus(write_corpus(tmp_path / "more", {"k.md": "---\ntitle: Visit\nkind: portal_resource\n---\n"
+                                                                   "Officers from Kalamata visited a heat pump plant.\n"},
+                                      cities=None)))
+    page = client.get("/cities/Kalamata")
+    assert page.status_code == 200 and "not one of the cities" in page.text and '/doc/k"' in page.text
+    assert client.get("/cities/Atlantis").status_code == 404

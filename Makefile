@@ -27,6 +27,7 @@ run: install
 
 test: install
 	bash scripts/ensure-debian.sh /usr/bin/chromium chromium
+	bash scripts/ensure-axe.sh
 	$(BIN)/python -m pytest -q
 
 test-fast: install
@@ -40,4 +41,4 @@ eval: install
 	$(BIN)/python -m bench.eval
 
 clean:
-	rm -rf $(VENV) $(DATA) bench/out test-output
+	rm -rf $(VENV) $(DATA) bench/out test-output .cache

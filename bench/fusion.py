@@ -36,7 +36,7 @@ def compare(kb: KnowledgeBase, queries: list[Query], qrels: dict[str, dict[str, 
         for weight in FIXED:
             fused[f"fixed {weight}"] = [d for d, _, _ in fuse(found.dense, found.dense_hits, found.keyword,
                                                               found.keyword_hits, weight)]
-        adaptive = keyword_weight(kb.language_share(kb.query_language(query.text)))
+        adaptive = keyword_weight(kb.language_share(kb.query_language(query.text)), kb.word_coverage(query.text))
         fused["adaptive"] = [d for d, _, _ in fuse(found.dense, found.dense_hits, found.keyword, found.keyword_hits,
                                                    adaptive)]
         for name, ranked in fused.items():

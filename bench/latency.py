@@ -81,6 +81,18 @@ def _rss_mb(pid: int) -> float:
     return round(sum(_peak_rss_mb(p) for p in pids), 1)
 
 
+def _explorer_ms(url: str, times: int = 20) -> float:
+    """Median time of /explorer after its first request (which computes the view), one client."""
+    with httpx.Client(timeout=120) as client:
+        client.get(url + "/explorer").raise_for_status()
+        durations = []
+        for _ in range(times):
+            start = time.perf_counter()
+            client.get(url + "/explorer").raise_for_status()
+            durations.append((time.perf_counter() - start) * 1000)
+    return sorted(durations)[times // 2]
+
+
 def _median(values: list[float]) -> float:
     return round(sorted(values)[len(values) // 2], 1)
 
@@ -94,7 +106,8 @@ def _measure(data: Path, workers: int, clients: int, distinct: Path, repeated: P
     try:
         _wrk(url, repeated, 4, seconds=2)
         result = {"distinct": _wrk(url, distinct, clients), "repeated": _wrk(url, repeated, clients),
-                  "health": _wrk(url, health, clients, seconds=2), "rss": _rss_mb(proc.pid)}
+                  "health": _wrk(url, health, clients, seconds=2), "rss": _rss_mb(proc.pid),
+                  "explorer": _explorer_ms(url)}
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
@@ -119,6 +132,7 @@ def run(data: Path = OUT / "shipped") -> dict:
             figures[f"api_search_rps_{suffix}"] = _median([r["distinct"]["rps"] for r in rounds])
             figures[f"healthz_p50_ms_{suffix}"] = _median([r["health"]["p50_ms"] for r in rounds])
             figures[f"serve_peak_rss_mb_w{workers}"] = max(r["rss"] for r in rounds)
+            figures["explorer_p50_ms"] = _median([r["explorer"] for r in rounds])
     figures["api_search_rounds"] = ROUNDS
     return figures
 

@@ -14,6 +14,7 @@ from kb.chunking import chunk_practice, fingerprint
 from kb.documents import Practice, with_language
 from kb.embedding import Embedder, load_embedder, with_fast_queries
 from kb.keyword import words
+from kb.stopwords import STOPWORDS
 from kb.languages import detect_query
 from kb.live_index import IndexState, LiveIndex
 from kb.settings import Settings
@@ -137,10 +138,10 @@ class Core:
     def spelling(self) -> Spelling:
         return Spelling(self.store)
 
-    def knows_a_word_of(self, text: str) -> bool:
-        """Whether any word of `text` occurs in the documents."""
-        vocabulary = self.spelling.speller().vocabulary
-        return any(word in vocabulary for word in words(text))
+    def word_coverage(self, text: str) -> float:
+        """The share of the words of `text` (stop words aside) that occur in the documents."""
+        found = [w for w in dict.fromkeys(words(text)) if w not in STOPWORDS] or words(text)
+        return len(self.store.known_words(found)) / len(found) if found else 1.0
 
     def correct_spelling(self, query: str, language: str | None) -> str | None:
         """The query with misspelt words corrected, or None (nothing to correct, or a language

@@ -133,14 +133,15 @@ def search(kb: Core, query: str, *, k: int = 10, mode: str = "hybrid", filters: 
 
     found = rank(kb, parsed, max(DEPTH, k * 10), mode, filters, allowed)
     if mode == "hybrid":
+        coverage = kb.word_coverage(corrected or query)
         fused = fuse(found.dense, found.dense_hits, found.keyword, found.keyword_hits,
-                     keyword_weight(kb.language_share(language)))
+                     keyword_weight(kb.language_share(language), coverage))
     else:
         fused = found.dense or found.keyword
     rankings = [found.dense, found.keyword]
     results = _results(kb, fused[:k], rankings, parsed.terms)
     # a query of which the knowledge base knows no word, in no language it can tell, is noise ("xqzzv")
-    noise = language is None and not kb.knows_a_word_of(corrected or query)
+    noise = language is None and kb.word_coverage(corrected or query) == 0
     weak = noise or weak_match(found.dense_hits, results, kb.embedder.weak_below)
     return SearchResponse(query, mode, results, weak, corrected, language)
 

@@ -252,6 +252,10 @@ class Store(ABC):
         """Ids of the passages that hold every phrase, word for word."""
 
     @abstractmethod
+    def known_words(self, words: Iterable[str]) -> set[str]:
+        """Those of `words` that occur in the documents."""
+
+    @abstractmethod
     def vocabulary(self, least: int = 1) -> dict[str, int]:
         """Every word of the documents (titles and passages) seen at least `least` times, with its count."""
 

@@ -368,6 +368,9 @@ class SqliteStore(Store):
     def pairings(self) -> list[Pairing]:
         return [Pairing(*r) for r in self._rows("SELECT twin, pilot, added_at FROM pairings ORDER BY twin, pilot")]
 
+    def known_words(self, words: Iterable[str]) -> set[str]:
+        return {r[0] for r in self._by_ids("SELECT word FROM words WHERE word IN ({ids})", words)}
+
     def vocabulary(self, least: int = 1) -> dict[str, int]:
         return dict(self._rows("SELECT word, count FROM words WHERE count >= ?", (least,)))
 

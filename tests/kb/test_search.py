@@ -154,7 +154,9 @@ def test_the_keyword_weight_follows_the_share_of_the_query_language(indexed):
     assert indexed.language_share(None) == 1.0 and indexed.language_share("en") == 1.0
     assert indexed.language_share("sv") == 0.0
     assert keyword_weight(indexed.language_share("en")) == KEYWORD_WEIGHT
-    assert keyword_weight(indexed.language_share("sv")) == 0.0
+    assert keyword_weight(indexed.language_share("sv"), coverage=0.0) == 0.0
+    assert keyword_weight(indexed.language_share("sv"), coverage=1.0) == KEYWORD_WEIGHT  # its words are there
+    assert indexed.word_coverage("coal heating zeppelin") == 2 / 3 and indexed.word_coverage("xqzzv") == 0
 
 
 @pytest.mark.parametrize("noise", ["xqzzv", "xkcd qwfp"])

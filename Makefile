@@ -26,7 +26,8 @@ run: install
 	$(BIN)/kb serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: install
-	bash scripts/ensure-debian.sh /usr/bin/chromium chromium
+	bash scripts/ensure-debian.sh /usr/bin/chromium chromium /usr/bin/pdftotext poppler-utils \
+		/usr/share/doc/libpangoft2-1.0-0 libpangoft2-1.0-0
 	bash scripts/ensure-axe.sh
 	$(BIN)/python -m pytest -q
 

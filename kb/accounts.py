@@ -13,7 +13,8 @@ from kb.errors import Invalid, NotFound, RateLimited, Unauthenticated
 from kb.store import Store, Transaction, UserRecord
 
 # What an account may do (not a city's part in the programme: kb/vocab.py CITY_ROLES).
-ACCOUNT_ROLES = ("pilot", "matching", "admin")
+ACCOUNT_ROLES = ("pilot", "twin", "matching", "admin")
+CITY_OF_ROLE = {"pilot": "pilot", "twin": "twin"}  # the accounts bound to a city, and the city's role
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 15 * 60
 
@@ -69,20 +70,20 @@ class Accounts:
             raise AccountError("the user name must be 1-64 letters, digits, '.', '-' or '_'")
         if role not in ACCOUNT_ROLES:
             raise AccountError(f"unknown role {role!r}; use one of {', '.join(ACCOUNT_ROLES)}")
-        if role == "pilot":
-            city = self._pilot_city(city)
+        if role in CITY_OF_ROLE:
+            city = self._city(city, CITY_OF_ROLE[role])
         with self.store.write(documents=False) as tx:
             if tx.user(username) is not None:
                 raise AccountError(f"a user called {username!r} exists already; use kb users reset to renew it")
             user_id = tx.add_user(username, city, role)
             return self._renew(tx, user_id, username)
 
-    def _pilot_city(self, city: str | None) -> str:
+    def _city(self, city: str | None, role: str) -> str:
         if not city:
-            raise AccountError("a pilot account needs --city: the pilot city whose notes it writes")
+            raise AccountError(f"a {role} account needs --city: the {role} city it works for")
         profile = self.store.city(city)
-        if profile is None or profile.role != "pilot":
-            raise AccountError(f"{city!r} is not a pilot city in cities.csv; index the corpus first, or check the spelling")
+        if profile is None or profile.role != role:
+            raise AccountError(f"{city!r} is not a {role} city in cities.csv; index the corpus first, or check the spelling")
         return profile.city
 
     @staticmethod

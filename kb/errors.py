@@ -9,9 +9,10 @@ class KBError(Exception):
 
     kind = "invalid"
 
-    def __init__(self, message: str, errors: list[str] | None = None):
+    def __init__(self, message: str, errors: list[str] | None = None, data: dict | None = None):
         super().__init__(message)
         self.errors = errors or [message]
+        self.data = data or {}  # what a caller needs to act on it (a conflict's two texts)
 
 
 class Invalid(KBError):

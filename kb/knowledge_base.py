@@ -16,6 +16,7 @@ from kb.explorer import Explorer, ExplorerView, Heatmap
 from kb.facets import facet_counts
 from kb.notes import CaseNote, Notes, may_change
 from kb.pairings import Pairings
+from kb.workspace import Workspace
 from kb.partners import PartnerResponse, PartnerSuggestion, Profile, suggest
 from kb.search import SearchResponse, SearchResult, search
 from kb.similarity import similar
@@ -30,6 +31,7 @@ class SearchPage:
     response: SearchResponse
     facets: dict[str, list[tuple[str, int]]]
     partners: PartnerResponse
+    kept: frozenset[str] = frozenset()  # the documents the reader's twin keeps
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class PracticePage:
     similar: list[SearchResult]
     note: CaseNote | None  # when the document is a case note published through the app
     may_change: bool
+    kept: bool = False  # on the reader's twin's shortlist
+    adopters: list[str] = field(default_factory=list)  # twins whose final plan adopts it
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class PartnersPage:
     partners: PartnerResponse | None  # None: nothing asked yet
     countries: list[str]  # to choose the twin's own from
     error: str | None = None
+    kept: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,10 @@ class KnowledgeBase(Core):
     def pairings(self) -> Pairings:
         return Pairings(self.store)
 
+    @cached_property
+    def workspace(self) -> Workspace:
+        return Workspace(self, self.pairings)
+
     # -- search ------------------------------------------------------------------------------
 
     def search(self, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None,
@@ -92,14 +101,14 @@ class KnowledgeBase(Core):
         return search(self, query, k=k, mode=mode, filters=filters, correct=correct)
 
     def search_page(self, query: str, *, k: int, mode: str = "hybrid", filters: dict[str, str] | None = None,
-                    correct: bool = True) -> SearchPage:
+                    correct: bool = True, user: User | None = None) -> SearchPage:
         """Results, facet counts among the best matches without the filters (so that the other
         values of a filter still show what they would give), and pilot cities to learn from."""
         response = search(self, query, k=k, mode=mode, filters=filters, correct=correct)
         hybrid = search(self, query, k=FACET_DEPTH, mode="hybrid", correct=correct)
         best = hybrid if mode == "hybrid" else search(self, query, k=FACET_DEPTH, mode=mode, correct=correct)
         return SearchPage(response, facet_counts(best.results, filters or {}),
-                          suggest(self, query, k=3, response=hybrid))
+                          suggest(self, query, k=3, response=hybrid), self.workspace.kept(user))
 
     def similar(self, doc_id: str, k: int = 10) -> list[SearchResult]:
         return similar(self, doc_id, k=k)
@@ -118,6 +127,7 @@ class KnowledgeBase(Core):
         return PracticePage(
             doc=doc, city=self.store.city(doc.city) if doc.city else None, similar=similar(self, doc_id, k=5),
             note=self.notes.find(doc_id) if published else None, may_change=may_change(user, doc.city),
+            kept=doc_id in self.workspace.kept(user), adopters=self.workspace.adopters(doc_id),
         )
 
     def cities(self) -> list[CityEntry]:
@@ -143,13 +153,14 @@ class KnowledgeBase(Core):
     def suggest_partners(self, challenge: str, profile: Profile | None = None, k: int = 5) -> PartnerResponse:
         return suggest(self, challenge, profile, k=k)
 
-    def partners_page(self, challenge: str | None, profile: Profile, k: int = 5) -> PartnersPage:
+    def partners_page(self, challenge: str | None, profile: Profile, k: int = 5,
+                      user: User | None = None) -> PartnersPage:
         """Suggestions for `challenge` (None: the empty form), or what is wrong with the request."""
         countries = sorted({c.country for c in self.store.cities()})
         if challenge is None:
             return PartnersPage(None, countries)
         try:
-            return PartnersPage(suggest(self, challenge, profile, k=k), countries)
+            return PartnersPage(suggest(self, challenge, profile, k=k), countries, kept=self.workspace.kept(user))
         except Invalid as exc:
             return PartnersPage(None, countries, str(exc))
 

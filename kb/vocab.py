@@ -1,6 +1,6 @@
 """Controlled vocabularies of the corpus format (see DESIGN.md)."""
 
-DOCUMENT_KINDS = ("measure", "case_note", "workshop_output", "portal_resource")
+DOCUMENT_KINDS = ("measure", "case_note", "workshop_output", "portal_resource", "replication_plan")
 DOMAINS = ("energy", "buildings", "mobility", "waste-circular", "industry", "green-infrastructure")
 LEVERS = (
     "technology",
@@ -11,10 +11,10 @@ LEVERS = (
     "learning-capabilities",
     "data-digital",
 )
-MODULES = ("getting-started", "co-creation", "capitalisation")
+MODULES = ("getting-started", "co-creation", "capitalisation")  # the twinning programme's modules, in order
 # A city's part in the programme (cities.csv), not an account's role (kb/accounts.py).
 CITY_ROLES = ("pilot", "twin", "mission")
 FILTER_KEYS = ("domain", "lever", "kind", "country", "city", "language")
 
-# Kinds that describe one city's own practice and so must name it.
-CITY_KINDS = ("measure", "case_note")
+# Kinds that describe one city's own practice (or plan) and so must name it.
+CITY_KINDS = ("measure", "case_note", "replication_plan")

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Usage: ensure-debian.sh PROGRAM PACKAGE
-# Installs Debian's PACKAGE when PROGRAM is missing: chromium for the browser tests (Playwright's
-# own browser download does not work here; the tests drive /usr/bin/chromium), wrk for make bench.
+# Usage: ensure-debian.sh PATH PACKAGE [PATH PACKAGE ...]
+# Installs each Debian PACKAGE whose PATH (a program, or a file the package installs) is missing:
+# chromium for the browser tests (Playwright's own browser download does not work here; the tests
+# drive /usr/bin/chromium), WeasyPrint's Pango for PDF exports, poppler-utils to read them back,
+# wrk for make bench. One apt-get update, and only when something is missing.
 set -euo pipefail
-program=$1 package=$2
-if [ -x "$program" ]; then
-  exit 0
-fi
+missing=()
+while [ $# -ge 2 ]; do
+  [ -e "$1" ] || missing+=("$2")
+  shift 2
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
-  echo "$program is missing: install Debian's '$package' package (apt-get install $package)" >&2
+  echo "missing Debian packages: ${missing[*]} (apt-get install ${missing[*]})" >&2
   exit 1
 fi
 SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$package" >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

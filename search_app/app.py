@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
-from search_app import api, notes, pages
+from search_app import api, notes, pages, workspace
 from search_app.auth import Sessions, session_secret
 from search_app.errors import detail_of, headers_of, status_of
 from search_app.middleware import RecycleConnections, SessionAndHeaders
@@ -40,6 +40,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(notes.router)
+    app.include_router(workspace.router)
 
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request):
@@ -58,7 +59,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     async def refused(request: Request, exc: KBError):
         status = status_of(exc)
         if _wants_json(request):
-            return JSONResponse({"detail": detail_of(exc)}, status_code=status, headers=headers_of(exc))
+            return JSONResponse({"detail": detail_of(exc), **exc.data}, status_code=status, headers=headers_of(exc))
         return render_error(request, status, str(exc))
 
     @app.exception_handler(RequestValidationError)

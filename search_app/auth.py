@@ -90,17 +90,31 @@ def session_user(request: Request, accounts: Accounts) -> User | None:
     return user if user and not user.disabled else None
 
 
-def api_writer(request: Request) -> User:
-    """The user behind an API write: a bearer token, or a session cookie plus X-CSRF-Token."""
+def _bearer(request: Request) -> User | None:
     header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        user = request.app.state.kb.accounts.by_token(header[7:].strip())
-        if user is None:
-            raise HTTPException(401, "the API token is not valid; ask an admin for a new one (kb users reset)",
-                                headers={"WWW-Authenticate": "Bearer"})
-        return user
-    if request.state.user is None:
+    if not header.lower().startswith("bearer "):
+        return None
+    user = request.app.state.kb.accounts.by_token(header[7:].strip())
+    if user is None:
+        raise HTTPException(401, "the API token is not valid; ask an admin for a new one (kb users reset)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def api_reader(request: Request) -> User:
+    """The user behind an API read of private data: a bearer token, or a session cookie."""
+    user = _bearer(request) or request.state.user
+    if user is None:
         raise HTTPException(401, "send Authorization: Bearer <token>, or log in first",
                             headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def api_writer(request: Request) -> User:
+    """The user behind an API write: a bearer token, or a session cookie plus X-CSRF-Token."""
+    user = _bearer(request)
+    if user is not None:
+        return user
+    user = api_reader(request)
     check_csrf(request, request.headers.get("X-CSRF-Token"))
-    return request.state.user
+    return user

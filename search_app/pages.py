@@ -15,7 +15,8 @@ from search_app.auth import csrf_token
 from kb.pairings import MATCHING_ROLES
 from search_app.charts import europe, heatmap
 from search_app.deps import KB
-from search_app.render import csv_response, is_htmx, markdown_html, render
+from kb.markdown import markdown_html
+from search_app.render import csv_response, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -30,13 +31,13 @@ def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: st
     filters = {k: v for k, v in dict(domain=domain, lever=lever, kind=kind, country=country, city=city,
                                      language=language).items() if v}
     context = {"q": q, "mode": mode, "modes": MODES, "filters": filters, "facets": FACETS, "results": None,
-               "counts": {}, "error": None, "examples": EXAMPLES, "partners": [], "count_text": ""}
+               "counts": {}, "error": None, "examples": EXAMPLES, "partners": [], "count_text": "", "kept": frozenset()}
     status = 200
     if q.strip():
         try:
-            page = kb.search_page(q, k=k, mode=mode, filters=filters, correct=not exact)
+            page = kb.search_page(q, k=k, mode=mode, filters=filters, correct=not exact, user=request.state.user)
             response = page.response
-            context.update(results=response.results, counts=page.facets, partners=page.partners,
+            context.update(results=response.results, counts=page.facets, partners=page.partners, kept=page.kept,
                            weak=response.weak_match, corrected=response.corrected, language=response.language,
                            count_text=_count_text(response), **_more(request, k, len(response.results)))
         except Invalid as exc:
@@ -72,7 +73,8 @@ def document(request: Request, kb: KB, doc_id: str):
     return render(request, "doc.html", {"doc": page.doc, "body": markdown_html(page.doc.body), "city": page.city,
                                         "similar": page.similar, "note": page.note, "may_change": page.may_change,
                                         "csrf": csrf_token(request) if page.may_change else "",
-                                        "back_to_search": _search_referer(request)})
+                                        "back_to_search": _search_referer(request), "kept": page.kept,
+                                        "adopters": page.adopters})
 
 
 def _search_referer(request: Request) -> str | None:
@@ -101,10 +103,10 @@ def partners(request: Request, kb: KB, challenge: str = "", country: str = "", p
     except Invalid as exc:
         error, people = str(exc), None
     asked = challenge if (challenge.strip() or population.strip()) and error is None else None
-    page = kb.partners_page(asked, Profile(city or None, country or None, people))
+    page = kb.partners_page(asked, Profile(city or None, country or None, people), user=request.state.user)
     error = error or page.error
     context = {"challenge": challenge, "country": country, "population": population, "city": city,
-               "partners": page.partners, "countries": page.countries, "error": error}
+               "partners": page.partners, "countries": page.countries, "error": error, "kept": page.kept}
     return render(request, "partners.html", context, status_code=422 if error else 200)
 
 

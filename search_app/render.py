@@ -6,16 +6,14 @@ import csv
 import io
 from pathlib import Path
 
-import nh3
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
-from markdown_it import MarkdownIt
 
 from kb.languages import language_name
+from kb.markdown import markdown_html
 from kb.vocab import DOCUMENT_KINDS, DOMAINS, LEVERS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 KIND_LABELS = {
     "measure": "Pilot measure",
@@ -50,11 +48,6 @@ def facet_label(facet: str, value: str) -> str:
 templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS,
                              FACET_NAMES=FACET_NAMES, facet_label=facet_label, language_name=language_name)
 templates.env.filters["label"] = label
-
-
-def markdown_html(text: str) -> str:
-    """Markdown to HTML with raw HTML disabled, then sanitised again as defence in depth."""
-    return nh3.clean(_markdown.render(text), link_rel="noopener noreferrer nofollow")
 
 
 def is_htmx(request: Request) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -219,3 +220,82 @@ def test_axe_finds_no_violations(server, browser, path):
     page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated by the browser, not run as an inline script
     violations = page.evaluate("async () => (await axe.run()).violations")
     assert [(v["id"], v["impact"], v["nodes"][0]["target"]) for v in violations] == []
+
+
+def _account(data, name, role, city=None) -> dict:
+    args = [sys.executable, "-m", "kb", "users", "add", name, "--role", role, "--json", "--data", str(data)]
+    out = subprocess.run(args + (["--city", city] if city else []), capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def _log_in(page, server, credentials) -> None:
+    page.goto(server + "/login?next=/")
+    page.fill("#username", credentials["username"])
+    page.fill("#password", credentials["password"])
+    page.click("form.partners-form button[type=submit]")
+    page.wait_for_url(server + "/")
+
+
+def _log_out(page) -> None:
+    page.click("header.site button.link")
+    page.wait_for_load_state()
+
+
+def test_a_twin_officer_keeps_practices_writes_the_plan_and_exports_it(server, browser, shipped_data, shots, tmp_path):
+    twin = _account(shipped_data, "oulu-officer", "twin", "Oulu")
+    pilot = _account(shipped_data, "umea-officer", "pilot", "Umeå")
+    subprocess.run([sys.executable, "-m", "kb", "pairings", "add", "Oulu", "Umeå", "--data", str(shipped_data)],
+                   check=True, capture_output=True)
+    page = browser.new_page()
+    _log_in(page, server, twin)
+    page.locator("#q").press_sequentially("district heating without fossil fuels", delay=10)
+    page.wait_for_selector("section.results li.card form.keep")
+    titles = page.locator("section.results li.card h3").all_inner_texts()[:3]
+    for n in range(3):  # htmx swaps each button for "Kept", no reload
+        page.locator("section.results li.card form.keep button").first.click()
+        page.wait_for_function("n => document.querySelectorAll('section.results .kept').length >= n", arg=n + 1)
+    page.goto(server + "/workspace")
+    for title in titles[:2]:
+        item = page.locator("li.kept-item", has_text=title).first
+        item.locator("select").select_option("adopting")
+        item.locator("textarea").fill(f"Fits Oulu: {title[:20]}")
+        item.locator("button", has_text="Save").click()
+        page.wait_for_load_state()
+    page.goto(server + "/workspace/plan")
+    practices = page.input_value("#s-practices")
+    assert all(t in practices for t in titles[:2]) and titles[2] not in practices  # prefilled from "adopting"
+    page.fill("#s-situation", "")
+    page.locator("#s-situation").press_sequentially("Oulu heats with peat and wood; the plant closes in 2030.", delay=5)
+    page.wait_for_selector("#save-status:has-text('Saved: version')", timeout=15_000)
+    assert "peat" in page.locator("#p-situation").inner_text()  # the live preview
+    page.click("text=Share with our paired pilots and the matching team")
+    page.wait_for_load_state()
+    page.screenshot(path=shots / "plan-editor.png", full_page=True)
+    _log_out(page)
+
+    _log_in(page, server, pilot)
+    page.goto(server + "/plans/Oulu")
+    page.select_option("#comment-section", "steps")
+    page.fill("#comment-text", "Who owns the heat-pump procurement step?")
+    page.click("#comments button[type=submit]")
+    page.wait_for_selector("text=Who owns the heat-pump procurement step?")
+    _log_out(page)
+
+    _log_in(page, server, twin)
+    page.goto(server + "/plans/Oulu")
+    page.click("text=Mark resolved")
+    page.wait_for_selector("#comments li.resolved")
+    exports = {}
+    for fmt, label in (("docx", "Word"), ("pdf", "PDF")):
+        with page.expect_download() as download:
+            page.click(f"text={label}")
+        exports[fmt] = tmp_path / f"plan.{fmt}"
+        download.value.save_as(exports[fmt])
+    from docx import Document
+
+    headings = [p.text for p in Document(exports["docx"]).paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:2] == ["Starting situation", "Practices adopted"]
+    text = subprocess.run(["pdftotext", str(exports["pdf"]), "-"], capture_output=True, text=True, check=True).stdout
+    assert all(" ".join(t.split()[:4]) in " ".join(text.split()) for t in titles[:2]), text[:500]
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(exports["pdf"]), str(shots / "plan-pdf")],
+                   check=True)

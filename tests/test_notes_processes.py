@@ -157,3 +157,29 @@ def test_kill_9_during_a_publish_loop_loses_no_acknowledged_note(data, token):
             assert top_hit(again.url, marker) == note_id
     finally:
         again.stop()
+
+
+def test_a_final_plan_is_found_by_another_process_within_a_second(data):
+    out = subprocess.run([sys.executable, "-m", "kb", "users", "add", "oulu", "--city", "Oulu", "--role", "twin",
+                          "--json", "--data", str(data)], capture_output=True, text=True, check=True)
+    headers = {"Authorization": f"Bearer {json.loads(out.stdout)['token']}"}
+    a, b = Server(data), Server(data)
+    try:
+        assert httpx.post(a.url + "/api/shortlist", json={"doc_id": "mx-helsinki-energy-challenge-coal-exit"},
+                          headers=headers).status_code == 201
+        httpx.patch(a.url + "/api/shortlist/mx-helsinki-energy-challenge-coal-exit", json={"status": "adopting"},
+                    headers=headers).raise_for_status()
+        httpx.put(a.url + "/api/plans/Oulu", json={"sections": {"situation": "qzxplanmarker peat heat"}, "version": 0},
+                  headers=headers).raise_for_status()
+        assert top_hit(b.url, "qzxplanmarker") != "plan-oulu"
+        final = httpx.post(a.url + "/api/plans/Oulu/finalise", headers=headers, timeout=60)
+        assert final.status_code == 200 and final.json()["final"] is True
+        finalised = time.monotonic()
+        while top_hit(b.url, "qzxplanmarker") != "plan-oulu":
+            assert time.monotonic() - finalised < 1.0, "the other process did not find the plan within 1 s"
+            time.sleep(0.05)
+        practice = httpx.get(b.url + "/doc/mx-helsinki-energy-challenge-coal-exit").text
+        assert "Twin cities replicating this practice" in practice and "/plans/Oulu" in practice
+    finally:
+        a.stop()
+        b.stop()

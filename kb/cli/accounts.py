@@ -18,7 +18,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--city", help="The pilot city whose notes this account writes (pilots only).")
+@click.option("--city", help="The pilot city whose notes it writes, or the twin city whose plan it writes.")
 @click.option("--role", type=click.Choice(ACCOUNT_ROLES), required=True)
 @json_option
 @data_option

@@ -7,15 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.store.base import (
-    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, Store, StoredDocument,
-    Transaction, UserRecord,
+    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
+    ShortlistItem, Store, StoredDocument, Transaction, UserRecord,
 )
 from kb.store.sqlite import SqliteStore
 
 STORE_FILE = "kb.sqlite3"  # the SQLite store's file inside a data folder
 
 __all__ = [
-    "STORE_FILE", "Changes", "City", "Cursor", "IndexSnapshot", "NoteRecord", "NoteVersion", "Pairing", "Passage", "Store",
+    "STORE_FILE", "Changes", "City", "Cursor", "IndexSnapshot", "NoteRecord", "NoteVersion", "Pairing", "Passage", "PlanComment",
+    "PlanRecord", "ShortlistItem", "Store",
     "StoredDocument", "Transaction", "UserRecord", "open_store", "store_exists",
 ]
 

@@ -87,6 +87,37 @@ class Pairing:
 
 
 @dataclass(frozen=True)
+class ShortlistItem:
+    twin: str
+    doc_id: str
+    status: str  # considering, adopting, dropped
+    note: str
+    added_at: str
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    twin: str
+    version: int
+    sections: dict[str, str]
+    shared: bool
+    final: bool
+    adopted: tuple[str, ...]  # the practices (document ids) it adopts, fixed when it is made final
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class PlanComment:
+    id: int
+    twin: str
+    section: str
+    text: str
+    author: str | None
+    at: str
+    resolved: bool
+
+
+@dataclass(frozen=True)
 class Cursor:
     """How far a reader has followed the store: the newest passage and the newest deletion."""
 
@@ -163,6 +194,30 @@ class Transaction(ABC):
 
     @abstractmethod
     def record_login_failure(self, username: str, at: float) -> None: ...
+
+    # -- workspace ---------------------------------------------------------------------------
+    @abstractmethod
+    def keep(self, twin: str, doc_id: str, user_id: int | None) -> bool:
+        """Put a practice on a twin's shortlist; False if it was there already."""
+
+    @abstractmethod
+    def update_kept(self, twin: str, doc_id: str, status: str, note: str) -> bool: ...
+
+    @abstractmethod
+    def unkeep(self, twin: str, doc_id: str) -> bool: ...
+
+    @abstractmethod
+    def plan(self, twin: str) -> PlanRecord | None: ...
+
+    @abstractmethod
+    def save_plan(self, plan: PlanRecord, user_id: int | None) -> None:
+        """Insert or replace the plan, and keep its sections as version `plan.version`."""
+
+    @abstractmethod
+    def add_comment(self, twin: str, section: str, text: str, user_id: int) -> int: ...
+
+    @abstractmethod
+    def resolve_comment(self, twin: str, comment_id: int, user_id: int) -> bool: ...
 
     # -- pairings ----------------------------------------------------------------------------
     @abstractmethod
@@ -293,6 +348,23 @@ class Store(ABC):
 
     @abstractmethod
     def users(self) -> list[UserRecord]: ...
+
+    @abstractmethod
+    def shortlist(self, twin: str) -> list[ShortlistItem]: ...
+
+    @abstractmethod
+    def plan(self, twin: str) -> PlanRecord | None: ...
+
+    @abstractmethod
+    def plan_versions(self, twin: str) -> list[tuple[int, str]]:
+        """(version, when) of every saved version of a twin's plan."""
+
+    @abstractmethod
+    def plan_comments(self, twin: str) -> list[PlanComment]: ...
+
+    @abstractmethod
+    def final_plans_adopting(self, doc_id: str) -> list[str]:
+        """The twins whose final plan adopts the practice `doc_id`."""
 
     @abstractmethod
     def pairings(self) -> list[Pairing]:

@@ -19,8 +19,8 @@ from kb.chunking import Chunk
 from kb.documents import Practice
 from kb.keyword import words
 from kb.store.base import (
-    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, Store, StoredDocument,
-    Transaction, UserRecord, batched,
+    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
+    ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched,
 )
 from kb.store.sqlite_migrations import migrate
 
@@ -125,6 +125,42 @@ class SqliteTransaction(Transaction):
 
     def clear_login_failures(self, username: str) -> None:
         self.db.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+
+    def keep(self, twin: str, doc_id: str, user_id: int | None) -> bool:
+        cursor = self.db.execute("INSERT OR IGNORE INTO shortlist (twin, doc_id, added_by) VALUES (?, ?, ?)",
+                                 (twin, doc_id, user_id))
+        return cursor.rowcount == 1
+
+    def update_kept(self, twin: str, doc_id: str, status: str, note: str) -> bool:
+        cursor = self.db.execute("UPDATE shortlist SET status = ?, note = ? WHERE twin = ? AND doc_id = ?",
+                                 (status, note, twin, doc_id))
+        return cursor.rowcount == 1
+
+    def unkeep(self, twin: str, doc_id: str) -> bool:
+        return self.db.execute("DELETE FROM shortlist WHERE twin = ? AND doc_id = ?", (twin, doc_id)).rowcount == 1
+
+    def plan(self, twin: str) -> PlanRecord | None:
+        return _plan(self.db, twin)
+
+    def save_plan(self, plan: PlanRecord, user_id: int | None) -> None:
+        sections = json.dumps(plan.sections)
+        self.db.execute(
+            "INSERT INTO plans (twin, version, sections, shared, final, adopted, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(twin) DO UPDATE SET version = excluded.version, sections = excluded.sections, "
+            "shared = excluded.shared, final = excluded.final, adopted = excluded.adopted, "
+            f"updated_by = excluded.updated_by, updated_at = {_NOW}",
+            (plan.twin, plan.version, sections, int(plan.shared), int(plan.final), json.dumps(plan.adopted), user_id))
+        self.db.execute("INSERT OR REPLACE INTO plan_versions (twin, version, sections, user_id) VALUES (?, ?, ?, ?)",
+                        (plan.twin, plan.version, sections, user_id))
+
+    def add_comment(self, twin: str, section: str, text: str, user_id: int) -> int:
+        return self.db.execute("INSERT INTO plan_comments (twin, section, text, author_id) VALUES (?, ?, ?, ?)",
+                               (twin, section, text, user_id)).lastrowid
+
+    def resolve_comment(self, twin: str, comment_id: int, user_id: int) -> bool:
+        cursor = self.db.execute(f"UPDATE plan_comments SET resolved_by = ?, resolved_at = {_NOW} "
+                                 "WHERE id = ? AND twin = ? AND resolved_at IS NULL", (user_id, comment_id, twin))
+        return cursor.rowcount == 1
 
     def add_pairing(self, twin: str, pilot: str, user_id: int | None) -> bool:
         cursor = self.db.execute("INSERT OR IGNORE INTO pairings (twin, pilot, added_by) VALUES (?, ?, ?)",
@@ -365,6 +401,29 @@ class SqliteStore(Store):
     def users(self) -> list[UserRecord]:
         return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY username")]
 
+    def shortlist(self, twin: str) -> list[ShortlistItem]:
+        rows = self._rows("SELECT twin, doc_id, status, note, added_at FROM shortlist WHERE twin = ? "
+                          "ORDER BY added_at, doc_id", (twin,))
+        return [ShortlistItem(*r) for r in rows]
+
+    def plan(self, twin: str) -> PlanRecord | None:
+        return _plan(self._db(), twin)
+
+    def plan_versions(self, twin: str) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in self._rows("SELECT version, at FROM plan_versions WHERE twin = ? ORDER BY version",
+                                                 (twin,))]
+
+    def plan_comments(self, twin: str) -> list[PlanComment]:
+        rows = self._rows("SELECT c.id, c.twin, c.section, c.text, u.username, c.at, c.resolved_at IS NOT NULL "
+                          "FROM plan_comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.twin = ? ORDER BY c.id",
+                          (twin,))
+        return [PlanComment(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+
+    def final_plans_adopting(self, doc_id: str) -> list[str]:
+        rows = self._rows("SELECT twin FROM plans WHERE final = 1 AND EXISTS "
+                          "(SELECT 1 FROM json_each(plans.adopted) WHERE value = ?) ORDER BY twin", (doc_id,))
+        return [r[0] for r in rows]
+
     def pairings(self) -> list[Pairing]:
         return [Pairing(*r) for r in self._rows("SELECT twin, pilot, added_at FROM pairings ORDER BY twin, pilot")]
 
@@ -430,6 +489,14 @@ def _note(db: sqlite3.Connection, note_id: str) -> NoteRecord | None:
         return None
     return NoteRecord(row["id"], row["city"], row["country"], json.loads(row["fields"]), row["version"],
                       bool(row["deleted"]))
+
+
+def _plan(db: sqlite3.Connection, twin: str) -> PlanRecord | None:
+    row = db.execute("SELECT twin, version, sections, shared, final, adopted, updated_at FROM plans WHERE twin = ?",
+                     (twin,)).fetchone()
+    if row is None:
+        return None
+    return PlanRecord(row[0], row[1], json.loads(row[2]), bool(row[3]), bool(row[4]), tuple(json.loads(row[5])), row[6])
 
 
 def _user(row) -> UserRecord | None:

@@ -129,7 +129,49 @@ M006_PAIRINGS = """
         );
 """
 
-MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS]
+# A twin's workspace: the practices it keeps, its replication plan with versions, and comments.
+M007_WORKSPACE = """
+        CREATE TABLE shortlist (
+            twin TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'considering',
+            note TEXT NOT NULL DEFAULT '',
+            added_by INTEGER REFERENCES users(id),
+            added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (twin, doc_id)
+        );
+        CREATE TABLE plans (
+            twin TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            sections TEXT NOT NULL,
+            shared INTEGER NOT NULL DEFAULT 0,
+            final INTEGER NOT NULL DEFAULT 0,
+            adopted TEXT NOT NULL DEFAULT '[]',
+            updated_by INTEGER REFERENCES users(id),
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        CREATE TABLE plan_versions (
+            twin TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            sections TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            PRIMARY KEY (twin, version)
+        );
+        CREATE TABLE plan_comments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            twin TEXT NOT NULL,
+            section TEXT NOT NULL,
+            text TEXT NOT NULL,
+            author_id INTEGER REFERENCES users(id),
+            at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            resolved_by INTEGER REFERENCES users(id),
+            resolved_at TEXT
+        );
+"""
+
+MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
+              M007_WORKSPACE]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -67,4 +67,5 @@ def test_broken_files_do_not_stop_the_rest(kb, tmp_path):
                                          "bad.md": "---\ntitle: Bad\nkind: nonsense\n---\nBody\n"}, cities=None)
     report = sync(kb, read_corpus(root))
     assert report.added == ["ok"] and report.errors == [
-        "bad.md:3: kind: 'nonsense' is not one of measure, case_note, workshop_output, portal_resource"]
+        "bad.md:3: kind: 'nonsense' is not one of measure, case_note, workshop_output, portal_resource, "
+        "replication_plan"]

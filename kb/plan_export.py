@@ -1,0 +1,119 @@
+"""A replication plan as files to hand in: Markdown, Word (python-docx) and PDF (WeasyPrint).
+Headings and tables survive in each; each names the plan's version and the date it was exported."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from kb.markdown import markdown_html, tokens
+from kb.store import City, PlanRecord
+from kb.plan_sections import plan_markdown
+
+FORMATS = {"md": "text/markdown; charset=utf-8",
+           "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+           "pdf": "application/pdf"}
+_CSS = """
+@page { size: A4; margin: 2cm; @bottom-center { content: counter(page); font-size: 9pt; } }
+body { font-family: "DejaVu Sans", sans-serif; font-size: 10.5pt; line-height: 1.4; color: #1d2a33; }
+h1 { font-size: 18pt; color: #0b6e4f; margin-bottom: 0; } h2 { font-size: 13pt; color: #0b6e4f; margin-top: 18pt; }
+p.meta { color: #5a6b77; margin-top: 4pt; }
+table { border-collapse: collapse; width: 100%; margin: 6pt 0; } th, td { border: 1px solid #b8c4cc; padding: 4pt; }
+th { background: #e3f2ec; text-align: left; }
+"""
+
+
+def title(twin: City) -> str:
+    return f"{twin.city}: replication plan"
+
+
+def stamp(plan: PlanRecord, today: date) -> str:
+    state = "final" if plan.final else "draft"
+    return f"Version {plan.version} ({state}), exported {today.isoformat()}"
+
+
+def to_markdown(twin: City, plan: PlanRecord, today: date) -> bytes:
+    return f"# {title(twin)}\n\n{stamp(plan, today)}\n\n{plan_markdown(twin, plan)}".encode()
+
+
+def to_html(twin: City, plan: PlanRecord, today: date) -> str:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title(twin)}</title>'
+            f"<style>{_CSS}</style></head><body><h1>{title(twin)}</h1><p class=\"meta\">{stamp(plan, today)}</p>"
+            f"{markdown_html(plan_markdown(twin, plan))}</body></html>")
+
+
+def to_pdf(twin: City, plan: PlanRecord, today: date) -> bytes:
+    from weasyprint import HTML  # 0.5 s to import, and only exports need it
+
+    return HTML(string=to_html(twin, plan, today)).write_pdf()
+
+
+def to_docx(twin: City, plan: PlanRecord, today: date) -> bytes:
+    """Word: the headings as Word headings, tables as Word tables, lists as list paragraphs."""
+    from docx import Document
+
+    document = Document()
+    document.core_properties.title = title(twin)
+    document.add_heading(title(twin), level=0)
+    document.add_paragraph(stamp(plan, today))
+    _write(document, tokens(plan_markdown(twin, plan)))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _write(document, stream: list) -> None:
+    """Markdown tokens (markdown-it) into a python-docx document."""
+    i, style = 0, None
+    while i < len(stream):
+        token = stream[i]
+        if token.type == "heading_open":
+            document.add_heading(stream[i + 1].content, level=int(token.tag[1]) - 1)
+            i += 3
+            continue
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            style = "List Bullet" if token.type == "bullet_list_open" else "List Number"
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            style = None
+        elif token.type == "table_open":
+            i = _table(document, stream, i)
+            continue
+        elif token.type == "inline" and stream[i - 1].type == "paragraph_open":
+            document.add_paragraph(_plain(token), style=style)
+        i += 1
+
+
+def _plain(token) -> str:
+    return "".join(child.content for child in token.children or [] if child.type in ("text", "code_inline")) \
+        or token.content
+
+
+def _table(document, stream: list, start: int) -> int:
+    rows, row, i = [], None, start + 1
+    while stream[i].type != "table_close":
+        kind = stream[i].type
+        if kind == "tr_open":
+            row = []
+        elif kind == "tr_close":
+            rows.append(row)
+        elif kind == "inline":
+            row.append(_plain(stream[i]))
+        i += 1
+    width = max((len(r) for r in rows), default=0)
+    table = document.add_table(rows=len(rows), cols=width)
+    table.style = "Table Grid"
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            table.cell(r, c).text = text
+            if r == 0:
+                for run in table.cell(r, c).paragraphs[0].runs:
+                    run.bold = True
+    return i + 1
+
+
+def export(twin: City, plan: PlanRecord, fmt: str, today: date | None = None) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of the plan in `fmt`: md, docx or pdf."""
+    today = today or date.today()
+    writer = {"md": to_markdown, "docx": to_docx, "pdf": to_pdf}[fmt]
+    slug = "-".join(twin.city.casefold().split())
+    return writer(twin, plan, today), f"replication-plan-{slug}-v{plan.version}.{fmt}", FORMATS[fmt]

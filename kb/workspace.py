@@ -1,0 +1,286 @@
+"""A twin's workspace: the practices it keeps, and the replication plan it writes from them.
+
+Who may do what (the plan is the twin's until it shares it):
+- the twin's own accounts read, edit, share, resolve comments, export and finalise;
+- once shared, the pilots it is paired with, the matching team and admins read, comment and export;
+- nobody else reads a plan, shared or not.
+A plan is versioned like a case note: every save names the version it started from, and a save
+from an older version is refused with both texts, so two tabs cannot overwrite each other."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from kb.accounts import User
+from kb.core import Core
+from kb.documents import Practice
+from kb.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from kb.pairings import MATCHING_ROLES, Pairings
+from kb.plan_export import FORMATS, export
+from kb.plan_sections import SECTION_NAMES, SECTIONS, plan_document
+from kb.store import City, PlanComment, PlanRecord, ShortlistItem
+from kb.vocab import MODULES
+
+STATUSES = ("considering", "adopting", "dropped")
+MAX_SECTION, MAX_NOTE, MAX_COMMENT = 20_000, 2_000, 2_000
+STEPS_TEMPLATE = "| Step | Owner | Start | End |\n| --- | --- | --- | --- |\n|  |  |  |  |\n"
+
+
+@dataclass(frozen=True)
+class KeptPractice:
+    item: ShortlistItem
+    doc: Practice
+
+
+@dataclass(frozen=True)
+class WorkspacePage:
+    twin: City
+    modules: tuple[str, ...]
+    paired: list[str]
+    groups: dict[str, dict[str, list[KeptPractice]]]  # module -> domain -> kept practices
+    plan: PlanRecord | None
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    twin: City
+    plan: PlanRecord
+    comments: list[PlanComment] = field(default_factory=list)
+    versions: list[tuple[int, str]] = field(default_factory=list)
+    may_edit: bool = False
+    may_comment: bool = False
+
+
+class PlanConflict(Conflict):
+    """A save from an older version: the plan as it is now, and what the caller sent."""
+
+    def __init__(self, current: PlanRecord, yours: dict[str, str]):
+        super().__init__(f"the plan was saved by someone else (now version {current.version}); "
+                         "both texts are given: merge them and save again",
+                         data={"version": current.version, "current": current.sections, "yours": yours})
+        self.current, self.yours = current, yours
+
+
+@dataclass(frozen=True)
+class PlanSubmission:
+    page: PlanPage
+    conflict: PlanConflict | None = None
+
+
+def _module(doc: Practice) -> str:
+    """The programme module a practice belongs to: a workshop output's own, else co-creation,
+    where twins learn from pilots' practice."""
+    return doc.module or "co-creation"
+
+
+class Workspace:
+    def __init__(self, kb: Core, pairings: Pairings):
+        self.kb, self.store, self.pairings = kb, kb.store, pairings
+
+    # -- who ---------------------------------------------------------------------------------
+
+    def twin_of(self, user: User | None) -> City:
+        """The twin city a twin account works for."""
+        if user is None:
+            raise Unauthenticated("log in with your twin city's account to keep practices and write the plan")
+        if user.role != "twin" or not user.city:
+            raise Forbidden("the workspace is for twin cities' accounts")
+        return self.store.city(user.city)
+
+    def _plan_of(self, twin: str) -> tuple[City, PlanRecord]:
+        city = self.store.city(twin)
+        if city is None or city.role != "twin":
+            raise NotFound(f"no twin city called {twin!r}")
+        return city, self.store.plan(city.city) or self._new_plan(city.city)
+
+    def may_read(self, user: User | None, twin: str, plan: PlanRecord) -> bool:
+        if user is None:
+            return False
+        if user.role == "twin":
+            return user.city == twin
+        if not plan.shared:
+            return False
+        if user.role in MATCHING_ROLES:
+            return True
+        return user.role == "pilot" and any(p.twin == twin and p.pilot == user.city for p in self.pairings.all())
+
+    def _check_read(self, user: User | None, twin: str, plan: PlanRecord) -> None:
+        if user is None:
+            raise Unauthenticated("log in to read replication plans")
+        if not self.may_read(user, twin, plan):
+            raise Forbidden(f"{twin}'s plan is read by its own team and, once shared, by its paired pilots "
+                            "and the matching team")
+
+    def _editor(self, user: User | None, twin: str | None) -> str:
+        """The twin whose plan `user` changes: its own (`twin`, when named, must be it)."""
+        own = self.twin_of(user).city
+        if twin is not None and twin.casefold() != own.casefold():
+            raise Forbidden(f"only {twin}'s own accounts change its plan")
+        return own
+
+    # -- shortlist ---------------------------------------------------------------------------
+
+    def keep(self, user: User | None, doc_id: str) -> ShortlistItem:
+        twin = self.twin_of(user)
+        if self.store.document(doc_id) is None:
+            raise NotFound(f"no document has the id {doc_id!r}")
+        with self.store.write(documents=False) as tx:
+            tx.keep(twin.city, doc_id, user.id)
+        return self._item(twin.city, doc_id)
+
+    def update(self, user: User | None, doc_id: str, status: str, note: str) -> ShortlistItem:
+        twin = self.twin_of(user)
+        if status not in STATUSES:
+            raise Invalid(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+        if not isinstance(note, str) or len(note) > MAX_NOTE:
+            raise Invalid(f"note: at most {MAX_NOTE} characters of text")
+        with self.store.write(documents=False) as tx:
+            if not tx.update_kept(twin.city, doc_id, status, note.strip()):
+                raise NotFound(f"{doc_id!r} is not on {twin.city}'s shortlist")
+        return self._item(twin.city, doc_id)
+
+    def drop(self, user: User | None, doc_id: str) -> None:
+        twin = self.twin_of(user)
+        with self.store.write(documents=False) as tx:
+            if not tx.unkeep(twin.city, doc_id):
+                raise NotFound(f"{doc_id!r} is not on {twin.city}'s shortlist")
+
+    def kept(self, user: User | None) -> frozenset[str]:
+        """The documents the user's twin keeps (none for other users)."""
+        if user is None or user.role != "twin" or not user.city:
+            return frozenset()
+        return frozenset(item.doc_id for item in self.store.shortlist(user.city))
+
+    def shortlist(self, user: User | None) -> list[KeptPractice]:
+        twin = self.twin_of(user)
+        items = self.store.shortlist(twin.city)
+        docs = self.store.documents(item.doc_id for item in items)
+        return [KeptPractice(item, docs[item.doc_id]) for item in items if item.doc_id in docs]
+
+    def _item(self, twin: str, doc_id: str) -> ShortlistItem:
+        return next(item for item in self.store.shortlist(twin) if item.doc_id == doc_id)
+
+    def page(self, user: User | None) -> WorkspacePage:
+        twin = self.twin_of(user)
+        groups: dict[str, dict[str, list[KeptPractice]]] = {m: defaultdict(list) for m in MODULES}
+        for kept in self.shortlist(user):
+            for domain in kept.doc.domains or ("other",):
+                groups[_module(kept.doc)][domain].append(kept)
+        paired = [p.pilot for p in self.pairings.all() if p.twin == twin.city]
+        return WorkspacePage(twin, MODULES, paired, {m: dict(g) for m, g in groups.items()},
+                             self.store.plan(twin.city))
+
+    # -- the plan ----------------------------------------------------------------------------
+
+    def _new_plan(self, twin: str) -> PlanRecord:
+        """Version 0: not saved yet; the practices the twin marked as adopting prefill their table."""
+        adopting = [(item, doc) for item in self.store.shortlist(twin) if item.status == "adopting"
+                    for doc in [self.store.document(item.doc_id)] if doc is not None]
+        rows = "".join(f"| {_cell(doc.title)} | {_cell(doc.city or '')} | {_cell(item.note)} |\n" for item, doc in adopting)
+        practices = "| Practice | Pilot city | How we adapt it |\n| --- | --- | --- |\n" + (rows or "|  |  |  |\n")
+        sections = {name: "" for name, _ in SECTIONS} | {"practices": practices, "steps": STEPS_TEMPLATE}
+        return PlanRecord(twin, 0, sections, False, False, tuple(doc.id for _, doc in adopting), "")
+
+    def plan(self, user: User | None, twin: str | None = None) -> PlanPage:
+        """A plan as its reader may see it: the user's own twin's when `twin` is None."""
+        twin = twin or self.twin_of(user).city
+        city, plan = self._plan_of(twin)
+        self._check_read(user, city.city, plan)
+        editor = user.role == "twin" and user.city == city.city
+        return PlanPage(city, plan, self.store.plan_comments(city.city), self.store.plan_versions(city.city),
+                        may_edit=editor and not plan.final, may_comment=True)
+
+    def save(self, user: User | None, sections: dict, version: int, twin: str | None = None) -> PlanRecord:
+        """Save some or all sections, from the plan at `version`; PlanConflict if it moved on."""
+        twin = self._editor(user, twin)
+        sections = _check_sections(sections)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise Invalid("version: the version of the plan the changes start from, a whole number")
+        with self.store.write(documents=False) as tx:
+            current = tx.plan(twin) or self._new_plan(twin)
+            if current.final:
+                raise Conflict("the plan is final; it can no longer change")
+            if current.version != version:
+                raise PlanConflict(current, sections)
+            saved = replace(current, version=version + 1, sections={**current.sections, **sections})
+            tx.save_plan(saved, user.id)
+        return self.store.plan(twin)
+
+    def submit(self, user: User | None, sections: dict, version: int) -> PlanSubmission:
+        """A submitted editor: the plan saved, or the plan as it is now with the conflict."""
+        try:
+            self.save(user, sections, version)
+        except PlanConflict as conflict:
+            return PlanSubmission(self.plan(user), conflict)
+        return PlanSubmission(self.plan(user))
+
+    def share(self, user: User | None, shared: bool, twin: str | None = None) -> PlanRecord:
+        twin = self._editor(user, twin)
+        with self.store.write(documents=False) as tx:
+            current = tx.plan(twin) or self._new_plan(twin)
+            tx.save_plan(replace(current, version=current.version + 1, shared=bool(shared)), user.id)
+        return self.store.plan(twin)
+
+    def comment(self, user: User | None, twin: str, section: str, text: str) -> PlanComment:
+        city, plan = self._plan_of(twin)
+        self._check_read(user, city.city, plan)
+        if section not in SECTION_NAMES:
+            raise Invalid(f"section: {section!r} is not one of {', '.join(SECTION_NAMES)}")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_COMMENT:
+            raise Invalid(f"text: write the comment, at most {MAX_COMMENT} characters")
+        with self.store.write(documents=False) as tx:
+            comment_id = tx.add_comment(city.city, section, text.strip(), user.id)
+        return next(c for c in self.store.plan_comments(city.city) if c.id == comment_id)
+
+    def resolve(self, user: User | None, twin: str, comment_id: int) -> None:
+        twin = self._editor(user, twin)
+        with self.store.write(documents=False) as tx:
+            if not tx.resolve_comment(twin, comment_id, user.id):
+                raise NotFound(f"no open comment {comment_id} on {twin}'s plan")
+
+    def finalise(self, user: User | None, twin: str | None = None) -> PlanRecord:
+        """The plan made final: a searchable document of kind replication_plan, linked to the
+        practices it adopts (the shortlist's "adopting" ones), which link back to it."""
+        twin = self.store.city(self._editor(user, twin))
+        current = self.store.plan(twin.city)
+        if current is None or current.version == 0:
+            raise Invalid("save the plan before making it final")
+        if current.final:
+            raise Conflict("the plan is final already")
+        adopted = tuple(k.doc.id for k in self.shortlist(user) if k.item.status == "adopting")
+        if not adopted:
+            raise Invalid("mark at least one kept practice as adopting before making the plan final")
+        docs = self.store.documents(adopted)
+        document = plan_document(twin, current, [docs[d] for d in adopted if d in docs])
+        final = replace(current, version=current.version + 1, final=True, shared=True, adopted=adopted)
+        self.kb.ingest([document], also=lambda tx: tx.save_plan(final, user.id))
+        self.kb.refresh_index()
+        return self.store.plan(twin.city)
+
+    def export(self, user: User | None, twin: str, fmt: str) -> tuple[bytes, str, str]:
+        """(content, file name, media type) of the plan in `fmt`: md, docx or pdf."""
+        if fmt not in FORMATS:
+            raise Invalid(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        city, plan = self._plan_of(twin)
+        self._check_read(user, city.city, plan)
+        return export(city, plan, fmt)
+
+    def adopters(self, doc_id: str) -> list[str]:
+        """The twins whose final plan adopts a practice."""
+        return self.store.final_plans_adopting(doc_id)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "/").split())
+
+
+def _check_sections(sections: dict) -> dict[str, str]:
+    if not isinstance(sections, dict) or not sections:
+        raise Invalid(f"sections: an object of section texts; sections are {', '.join(SECTION_NAMES)}")
+    errors = [f"{name}: unknown section; use {', '.join(SECTION_NAMES)}" for name in sections if name not in SECTION_NAMES]
+    errors += [f"{name}: must be text of at most {MAX_SECTION} characters" for name, text in sections.items()
+               if name in SECTION_NAMES and (not isinstance(text, str) or len(text) > MAX_SECTION)]
+    if errors:
+        raise Invalid("; ".join(errors), errors)
+    return dict(sections)

@@ -1,0 +1,244 @@
+"""The twin's workspace: keeping practices, writing the replication plan, sharing, comments,
+exports; pages for people and JSON for programs, with the same rules (kb/workspace.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from kb.markdown import markdown_html
+from kb.plan_sections import SECTION_NAMES, SECTIONS
+from kb.workspace import STATUSES
+from search_app.auth import check_csrf, csrf_token
+from search_app.deps import KB, Reader, Writer
+from search_app.errors import STATUS
+from search_app.render import is_htmx, render
+
+router = APIRouter()
+pages = APIRouter(include_in_schema=False)
+
+
+def _csrf(request: Request, csrf_token_: str = Form("", alias="csrf_token")) -> None:
+    check_csrf(request, csrf_token_)
+
+
+CheckedForm = Annotated[None, Depends(_csrf)]
+
+
+def _back(request: Request, fallback: str) -> str:
+    """Where a form posted without JavaScript returns: the page it came from, on this site."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return fallback
+
+
+# -- the shortlist ----------------------------------------------------------------------------
+
+@pages.post("/workspace/keep")
+def keep(request: Request, kb: KB, _: CheckedForm, doc_id: str = Form(...)):
+    kb.workspace.keep(request.state.user, doc_id)
+    if is_htmx(request):
+        return render(request, "_keep.html", {"doc_id": doc_id, "kept": True})
+    return RedirectResponse(_back(request, "/workspace"), status_code=303)
+
+
+@pages.get("/workspace")
+def workspace(request: Request, kb: KB):
+    if request.state.user is None:
+        return RedirectResponse(f"/login?next={quote('/workspace')}", status_code=303)
+    return render(request, "workspace.html", {"page": kb.workspace.page(request.state.user), "statuses": STATUSES,
+                                              "csrf": csrf_token(request)})
+
+
+@pages.post("/workspace/shortlist/remove/{doc_id:path}")
+def drop_kept(request: Request, kb: KB, doc_id: str, _: CheckedForm):
+    kb.workspace.drop(request.state.user, doc_id)
+    return RedirectResponse("/workspace#shortlist", status_code=303)
+
+
+@pages.post("/workspace/shortlist/{doc_id:path}")
+def update_kept(request: Request, kb: KB, doc_id: str, _: CheckedForm, status: str = Form(...), note: str = Form("")):
+    kb.workspace.update(request.state.user, doc_id, status, note)
+    return RedirectResponse("/workspace#shortlist", status_code=303)
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+def _plan_page(request: Request, page, status: str = "", conflict: PlanConflict | None = None, code: int = 200):
+    return render(request, "plan.html", {
+        "page": page, "sections": SECTIONS, "section_names": SECTION_NAMES, "csrf": csrf_token(request),
+        "status": status, "conflict": conflict, "previews": {n: markdown_html(t) for n, t in page.plan.sections.items()},
+    }, status_code=code)
+
+
+@pages.get("/workspace/plan")
+def plan_editor(request: Request, kb: KB):
+    if request.state.user is None:
+        return RedirectResponse(f"/login?next={quote('/workspace/plan')}", status_code=303)
+    return _plan_page(request, kb.workspace.plan(request.state.user))
+
+
+async def _sections_form(request: Request) -> tuple[dict[str, str], int]:
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    version = form.get("version", "")
+    return ({name: form[name] for name in SECTION_NAMES if name in form},
+            int(version) if str(version).isdigit() else -1)
+
+
+SectionsForm = Annotated[tuple, Depends(_sections_form)]
+
+
+@pages.post("/workspace/plan")
+def save_plan(request: Request, kb: KB, submitted: SectionsForm):
+    """Autosave (htmx: the save status only) and the plain form (the page again)."""
+    sections, version = submitted
+    result = kb.workspace.submit(request.state.user, sections, version)
+    code = STATUS[result.conflict.kind] if result.conflict else 200
+    if is_htmx(request):
+        return render(request, "_plan_status.html", {"conflict": result.conflict, "plan": result.page.plan},
+                      status_code=code)
+    if result.conflict:
+        return _plan_page(request, result.page, conflict=result.conflict, code=code)
+    return RedirectResponse("/workspace/plan?saved=1", status_code=303)
+
+
+@pages.post("/workspace/plan/preview/{section}")
+async def preview(request: Request, section: str):
+    """The section's Markdown as it will read: no knowledge base needed, nothing stored."""
+    form = await request.form()
+    return Response(markdown_html(str(form.get(section, ""))[:20_000]), media_type="text/html")
+
+
+@pages.post("/workspace/plan/share")
+def share_plan(request: Request, kb: KB, _: CheckedForm, shared: str = Form("")):
+    kb.workspace.share(request.state.user, shared == "1")
+    return RedirectResponse("/workspace/plan", status_code=303)
+
+
+@pages.post("/workspace/plan/finalise")
+def finalise_plan(request: Request, kb: KB, _: CheckedForm):
+    kb.workspace.finalise(request.state.user)
+    return RedirectResponse("/workspace/plan", status_code=303)
+
+
+@pages.get("/plans/{twin}")
+def read_plan(request: Request, kb: KB, twin: str):
+    if request.state.user is None:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return _plan_page(request, kb.workspace.plan(request.state.user, twin))
+
+
+@pages.post("/plans/{twin}/comments")
+def add_comment(request: Request, kb: KB, twin: str, _: CheckedForm, section: str = Form(...), text: str = Form("")):
+    kb.workspace.comment(request.state.user, twin, section, text)
+    return RedirectResponse(f"/plans/{quote(twin)}#comments", status_code=303)
+
+
+@pages.post("/plans/{twin}/comments/{comment_id}/resolve")
+def resolve_comment(request: Request, kb: KB, twin: str, comment_id: int, _: CheckedForm):
+    kb.workspace.resolve(request.state.user, twin, comment_id)
+    return RedirectResponse(f"/plans/{quote(twin)}#comments", status_code=303)
+
+
+@pages.get("/plans/{twin}/export.{fmt}")
+def export_plan(request: Request, kb: KB, twin: str, fmt: str):
+    content, filename, media = kb.workspace.export(request.state.user, twin, fmt)
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# -- JSON API ---------------------------------------------------------------------------------
+
+class Kept(BaseModel):
+    doc_id: str = Field(..., max_length=200, description="The practice to keep.")
+
+
+class KeptChange(BaseModel):
+    status: Literal["considering", "adopting", "dropped"]
+    note: str = Field("", max_length=2000, description="Why it fits us, what we would change.")
+
+
+class PlanChange(BaseModel):
+    sections: dict[str, str] = Field(..., description=f"Section texts (Markdown): {', '.join(SECTION_NAMES)}.")
+    version: int = Field(..., ge=0, description="The version the changes start from; 409 if the plan moved on.")
+
+
+class Comment(BaseModel):
+    section: str = Field(..., description=f"One of {', '.join(SECTION_NAMES)}.")
+    text: str = Field(..., max_length=2000)
+
+
+@router.get("/api/shortlist", tags=["workspace"])
+def api_shortlist(kb: KB, user: Reader) -> dict:
+    """The practices your twin city keeps, with status and note."""
+    return {"items": [{"doc_id": k.doc.id, "title": k.doc.title, "city": k.doc.city, "status": k.item.status,
+                       "note": k.item.note} for k in kb.workspace.shortlist(user)]}
+
+
+@router.post("/api/shortlist", status_code=201, tags=["workspace"])
+def api_keep(kb: KB, user: Writer, body: Kept) -> dict:
+    """Keep a practice (twin accounts)."""
+    return kb.workspace.keep(user, body.doc_id).__dict__
+
+
+@router.patch("/api/shortlist/{doc_id:path}", tags=["workspace"])
+def api_update_kept(kb: KB, user: Writer, doc_id: str, body: KeptChange) -> dict:
+    return kb.workspace.update(user, doc_id, body.status, body.note).__dict__
+
+
+@router.delete("/api/shortlist/{doc_id:path}", status_code=204, tags=["workspace"])
+def api_drop(kb: KB, user: Writer, doc_id: str) -> Response:
+    kb.workspace.drop(user, doc_id)
+    return Response(status_code=204)
+
+
+@router.get("/api/plans/{twin}", tags=["workspace"])
+def api_plan(kb: KB, user: Reader, twin: str) -> dict:
+    """A replication plan: its sections, version, sharing, comments (readers only)."""
+    page = kb.workspace.plan(user, twin)
+    return {"twin": page.twin.city, **{k: v for k, v in page.plan.__dict__.items() if k != "twin"},
+            "comments": [c.__dict__ for c in page.comments]}
+
+
+@router.put("/api/plans/{twin}", tags=["workspace"])
+def api_save_plan(kb: KB, user: Writer, twin: str, body: PlanChange) -> dict:
+    """Save sections from `version`: 409 with the current and your texts if someone saved since."""
+    plan = kb.workspace.save(user, body.sections, body.version, twin)
+    return {"twin": plan.twin, "version": plan.version}
+
+
+@router.post("/api/plans/{twin}/share", tags=["workspace"])
+def api_share_plan(kb: KB, user: Writer, twin: str, shared: bool = Body(True, embed=True)) -> dict:
+    return {"twin": twin, "shared": kb.workspace.share(user, shared, twin).shared}
+
+
+@router.post("/api/plans/{twin}/comments", status_code=201, tags=["workspace"])
+def api_comment(kb: KB, user: Writer, twin: str, body: Comment) -> dict:
+    return kb.workspace.comment(user, twin, body.section, body.text).__dict__
+
+
+@router.post("/api/plans/{twin}/comments/{comment_id}/resolve", tags=["workspace"])
+def api_resolve(kb: KB, user: Writer, twin: str, comment_id: int) -> dict:
+    kb.workspace.resolve(user, twin, comment_id)
+    return {"resolved": comment_id}
+
+
+@router.post("/api/plans/{twin}/finalise", tags=["workspace"])
+def api_finalise(kb: KB, user: Writer, twin: str) -> dict:
+    """Make the plan final: a searchable document, linked to the practices it adopts."""
+    plan = kb.workspace.finalise(user, twin)
+    return {"twin": plan.twin, "version": plan.version, "final": plan.final, "adopted": list(plan.adopted)}
+
+
+@router.get("/api/plans/{twin}/export", tags=["workspace"])
+def api_export(kb: KB, user: Reader, twin: str, format: Literal["md", "docx", "pdf"] = "md") -> Response:  # noqa: A002
+    content, filename, media = kb.workspace.export(user, twin, format)
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+router.include_router(pages)

@@ -1,0 +1,180 @@
+"""A twin's workspace: the shortlist, the replication plan, who may do what, exports."""
+
+import io
+import subprocess
+import threading
+
+import pytest
+
+from kb.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from kb.workspace import PlanConflict
+
+from tests.conftest import find
+
+
+@pytest.fixture
+def people(indexed):
+    accounts = indexed.accounts
+    for name, role, city in [("oulu", "twin", "Oulu"), ("hel", "pilot", "Helsinki"),
+                             ("dun", "pilot", "Communauté Urbaine de Dunkerque"), ("team", "matching", None),
+                             ("root", "admin", None)]:
+        accounts.add(name, role, city)
+    indexed.pairings.add(None, "Oulu", "Helsinki", operator=True)
+    return {"anonymous": None, **{n: accounts.get(n) for n in ("oulu", "hel", "dun", "team", "root")}}
+
+
+@pytest.fixture
+def ws(indexed):
+    return indexed.workspace
+
+
+def test_a_twin_account_is_bound_to_a_twin_city(indexed):
+    with pytest.raises(Invalid, match="not a twin city"):
+        indexed.accounts.add("x", "twin", "Helsinki")
+    with pytest.raises(Invalid, match="needs --city"):
+        indexed.accounts.add("y", "twin")
+
+
+def test_kept_practices_carry_a_status_and_a_note_and_group_by_module_and_domain(ws, people):
+    ws.keep(people["oulu"], "heat")
+    ws.keep(people["oulu"], "visit")
+    ws.keep(people["oulu"], "heat")  # twice is once
+    ws.update(people["oulu"], "heat", "adopting", "We have the same coal plant.")
+    page = ws.page(people["oulu"])
+    assert page.paired == ["Helsinki"] and page.modules == ("getting-started", "co-creation", "capitalisation")
+    assert [k.doc.id for k in page.groups["co-creation"]["energy"]] == ["heat", "visit"]
+    assert ws.kept(people["oulu"]) == {"heat", "visit"} and ws.kept(people["hel"]) == frozenset()
+    with pytest.raises(Invalid):
+        ws.update(people["oulu"], "heat", "maybe", "")
+    with pytest.raises(Forbidden):
+        ws.keep(people["hel"], "heat")
+    with pytest.raises(NotFound):
+        ws.keep(people["oulu"], "nope")
+    ws.drop(people["oulu"], "visit")
+    assert ws.kept(people["oulu"]) == {"heat"}
+
+
+def test_the_plan_starts_from_the_practices_marked_adopting(ws, people):
+    ws.keep(people["oulu"], "heat")
+    ws.update(people["oulu"], "heat", "adopting", "Smaller heat pumps | our scale")
+    plan = ws.plan(people["oulu"]).plan
+    assert plan.version == 0 and "| Phasing coal out of district heating | Helsinki | Smaller heat pumps / our scale |" \
+        in plan.sections["practices"]
+    assert "| Step | Owner | Start | End |" in plan.sections["steps"]
+
+
+def test_a_save_from_an_older_version_is_a_conflict_with_both_texts(ws, people):
+    first = ws.save(people["oulu"], {"situation": "Coal heat."}, 0)
+    assert first.version == 1 and first.sections["situation"] == "Coal heat."
+    with pytest.raises(PlanConflict) as conflict:
+        ws.save(people["oulu"], {"situation": "Lignite heat."}, 0)
+    assert conflict.value.current.sections["situation"] == "Coal heat."
+    assert conflict.value.yours == {"situation": "Lignite heat."} and conflict.value.kind == "conflict"
+    assert ws.plan(people["oulu"]).plan.sections["situation"] == "Coal heat."  # nothing lost, nothing overwritten
+    with pytest.raises(Invalid):
+        ws.save(people["oulu"], {"poetry": "x"}, 1)
+
+
+def test_two_concurrent_saves_one_wins_the_other_conflicts(ws, people):
+    ws.save(people["oulu"], {"situation": "start"}, 0)
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def save(text):
+        barrier.wait()
+        try:
+            outcomes.append(ws.save(people["oulu"], {"situation": text}, 1).sections["situation"])
+        except PlanConflict as conflict:
+            outcomes.append(conflict)
+
+    threads = [threading.Thread(target=save, args=(t,)) for t in ("tab one", "tab two")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    saved = [o for o in outcomes if isinstance(o, str)]
+    conflicts = [o for o in outcomes if isinstance(o, PlanConflict)]
+    assert len(saved) == 1 and len(conflicts) == 1
+    assert ws.plan(people["oulu"]).plan.sections["situation"] == saved[0]
+    assert conflicts[0].yours["situation"] != saved[0]  # the loser gets its own text back
+
+
+# who: twin own, twin other (none here: one twin), paired pilot, other pilot, matching, admin, anonymous
+READ_WHEN_SHARED = {"oulu": True, "hel": True, "dun": False, "team": True, "root": True, "anonymous": False}
+
+
+@pytest.mark.parametrize("who", READ_WHEN_SHARED)
+def test_authorisation_matrix(ws, people, who, tmp_path):
+    user = people[who]
+    ws.keep(people["oulu"], "heat")
+    ws.update(people["oulu"], "heat", "adopting", "")
+    ws.save(people["oulu"], {"situation": "Coal heat."}, 0)
+
+    def allowed(action) -> bool:
+        try:
+            action()
+            return True
+        except (Forbidden, Unauthenticated):
+            return False
+
+    read = lambda: ws.plan(user, "Oulu")  # noqa: E731
+    comment = lambda: ws.comment(user, "Oulu", "situation", "A question.")  # noqa: E731
+    export = lambda: ws.export(user, "Oulu", "md")  # noqa: E731
+    edit = lambda: ws.save(user, {"costs": "EUR 1m"}, ws.store.plan("Oulu").version, "Oulu")  # noqa: E731
+    assert (allowed(read), allowed(comment), allowed(export)) == ((who == "oulu",) * 3)  # not shared yet
+    ws.share(people["oulu"], True)
+    shared = READ_WHEN_SHARED[who]
+    assert (allowed(read), allowed(comment), allowed(export)) == (shared, shared, shared)
+    assert allowed(edit) == (who == "oulu")
+    assert allowed(lambda: ws.finalise(user, "Oulu")) == (who == "oulu")
+
+
+def test_the_twin_resolves_comments(ws, people):
+    ws.share(people["oulu"], True)
+    comment = ws.comment(people["hel"], "Oulu", "steps", "Who owns step 2?")
+    with pytest.raises(Forbidden):
+        ws.resolve(people["hel"], "Oulu", comment.id)
+    ws.resolve(people["oulu"], "Oulu", comment.id)
+    assert [c.resolved for c in ws.plan(people["oulu"]).comments] == [True]
+    with pytest.raises(NotFound):
+        ws.resolve(people["oulu"], "Oulu", comment.id)
+
+
+def test_a_final_plan_is_a_searchable_document_linked_to_what_it_adopts(indexed, ws, people):
+    ws.keep(people["oulu"], "heat")
+    with pytest.raises(Invalid, match="save the plan"):
+        ws.finalise(people["oulu"])
+    ws.save(people["oulu"], {"situation": "Our geothermal quarry replaces peat."}, 0)
+    with pytest.raises(Invalid, match="adopting"):
+        ws.finalise(people["oulu"])
+    ws.update(people["oulu"], "heat", "adopting", "")
+    final = ws.finalise(people["oulu"])
+    assert final.final and final.adopted == ("heat",)
+    (top,) = find(indexed, "geothermal quarry replaces peat", k=1)
+    assert (top.doc_id, top.kind, top.city) == ("plan-oulu", "replication_plan", "Oulu")
+    assert ws.adopters("heat") == ["Oulu"] and indexed.practice_page("heat", None).adopters == ["Oulu"]
+    with pytest.raises(Conflict):
+        ws.save(people["oulu"], {"situation": "changed"}, final.version)
+
+
+def test_exports_keep_headings_tables_version_and_date(ws, people, tmp_path):
+    from docx import Document
+
+    ws.keep(people["oulu"], "heat")
+    ws.update(people["oulu"], "heat", "adopting", "Smaller plant")
+    ws.save(people["oulu"], {"situation": "Peat and coal."}, 0)
+    markdown, name, media = ws.export(people["oulu"], "Oulu", "md")
+    assert name == "replication-plan-oulu-v1.md" and media.startswith("text/markdown")
+    assert b"Version 1 (draft), exported " in markdown and b"## Practices adopted" in markdown
+    content, name, _ = ws.export(people["oulu"], "Oulu", "docx")
+    document = Document(io.BytesIO(content))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:3] == ["Starting situation", "Practices adopted", "Planned steps"]
+    assert document.tables[0].cell(1, 0).text == "Phasing coal out of district heating"
+    pdf, name, media = ws.export(people["oulu"], "Oulu", "pdf")
+    assert media == "application/pdf" and pdf.startswith(b"%PDF")
+    (tmp_path / "plan.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "plan.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Phasing coal out of district heating" in text and "Version 1 (draft)" in text
+    with pytest.raises(Invalid):
+        ws.export(people["oulu"], "Oulu", "odt")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,10 +23,18 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="module")
-def server(shipped_data, tmp_path_factory):
+def browser_data(shipped_data, tmp_path_factory):
+    """A copy: the walk-throughs create accounts, pairings and plans that other modules must not see."""
+    copy = tmp_path_factory.mktemp("browser") / "data"
+    shutil.copytree(shipped_data, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def server(browser_data, tmp_path_factory):
     port = free_port()
     log = open(tmp_path_factory.mktemp("server") / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--data", str(shipped_data), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--data", str(browser_data), "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -241,10 +250,10 @@ def _log_out(page) -> None:
     page.wait_for_load_state()
 
 
-def test_a_twin_officer_keeps_practices_writes_the_plan_and_exports_it(server, browser, shipped_data, shots, tmp_path):
-    twin = _account(shipped_data, "oulu-officer", "twin", "Oulu")
-    pilot = _account(shipped_data, "umea-officer", "pilot", "Umeå")
-    subprocess.run([sys.executable, "-m", "kb", "pairings", "add", "Oulu", "Umeå", "--data", str(shipped_data)],
+def test_a_twin_officer_keeps_practices_writes_the_plan_and_exports_it(server, browser, browser_data, shots, tmp_path):
+    twin = _account(browser_data, "oulu-officer", "twin", "Oulu")
+    pilot = _account(browser_data, "umea-officer", "pilot", "Umeå")
+    subprocess.run([sys.executable, "-m", "kb", "pairings", "add", "Oulu", "Umeå", "--data", str(browser_data)],
                    check=True, capture_output=True)
     page = browser.new_page()
     _log_in(page, server, twin)

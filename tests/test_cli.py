@@ -74,6 +74,22 @@ def test_similar_and_eval(run, corpus, tmp_path):
     assert (tmp_path / "run.txt").read_text().startswith("1 Q0 bus 1 ")
 
 
+def test_eval_takes_one_slice_and_half_and_refuses_an_empty_selection(run, corpus, tmp_path):
+    run("index", "--corpus", str(corpus))
+    (tmp_path / "q.jsonl").write_text('{"_id": "1", "text": "free buses", "slice": "own_words", "split": "dev"}\n'
+                                      '{"_id": "2", "text": "coal", "slice": "own_words", "split": "test"}\n')
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n1\tbus\t2\n2\theat\t1\n")
+    args = ["eval", "--queries", str(tmp_path / "q.jsonl"), "--qrels", str(tmp_path / "qrels.tsv"), "--json"]
+    assert json.loads(run(*args, "--split", "test").output)["queries"] == 1
+    refused = run(*args, "--slice", "typos")
+    assert refused.exit_code == 2 and "the slices are: own_words" in refused.output
+    (tmp_path / "p.jsonl").write_text('{"_id": "p1", "twin": "Kozani", "challenge": "free buses", "pilots": ["Tallinn"],'
+                                      ' "slice": "own_words", "split": "test"}\n')
+    partners = run("eval-partners", str(tmp_path / "p.jsonl"), "--split", "test", "--json")
+    assert json.loads(partners.output)["challenges"] == 1
+    assert run("eval-partners", str(tmp_path / "p.jsonl"), "--split", "dev").exit_code == 2
+
+
 @pytest.mark.parametrize(("variable", "value"), [("KB_QUERY_ENCODER", "fp16"), ("KB_INDEX", "hnsw"),
                                                  ("KB_PRECISION", "fp8")])
 def test_a_bad_setting_is_refused_naming_it(run, monkeypatch, variable, value):

@@ -24,6 +24,14 @@ def _parse_filters(values: tuple[str, ...]) -> dict[str, str]:
     return filters
 
 
+def _selected(items: list, slice_: str | None, split: str | None) -> list:
+    chosen = select(items, slice_, split)
+    if not chosen:
+        slices = ", ".join(sorted({item.slice for item in items if item.slice}))
+        raise click.UsageError(f"no lines of slice {slice_!r} and split {split!r}; the slices are: {slices}")
+    return chosen
+
+
 @click.command()
 @click.argument("query")
 @click.option("--k", default=10, show_default=True, type=int, help="How many documents.")
@@ -104,7 +112,7 @@ def evaluate(queries: Path, qrels: Path, mode: str, slice_: str | None, split: s
     kb eval --queries corpus/eval/queries.jsonl --qrels corpus/eval/qrels.tsv --slice languages --split test
     """
     try:
-        loaded_queries, loaded_qrels = select(load_queries(queries), slice_, split), load_qrels(qrels)
+        loaded_queries, loaded_qrels = _selected(load_queries(queries), slice_, split), load_qrels(qrels)
     except EvaluationError as exc:
         raise click.UsageError(str(exc)) from exc
     responses = {}
@@ -163,16 +171,18 @@ def partners(challenge: str, country: str | None, population: int | None, domain
 
 @click.command("eval-partners")
 @click.argument("cases", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--slice", "slice_", help="Only the challenges of this slice (documents, own_words).")
+@click.option("--split", type=click.Choice(["dev", "test"]), help="Only the dev (tuned on) or the test (held-out) half.")
 @json_option
 @data_option
-def eval_partners(cases: Path, as_json: bool, settings: Settings) -> None:
+def eval_partners(cases: Path, slice_: str | None, split: str | None, as_json: bool, settings: Settings) -> None:
     """hit@1, hit@5 and MRR of partner suggestions on judged twin challenges (JSONL).
 
     \b
-    kb eval-partners corpus/eval/partners.jsonl
+    kb eval-partners corpus/eval/partners.jsonl --slice own_words --split test
     """
     try:
-        loaded = load_partner_cases(cases)
+        loaded = _selected(load_partner_cases(cases), slice_, split)
     except EvaluationError as exc:
         raise click.UsageError(str(exc)) from exc
     with open_kb(settings) as kb:

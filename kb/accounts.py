@@ -1,4 +1,11 @@
-"""Accounts: pilots write their own city's case notes; passwords and tokens kept only as scrypt hashes."""
+"""Accounts: who may write what; passwords kept as scrypt hashes, API tokens as SHA-256 hashes,
+sessions on the server.
+
+Login policy: after MAX_FAILURES failed logins for one account from one client address within
+FAILURE_WINDOW_S, that address waits BACKOFF_S before its next try for that account, doubling
+with each further failure up to FAILURE_WINDOW_S; an address with MAX_CLIENT_FAILURES failures
+for any user names waits the same way. The account's owner, elsewhere, is not locked out. A
+login does the same work whether or not the user name exists."""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -16,7 +24,14 @@ from kb.store import Store, Transaction, UserRecord
 ACCOUNT_ROLES = ("pilot", "twin", "matching", "admin")
 CITY_OF_ROLE = {"pilot": "pilot", "twin": "twin"}  # the accounts bound to a city, and the city's role
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-MAX_FAILURES, FAILURE_WINDOW_S = 5, 15 * 60
+MAX_FAILURES, MAX_CLIENT_FAILURES, FAILURE_WINDOW_S, BACKOFF_S = 5, 20, 15 * 60, 30
+MAX_USERNAME, MAX_PASSWORD = 64, 256
+SESSION_S = 8 * 3600
+# A password hash of no account, checked when the user name is unknown so that a login takes
+# as long either way.
+_NO_ACCOUNT = "scrypt$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+# Tokens stored as scrypt hashes by earlier versions: checked one at a time, then re-hashed.
+_LEGACY_TOKEN_CHECK = threading.Lock()
 
 
 class AccountError(Invalid):
@@ -56,6 +71,28 @@ def verify_secret(secret: str, stored: str) -> bool:
     return hmac.compare_digest(actual, base64.b64decode(digest))
 
 
+def hash_token(token: str) -> str:
+    """API tokens and session ids are long random strings: one fast hash is enough to keep
+    them from being read back out of the store, and costs microseconds to check."""
+    return "sha256$" + hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _verify_token(token: str, stored: str) -> bool:
+    if stored.startswith("sha256$"):
+        return hmac.compare_digest(hash_token(token), stored)
+    with _LEGACY_TOKEN_CHECK:
+        return verify_secret(token, stored)
+
+
+def is_unicode(text: str) -> bool:
+    """False for text with unpaired surrogates, which no store can keep."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _user(record: UserRecord) -> User:
     return User(record.id, record.username, record.city, record.role, record.disabled)
 
@@ -90,7 +127,8 @@ class Accounts:
     def _renew(tx: Transaction, user_id: int, username: str) -> Credentials:
         password = secrets.token_urlsafe(12)
         token = f"{user_id}.{secrets.token_urlsafe(32)}"  # the id finds the hash to check, the rest is the secret
-        tx.set_user_secrets(user_id, hash_secret(password), hash_secret(token))
+        tx.set_user_secrets(user_id, hash_secret(password), hash_token(token))
+        tx.end_sessions(user_id)
         return Credentials(username, password, token)
 
     def reset(self, username: str) -> Credentials:
@@ -104,6 +142,7 @@ class Accounts:
         user = self.get(username)
         with self.store.write(documents=False) as tx:
             tx.set_user_disabled(user.id, True)
+            tx.end_sessions(user.id)
 
     def get(self, username: str) -> User:
         record = self.store.user(username)
@@ -118,25 +157,62 @@ class Accounts:
     def list(self) -> list[User]:
         return [_user(r) for r in self.store.users()]
 
-    def login(self, username: str, password: str) -> User:
-        """The user, or Unauthenticated; after MAX_FAILURES failures in FAILURE_WINDOW_S, RateLimited."""
-        now = time.time()
-        failures, first = self.store.login_failures(username, now - FAILURE_WINDOW_S)
-        if failures >= MAX_FAILURES:
-            wait = int(first + FAILURE_WINDOW_S - now) // 60 + 1
-            raise RateLimited(f"too many failed logins for this account; try again in {wait} minutes")
-        record = self.store.user(username)
-        if record is None or record.disabled or not verify_secret(password, record.password_hash):
+    def login(self, username: str, password: str, client: str = "") -> User:
+        """The user, or Unauthenticated; RateLimited while `client` must wait (the module's policy)."""
+        if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+            raise Invalid(f"a user name has at most {MAX_USERNAME} characters and a password at most {MAX_PASSWORD}")
+        if not (is_unicode(username) and is_unicode(password)):
+            raise Invalid("the user name and the password must be text (these characters are not)")
+        key, now = username.strip().lower(), time.time()
+        self._check_backoff(*self.store.login_failures(key, client, now - FAILURE_WINDOW_S), MAX_FAILURES, now)
+        self._check_backoff(*self.store.client_failures(client, now - FAILURE_WINDOW_S), MAX_CLIENT_FAILURES, now)
+        record = self.store.user(username.strip())
+        matches = verify_secret(password, record.password_hash if record else _NO_ACCOUNT)
+        if record is None or record.disabled or not matches:
             with self.store.write(documents=False) as tx:
-                tx.record_login_failure(username, now)
+                tx.forget_before(now - FAILURE_WINDOW_S)
+                tx.record_login_failure(key, client, now)
             raise Unauthenticated("wrong user name or password")
+        with self.store.write(documents=False) as tx:
+            tx.clear_login_failures(key, client)
         return _user(record)
+
+    @staticmethod
+    def _check_backoff(failures: int, last: float | None, allowed: int, now: float) -> None:
+        if failures < allowed or last is None:
+            return
+        wait = min(FAILURE_WINDOW_S, BACKOFF_S * 2 ** (failures - allowed)) - (now - last)
+        if wait > 0:
+            raise RateLimited(f"too many failed logins from here; try again in {int(wait) + 1} seconds",
+                              data={"retry_after": int(wait) + 1})
 
     def by_token(self, token: str) -> User | None:
         user_id, _, secret = (token or "").partition(".")
-        if not user_id.isdigit() or not secret:
+        if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 19) or not secret:
             return None
         record = self.store.user_by_id(int(user_id))
-        if record is None or record.disabled or not verify_secret(token, record.token_hash):
+        if record is None or record.disabled or not _verify_token(token, record.token_hash):
             return None
+        if not record.token_hash.startswith("sha256$"):
+            with self.store.write(documents=False) as tx:
+                tx.set_user_token_hash(record.id, hash_token(token))
         return _user(record)
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def start_session(self, user: User) -> str:
+        """A new session for `user`: the secret its cookie carries."""
+        secret = secrets.token_urlsafe(32)
+        with self.store.write(documents=False) as tx:
+            tx.add_session(hash_token(secret), user.id, time.time() + SESSION_S)
+        return secret
+
+    def session(self, secret: str) -> User | None:
+        """The user of a live session, if the account is still enabled."""
+        user_id = self.store.session_user(hash_token(secret), time.time())
+        user = self.by_id(user_id) if user_id is not None else None
+        return user if user and not user.disabled else None
+
+    def end_session(self, secret: str) -> None:
+        with self.store.write(documents=False) as tx:
+            tx.end_session(hash_token(secret))

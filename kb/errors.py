@@ -45,4 +45,10 @@ class RateLimited(KBError):
     kind = "rate_limited"
 
 
-KINDS_OF_ERROR = tuple(c.kind for c in (Invalid, NotFound, Forbidden, Unauthenticated, Conflict, RateLimited))
+class Busy(KBError):
+    """The store is held by another writer; the same request may succeed in a moment."""
+
+    kind = "busy"
+
+
+KINDS_OF_ERROR = tuple(c.kind for c in (Invalid, NotFound, Forbidden, Unauthenticated, Conflict, RateLimited, Busy))

@@ -55,9 +55,10 @@ class LiveIndex:
     def save(self, model_id: str) -> None:
         """Save the in-memory index (after a catch-up) unless the saved one is as recent."""
         state = self.refresh(model_id)
-        manifest = self.files.manifest()
-        if manifest is None or manifest.store_version != state.store_version:
-            self.files.save(self._index, model_id, state.store_version)
+        with self.files.lock():
+            manifest = self.files.manifest()
+            if manifest is None or manifest.store_version < state.store_version:
+                self.files.save(self._index, model_id, state.store_version)
 
     def owners(self, passage_ids: Iterable[int]) -> dict[int, str]:
         """The document of each passage, from memory for indexed passages (ranking asks for
@@ -73,6 +74,10 @@ class LiveIndex:
         return found
 
     def _load_or_rebuild(self, model_id: str) -> IndexState:
+        with self.files.lock():  # processes starting together: one rebuilds, the others load its work
+            return self._load_or_rebuild_locked(model_id)
+
+    def _load_or_rebuild_locked(self, model_id: str) -> IndexState:
         manifest = self.files.manifest()
         snapshot = self.store.index_snapshot(model_id, with_vectors=False)
         kind = choose_kind(snapshot.count, self.requested_kind)

@@ -25,6 +25,7 @@ from kb.store import City
 from kb.vocab import DOMAINS
 
 MAX_CHALLENGE = 2000
+MAX_POPULATION = 100_000_000  # more than any city; bounds what a form or an API body may claim
 EVIDENCE_DEPTH = 100  # practices ranked before aggregating by city
 # A document is evidence only if it matches at least this share of the best result's score
 # (on the dev half of the judged challenges it keeps 80% of the pilots a matching officer accepts).
@@ -90,8 +91,9 @@ def check_challenge(challenge: str) -> str:
 
 
 def check_profile(profile: Profile) -> Profile:
-    if profile.population is not None and not (isinstance(profile.population, int) and profile.population > 0):
-        raise SearchError(f"population must be a positive whole number, got {profile.population!r}")
+    if profile.population is not None and not (isinstance(profile.population, int)
+                                               and 0 < profile.population <= MAX_POPULATION):
+        raise SearchError(f"population must be a whole number from 1 to {MAX_POPULATION:,}, got {profile.population!r}")
     unknown = [d for d in profile.domains if d not in DOMAINS]
     if unknown:
         raise SearchError(f"unknown domain {unknown[0]!r}; use one of {', '.join(DOMAINS)}")

@@ -7,19 +7,21 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from kb.partners import Profile
+from kb.partners import MAX_POPULATION, Profile
 from search_app.deps import KB
+from search_app.errors import documented
+from search_app.guards import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)  # the JSON API: unknown parameters refused
 
 
-@router.get("/healthz", tags=["health"])
+@router.get("/healthz", tags=["health"], responses=documented())
 def healthz(kb: KB) -> dict:
     """Liveness and what is being served."""
     return kb.health()
 
 
-@router.get("/api/search", tags=["search"])
+@router.get("/api/search", tags=["search"], responses=documented())
 def api_search(
     kb: KB,
     q: str = Query(..., description="The challenge, in your own words (1 to 1,000 characters)."),
@@ -36,20 +38,21 @@ def api_search(
     return JSONResponse(kb.search(q, k=k, mode=mode, filters=filters, correct=correct).to_json())
 
 
-@router.get("/api/docs/{doc_id:path}/similar", tags=["documents"])
+@router.get("/api/docs/{doc_id:path}/similar", tags=["documents"],
+            responses=documented(404))
 def api_similar(kb: KB, doc_id: str, k: int = 10) -> dict:
     """Practices most like this document."""
     return {"doc_id": doc_id, "results": [r.to_json() for r in kb.similar(doc_id, k=k)]}
 
 
-@router.get("/api/docs/{doc_id:path}", tags=["documents"])
+@router.get("/api/docs/{doc_id:path}", tags=["documents"], responses=documented(404))
 def api_document(kb: KB, doc_id: str) -> dict:
     """One document: its metadata and its Markdown body."""
     doc = kb.document(doc_id)
     return {**doc.metadata(), "body": doc.body}
 
 
-@router.get("/api/cities", tags=["cities"])
+@router.get("/api/cities", tags=["cities"], responses=documented())
 def api_cities(kb: KB) -> dict:
     """Every city profile, with how many documents each has."""
     return {"cities": [{**entry.city.__dict__, "domains": list(entry.city.domains), "documents": entry.documents}
@@ -61,13 +64,13 @@ class PartnerRequest(BaseModel):
 
     challenge: str = Field(..., description="The challenge in the twin's own words (1 to 2,000 characters).")
     country: str | None = Field(None, max_length=120)
-    population: int | None = Field(None, gt=0)
-    domains: list[str] = Field(default_factory=list)
+    population: int | None = Field(None, gt=0, le=MAX_POPULATION)
+    domains: list[str] = Field(default_factory=list, max_length=20)
     city: str | None = Field(None, max_length=120, description="The twin's own name; never suggested to itself.")
-    k: int = 5
+    k: int = Field(5, ge=1, le=50)
 
 
-@router.post("/api/partners", tags=["partners"])
+@router.post("/api/partners", tags=["partners"], responses=documented(400, 413))
 def api_partners(kb: KB, body: PartnerRequest) -> dict:
     """Pilot cities to pair with the twin, each with reasons in words and the practices that are
     its evidence; `weak_match` is true (and no city suggested) when nothing matches well."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -17,11 +16,11 @@ from kb.settings import Settings
 from search_app import api, notes, pages, workspace
 from search_app.auth import Sessions, session_secret
 from search_app.errors import detail_of, headers_of, status_of
-from search_app.middleware import RecycleConnections, SessionAndHeaders
+from search_app.guards import GuardRequests
+from search_app.middleware import AnswerErrors, RecycleConnections, SessionAndHeaders
 from search_app.render import render, render_error
 
 HERE = Path(__file__).parent
-log = logging.getLogger(__name__)
 
 
 def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
@@ -46,6 +45,8 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     async def docs(request: Request):
         return render(request, "swagger.html", {})
 
+    app.add_middleware(AnswerErrors)  # innermost: errors of the routes; the session cookie is still set
+    app.add_middleware(GuardRequests)  # inside the session middleware: it needs the session's user
     app.add_middleware(SessionAndHeaders, sessions=Sessions(session_secret(kb.data)), accounts=kb.accounts)
     app.add_middleware(RecycleConnections)
 
@@ -64,18 +65,11 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        detail = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         if _wants_json(request):
             return JSONResponse({"detail": detail}, status_code=422)
         message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in detail)
         return render_error(request, 422, message)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception):
-        log.exception("unexpected error on %s", request.url.path)
-        if _wants_json(request):
-            return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
-        return render_error(request, 500, "Something went wrong on our side; it has been logged.")
 
     return app
 

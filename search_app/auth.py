@@ -1,8 +1,9 @@
 """Sessions, CSRF tokens and the current user.
 
 The session is a signed cookie (HttpOnly, SameSite=Lax, Secure when served over HTTPS) holding
-the user id and the CSRF token that every form and every cookie-authenticated API write must
-echo. API clients may instead send `Authorization: Bearer <token>`, which needs no CSRF token."""
+the secret of a server-side session (which logout, a reset or disabling the account end) and
+the CSRF token that every form and every cookie-authenticated API write must echo. API clients
+may instead send `Authorization: Bearer <token>`, which needs no CSRF token."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from kb.accounts import Accounts, User
 
 COOKIE = "kb_session"
+_UNSET = object()
 MAX_AGE_S = 8 * 3600
 
 
@@ -70,40 +72,49 @@ def check_csrf(request: Request, token: str | None) -> None:
         raise HTTPException(403, "the form has expired or did not come from this site; reload the page and try again")
 
 
-def log_in(request: Request, user: User) -> None:
+def log_in(request: Request, accounts: Accounts, user: User) -> None:
+    """A new session (and CSRF token) for `user`: never the one the browser came with."""
     request.state.session.clear()
-    request.state.session["uid"] = user.id
-    request.state.session["csrf"] = secrets.token_urlsafe(24)  # a new token after login
+    request.state.session["sid"] = accounts.start_session(user)
+    request.state.session["csrf"] = secrets.token_urlsafe(24)
     request.state.session_changed = True
     request.state.user = user
 
 
-def log_out(request: Request) -> None:
+def log_out(request: Request, accounts: Accounts) -> None:
+    sid = request.state.session.get("sid")
+    if isinstance(sid, str):
+        accounts.end_session(sid)
     request.state.session.clear()
     request.state.session_changed = True
     request.state.user = None
 
 
 def session_user(request: Request, accounts: Accounts) -> User | None:
-    uid = request.state.session.get("uid")
-    user = accounts.by_id(uid) if isinstance(uid, int) else None
-    return user if user and not user.disabled else None
+    sid = request.state.session.get("sid")
+    return accounts.session(sid) if isinstance(sid, str) else None
 
 
-def _bearer(request: Request) -> User | None:
+def bearer_user(request: Request) -> User | None:
+    """The user of the request's `Authorization: Bearer` token; None without one; 401 for a bad one."""
+    cached = getattr(request.state, "bearer_user", _UNSET)
+    if cached is not _UNSET:
+        return cached
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
-        return None
-    user = request.app.state.kb.accounts.by_token(header[7:].strip())
-    if user is None:
-        raise HTTPException(401, "the API token is not valid; ask an admin for a new one (kb users reset)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        user = None
+    else:
+        user = request.app.state.kb.accounts.by_token(header[7:].strip())
+        if user is None:
+            raise HTTPException(401, "the API token is not valid; ask an admin for a new one (kb users reset)",
+                                headers={"WWW-Authenticate": "Bearer"})
+    request.state.bearer_user = user
     return user
 
 
 def api_reader(request: Request) -> User:
     """The user behind an API read of private data: a bearer token, or a session cookie."""
-    user = _bearer(request) or request.state.user
+    user = bearer_user(request) or request.state.user
     if user is None:
         raise HTTPException(401, "send Authorization: Bearer <token>, or log in first",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -112,7 +123,7 @@ def api_reader(request: Request) -> User:
 
 def api_writer(request: Request) -> User:
     """The user behind an API write: a bearer token, or a session cookie plus X-CSRF-Token."""
-    user = _bearer(request)
+    user = bearer_user(request)
     if user is not None:
         return user
     user = api_reader(request)

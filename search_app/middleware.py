@@ -1,14 +1,20 @@
-"""ASGI middleware: sessions and security headers, and keep-alive connections recycled."""
+"""ASGI middleware: sessions and security headers, keep-alive connections recycled, and
+unexpected errors answered."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kb.accounts import Accounts
 from search_app.auth import Sessions, session_user
+from search_app.render import render_error
+
+log = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -81,3 +87,36 @@ class RecycleConnections:
             await send(message)
 
         await self.app(scope, receive, send_and_recycle)
+
+
+class AnswerErrors:
+    """An unexpected exception becomes a 500 answer, logged once with its traceback; the
+    connection stays open. (Starlette's own handler of last resort re-raises after answering,
+    so the server logs the traceback again and drops the connection.)"""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise  # too late to answer: the server closes the connection
+            request = Request(scope)
+            if scope["path"].startswith("/api/") or scope["path"] == "/healthz":
+                response = JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+            else:
+                response = render_error(request, 500, "Something went wrong on our side; it has been logged.")
+            await response(scope, receive, send)

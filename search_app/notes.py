@@ -9,15 +9,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
+from kb.accounts import MAX_USERNAME
 from kb.errors import KBError
 from kb.notes import NOTE_FIELDS, NoteForm
 from kb.vocab import DOMAINS, LEVERS
 from search_app.auth import check_csrf, csrf_token, log_in, log_out
 from search_app.deps import KB, Writer
-from search_app.errors import STATUS, status_of
+from search_app.errors import STATUS, WRITE, documented, retry_after, status_of
+from search_app.guards import StrictRoute
 from search_app.render import render
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)  # the JSON API: unknown parameters refused
 pages = APIRouter(include_in_schema=False)
 
 
@@ -56,17 +58,18 @@ def login_form(request: Request, next: str = "/notes/new"):
 def login(request: Request, kb: KB, _: CheckedForm, username: str = Form(""), password: str = Form(""),
           next: str = Form("/notes/new")):
     try:
-        user = kb.accounts.login(username.strip(), password)
+        user = kb.accounts.login(username, password, request.client.host if request.client else "")
     except KBError as exc:
         return render(request, "login.html", {"csrf": csrf_token(request), "next": _safe_next(next),
-                                              "error": str(exc), "username": username}, status_code=status_of(exc))
-    log_in(request, user)
+                                              "error": str(exc), "username": username[:MAX_USERNAME]},
+                      status_code=status_of(exc), headers=retry_after(exc))
+    log_in(request, kb.accounts, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @pages.post("/logout")
-def logout(request: Request, _: CheckedForm):
-    log_out(request)
+def logout(request: Request, kb: KB, _: CheckedForm):
+    log_out(request, kb.accounts)
     return RedirectResponse("/", status_code=303)
 
 
@@ -142,31 +145,31 @@ NOTE_EXAMPLE = {"title": "Heat pumps in school buildings", "challenge": "...", "
 NoteBody = Annotated[dict, Body(..., examples=[NOTE_EXAMPLE])]
 
 
-@router.post("/api/notes", status_code=201, tags=["notes"])
+@router.post("/api/notes", status_code=201, tags=["notes"], responses=documented(*WRITE))
 def api_create_note(kb: KB, user: Writer, payload: NoteBody) -> dict:
     """Publish a case note for your city (a pilot), or for the `city` given (an admin)."""
     return kb.notes.create(user, payload).to_json()
 
 
-@router.put("/api/notes/{note_id}", tags=["notes"])
+@router.put("/api/notes/{note_id}", tags=["notes"], responses=documented(*WRITE))
 def api_update_note(kb: KB, user: Writer, note_id: str, payload: NoteBody) -> dict:
     """Replace a note's fields; the previous version is kept."""
     return kb.notes.update(user, note_id, payload).to_json()
 
 
-@router.delete("/api/notes/{note_id}", tags=["notes"])
+@router.delete("/api/notes/{note_id}", tags=["notes"], responses=documented(*WRITE))
 def api_delete_note(kb: KB, user: Writer, note_id: str) -> dict:
     """Delete a note from search; recorded, and reversible by an admin."""
     return kb.notes.delete(user, note_id).to_json()
 
 
-@router.post("/api/notes/{note_id}/restore", tags=["notes"])
+@router.post("/api/notes/{note_id}/restore", tags=["notes"], responses=documented(*WRITE))
 def api_restore_note(kb: KB, user: Writer, note_id: str) -> dict:
     """Undo a delete (admins)."""
     return kb.notes.restore(user, note_id).to_json()
 
 
-@router.get("/api/notes/{note_id}", tags=["notes"])
+@router.get("/api/notes/{note_id}", tags=["notes"], responses=documented(404))
 def api_note(kb: KB, note_id: str) -> dict:
     """A note's fields and its version history."""
     return kb.notes.with_versions(note_id)

@@ -9,13 +9,13 @@ from fastapi import APIRouter, HTTPException, Request
 
 from kb.errors import Invalid, NotFound
 from kb.facets import FACETS
-from kb.partners import Profile
+from kb.markdown import markdown_html
+from kb.pairings import MATCHING_ROLES
+from kb.partners import MAX_POPULATION, Profile
 from kb.search import MAX_K, MODES
 from search_app.auth import csrf_token
-from kb.pairings import MATCHING_ROLES
 from search_app.charts import europe, heatmap
 from search_app.deps import KB
-from kb.markdown import markdown_html
 from search_app.render import csv_response, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -114,8 +114,9 @@ def _whole_number(text: str) -> int | None:
     text = text.strip().replace(",", "").replace(" ", "")
     if not text:
         return None
-    if not text.isdigit():
-        raise Invalid(f"population must be a whole number such as 120000, got {text!r}")
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_POPULATION)) \
+            or int(text) > MAX_POPULATION:  # not "²", nor 5,000 digits
+        raise Invalid(f"population must be a whole number such as 120000, got {text[:20]!r}")
     return int(text)
 
 

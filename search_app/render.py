@@ -56,11 +56,11 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
-def render(request: Request, template: str, context: dict, status_code: int = 200):
+def render(request: Request, template: str, context: dict, status_code: int = 200, headers: dict | None = None):
     # One address answers with a whole page or, to htmx, a partial: caches must keep them apart,
     # or Back shows a partial as the page.
     return templates.TemplateResponse(request, template, context, status_code=status_code,
-                                      headers={"Vary": "HX-Request"})
+                                      headers={"Vary": "HX-Request", **(headers or {})})
 
 
 def csv_response(rows: list[list], filename: str) -> Response:

@@ -15,10 +15,11 @@ from kb.plan_sections import SECTION_NAMES, SECTIONS
 from kb.workspace import STATUSES
 from search_app.auth import check_csrf, csrf_token
 from search_app.deps import KB, Reader, Writer
-from search_app.errors import STATUS
+from search_app.errors import PRIVATE_READ, STATUS, WRITE, documented
+from search_app.guards import StrictRoute
 from search_app.render import is_htmx, render
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)  # the JSON API: unknown parameters refused
 pages = APIRouter(include_in_schema=False)
 
 
@@ -173,31 +174,32 @@ class Comment(BaseModel):
     text: str = Field(..., max_length=2000)
 
 
-@router.get("/api/shortlist", tags=["workspace"])
+@router.get("/api/shortlist", tags=["workspace"], responses=documented(*PRIVATE_READ))
 def api_shortlist(kb: KB, user: Reader) -> dict:
     """The practices your twin city keeps, with status and note."""
     return {"items": [{"doc_id": k.doc.id, "title": k.doc.title, "city": k.doc.city, "status": k.item.status,
                        "note": k.item.note} for k in kb.workspace.shortlist(user)]}
 
 
-@router.post("/api/shortlist", status_code=201, tags=["workspace"])
+@router.post("/api/shortlist", status_code=201, tags=["workspace"], responses=documented(*WRITE))
 def api_keep(kb: KB, user: Writer, body: Kept) -> dict:
     """Keep a practice (twin accounts)."""
     return kb.workspace.keep(user, body.doc_id).__dict__
 
 
-@router.patch("/api/shortlist/{doc_id:path}", tags=["workspace"])
+@router.patch("/api/shortlist/{doc_id:path}", tags=["workspace"], responses=documented(*WRITE))
 def api_update_kept(kb: KB, user: Writer, doc_id: str, body: KeptChange) -> dict:
     return kb.workspace.update(user, doc_id, body.status, body.note).__dict__
 
 
-@router.delete("/api/shortlist/{doc_id:path}", status_code=204, tags=["workspace"])
+@router.delete("/api/shortlist/{doc_id:path}", status_code=204, tags=["workspace"],
+               responses=documented(*WRITE))
 def api_drop(kb: KB, user: Writer, doc_id: str) -> Response:
     kb.workspace.drop(user, doc_id)
     return Response(status_code=204)
 
 
-@router.get("/api/plans/{twin}", tags=["workspace"])
+@router.get("/api/plans/{twin}", tags=["workspace"], responses=documented(*PRIVATE_READ))
 def api_plan(kb: KB, user: Reader, twin: str) -> dict:
     """A replication plan: its sections, version, sharing, comments (readers only)."""
     page = kb.workspace.plan(user, twin)
@@ -205,37 +207,39 @@ def api_plan(kb: KB, user: Reader, twin: str) -> dict:
             "comments": [c.__dict__ for c in page.comments]}
 
 
-@router.put("/api/plans/{twin}", tags=["workspace"])
+@router.put("/api/plans/{twin}", tags=["workspace"], responses=documented(*WRITE))
 def api_save_plan(kb: KB, user: Writer, twin: str, body: PlanChange) -> dict:
     """Save sections from `version`: 409 with the current and your texts if someone saved since."""
     plan = kb.workspace.save(user, body.sections, body.version, twin)
     return {"twin": plan.twin, "version": plan.version}
 
 
-@router.post("/api/plans/{twin}/share", tags=["workspace"])
+@router.post("/api/plans/{twin}/share", tags=["workspace"], responses=documented(*WRITE))
 def api_share_plan(kb: KB, user: Writer, twin: str, shared: bool = Body(True, embed=True)) -> dict:
     return {"twin": twin, "shared": kb.workspace.share(user, shared, twin).shared}
 
 
-@router.post("/api/plans/{twin}/comments", status_code=201, tags=["workspace"])
+@router.post("/api/plans/{twin}/comments", status_code=201, tags=["workspace"],
+              responses=documented(*WRITE))
 def api_comment(kb: KB, user: Writer, twin: str, body: Comment) -> dict:
     return kb.workspace.comment(user, twin, body.section, body.text).__dict__
 
 
-@router.post("/api/plans/{twin}/comments/{comment_id}/resolve", tags=["workspace"])
+@router.post("/api/plans/{twin}/comments/{comment_id}/resolve", tags=["workspace"],
+              responses=documented(*WRITE))
 def api_resolve(kb: KB, user: Writer, twin: str, comment_id: int) -> dict:
     kb.workspace.resolve(user, twin, comment_id)
     return {"resolved": comment_id}
 
 
-@router.post("/api/plans/{twin}/finalise", tags=["workspace"])
+@router.post("/api/plans/{twin}/finalise", tags=["workspace"], responses=documented(*WRITE))
 def api_finalise(kb: KB, user: Writer, twin: str) -> dict:
     """Make the plan final: a searchable document, linked to the practices it adopts."""
     plan = kb.workspace.finalise(user, twin)
     return {"twin": plan.twin, "version": plan.version, "final": plan.final, "adopted": list(plan.adopted)}
 
 
-@router.get("/api/plans/{twin}/export", tags=["workspace"])
+@router.get("/api/plans/{twin}/export", tags=["workspace"], responses=documented(*PRIVATE_READ))
 def api_export(kb: KB, user: Reader, twin: str, format: Literal["md", "docx", "pdf"] = "md") -> Response:  # noqa: A002
     content, filename, media = kb.workspace.export(user, twin, format)
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -96,3 +97,12 @@ def test_a_bad_setting_is_refused_naming_it(run, monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     result = run("info")
     assert result.exit_code != 0 and f"{variable}={value!r}" in result.output
+
+
+def test_serve_refuses_a_broken_data_folder_at_once_with_one_message(run, corpus, tmp_path):
+    run("index", "--corpus", str(corpus))
+    shutil.rmtree(tmp_path / "data" / "index")
+    (tmp_path / "data" / "index").write_text("not a folder")
+    result = run("serve", "--port", "1")  # would fail to bind if it got that far
+    assert result.exit_code == 1
+    assert "cannot serve" in result.output and "index" in result.output

@@ -183,3 +183,25 @@ def test_a_final_plan_is_found_by_another_process_within_a_second(data):
     finally:
         a.stop()
         b.stop()
+
+
+def test_searches_go_on_while_long_notes_are_embedded(data, token):
+    """Issue 17, item 4: a note's passages are embedded on a worker thread, not on the event
+    loop; searches are answered while two notes of 49,000 characters (the first write of this
+    process, which also loads PyTorch) are being published."""
+    server = Server(data)
+    try:
+        long_text = " ".join(f"Sentence {i} about heat pumps, district heating and retrofits." for i in range(800))
+        body = {**note(0, "qzxlong"), "what_was_done": long_text[:49_000]}
+        with ThreadPoolExecutor(2) as pool:
+            publishing = [pool.submit(publish, server.url, token, body) for _ in range(2)]
+            answered = 0
+            while not all(p.done() for p in publishing):
+                response = httpx.get(server.url + "/api/search", params={"q": f"cycling lanes {answered}"}, timeout=60)
+                assert response.status_code == 200
+                answered += 1
+            for p in publishing:
+                p.result()
+        assert answered >= 5, f"only {answered} searches were answered while the notes were published"
+    finally:
+        server.stop()

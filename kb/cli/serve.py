@@ -7,6 +7,7 @@ import os
 import click
 
 from kb.cli.options import data_option
+from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.store import store_exists
 
@@ -25,8 +26,23 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
     """
     if not store_exists(settings.data):
         raise click.UsageError(f"no knowledge base in {settings.data}: run kb index --corpus corpus --data {settings.data}")
+    _preflight(settings)
     os.environ["KB_DATA"] = str(settings.data)  # the worker processes read their settings from here
     # The web stack takes 0.4 s to import; of all commands only this one needs it.
     from search_app.server import serve as run_server
 
     run_server(host, port, workers)
+
+
+def _preflight(settings: Settings) -> None:
+    """Open the store and bring the saved index up to date once, before any worker starts: a
+    fault is reported once, with a non-zero exit, instead of workers failing and respawning; and
+    workers starting together find the index built. (Cheap: no model is loaded.)"""
+    try:
+        kb = KnowledgeBase.open(settings)
+        try:
+            kb.refresh_index()
+        finally:
+            kb.close()
+    except Exception as exc:  # noqa: BLE001 - any fault at all stops the start, with its reason
+        raise click.ClickException(f"cannot serve {settings.data}: {exc.__class__.__name__}: {exc}") from exc

@@ -193,7 +193,24 @@ class Transaction(ABC):
     def set_user_disabled(self, user_id: int, disabled: bool) -> None: ...
 
     @abstractmethod
-    def record_login_failure(self, username: str, at: float) -> None: ...
+    def set_user_token_hash(self, user_id: int, token_hash: str) -> None: ...
+
+    @abstractmethod
+    def record_login_failure(self, username: str, client: str, at: float) -> None: ...
+
+    @abstractmethod
+    def forget_before(self, at: float) -> None:
+        """Drop failed logins from before `at`, and sessions that expired before it."""
+
+    @abstractmethod
+    def add_session(self, session_hash: str, user_id: int, expires_at: float) -> None: ...
+
+    @abstractmethod
+    def end_session(self, session_hash: str) -> None: ...
+
+    @abstractmethod
+    def end_sessions(self, user_id: int) -> None:
+        """End every session of the account (a reset, disabling it)."""
 
     # -- workspace ---------------------------------------------------------------------------
     @abstractmethod
@@ -229,7 +246,8 @@ class Transaction(ABC):
         """False if there was no such pairing."""
 
     @abstractmethod
-    def clear_login_failures(self, username: str) -> None: ...
+    def clear_login_failures(self, username: str, client: str | None = None) -> None:
+        """Forget the account's failed logins: from `client` only, or from everywhere."""
 
 
 class Store(ABC):
@@ -371,8 +389,16 @@ class Store(ABC):
         """Every twin-pilot pairing, by twin then pilot."""
 
     @abstractmethod
-    def login_failures(self, username: str, since: float) -> tuple[int, float | None]:
-        """How many failed logins `username` had since `since`, and when the first was."""
+    def login_failures(self, username: str, client: str, since: float) -> tuple[int, float | None]:
+        """How many failed logins for `username` came from `client` since `since`, and when the last was."""
+
+    @abstractmethod
+    def client_failures(self, client: str, since: float) -> tuple[int, float | None]:
+        """How many failed logins, for any user name, came from `client` since `since`, and when the last was."""
+
+    @abstractmethod
+    def session_user(self, session_hash: str, now: float) -> int | None:
+        """The account id of a session that has neither ended nor expired."""
 
 
 def batched(items: Iterable, size: int = 500) -> Iterator[list]:

@@ -17,6 +17,7 @@ import numpy as np
 
 from kb.chunking import Chunk
 from kb.documents import Practice
+from kb.errors import Busy
 from kb.keyword import words
 from kb.store.base import (
     Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
@@ -27,6 +28,9 @@ from kb.store.sqlite_migrations import migrate
 _FILTER_COLUMNS = {"kind": "kind", "country": "country", "city": "city", "language": "language"}
 _LIST_FILTER_COLUMNS = {"domain": "domains", "lever": "levers"}
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+# How long a write waits for another writer before it is refused as busy (readers never wait:
+# WAL), and when the refused caller should try again.
+BUSY_TIMEOUT_S, RETRY_AFTER_S = 3, 2
 
 
 class SqliteTransaction(Transaction):
@@ -120,11 +124,31 @@ class SqliteTransaction(Transaction):
     def set_user_disabled(self, user_id: int, disabled: bool) -> None:
         self.db.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
 
-    def record_login_failure(self, username: str, at: float) -> None:
-        self.db.execute("INSERT INTO login_failures VALUES (?, ?)", (username, at))
+    def set_user_token_hash(self, user_id: int, token_hash: str) -> None:
+        self.db.execute("UPDATE users SET token_hash = ? WHERE id = ?", (token_hash, user_id))
 
-    def clear_login_failures(self, username: str) -> None:
-        self.db.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+    def record_login_failure(self, username: str, client: str, at: float) -> None:
+        self.db.execute("INSERT INTO login_failures (username, at, client) VALUES (?, ?, ?)", (username, at, client))
+
+    def forget_before(self, at: float) -> None:
+        self.db.execute("DELETE FROM login_failures WHERE at < ?", (at,))
+        self.db.execute("DELETE FROM sessions WHERE expires_at < ?", (at,))
+
+    def clear_login_failures(self, username: str, client: str | None = None) -> None:
+        if client is None:
+            self.db.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+        else:
+            self.db.execute("DELETE FROM login_failures WHERE username = ? AND client = ?", (username, client))
+
+    def add_session(self, session_hash: str, user_id: int, expires_at: float) -> None:
+        self.db.execute("INSERT INTO sessions (id, user_id, expires_at) VALUES (?, ?, ?)",
+                        (session_hash, user_id, expires_at))
+
+    def end_session(self, session_hash: str) -> None:
+        self.db.execute("DELETE FROM sessions WHERE id = ?", (session_hash,))
+
+    def end_sessions(self, user_id: int) -> None:
+        self.db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     def keep(self, twin: str, doc_id: str, user_id: int | None) -> bool:
         cursor = self.db.execute("INSERT OR IGNORE INTO shortlist (twin, doc_id, added_by) VALUES (?, ?, ?)",
@@ -184,7 +208,7 @@ class SqliteStore(Store):
         """This thread's connection, opened on first use."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
@@ -204,7 +228,13 @@ class SqliteStore(Store):
     @contextmanager
     def write(self, documents: bool = True) -> Iterator[SqliteTransaction]:
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise Busy(f"the store is busy with another write; try again in {RETRY_AFTER_S} seconds",
+                       data={"retry_after": RETRY_AFTER_S}) from exc
         try:
             yield SqliteTransaction(db)
             if documents:
@@ -433,10 +463,18 @@ class SqliteStore(Store):
     def vocabulary(self, least: int = 1) -> dict[str, int]:
         return dict(self._rows("SELECT word, count FROM words WHERE count >= ?", (least,)))
 
-    def login_failures(self, username: str, since: float) -> tuple[int, float | None]:
-        row = self._one("SELECT count(*), min(at) FROM login_failures WHERE username = ? AND at > ?",
-                        (username, since))
+    def login_failures(self, username: str, client: str, since: float) -> tuple[int, float | None]:
+        row = self._one("SELECT count(*), max(at) FROM login_failures WHERE username = ? AND client = ? AND at > ?",
+                        (username, client, since))
         return row[0], row[1]
+
+    def client_failures(self, client: str, since: float) -> tuple[int, float | None]:
+        row = self._one("SELECT count(*), max(at) FROM login_failures WHERE client = ? AND at > ?", (client, since))
+        return row[0], row[1]
+
+    def session_user(self, session_hash: str, now: float) -> int | None:
+        row = self._one("SELECT user_id FROM sessions WHERE id = ? AND expires_at > ?", (session_hash, now))
+        return row[0] if row else None
 
 
 def _version(db: sqlite3.Connection) -> int:

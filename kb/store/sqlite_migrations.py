@@ -170,8 +170,21 @@ M007_WORKSPACE = """
         );
 """
 
+# Failed logins are counted per (account, client address); sessions live on the server, so that
+# logging out, a reset or disabling an account ends them.
+M008_SESSIONS = """
+    ALTER TABLE login_failures ADD COLUMN client TEXT NOT NULL DEFAULT '';
+    CREATE INDEX login_failures_client ON login_failures(client, at);
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+"""
+
 MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
-              M007_WORKSPACE]
+              M007_WORKSPACE, M008_SESSIONS]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -1,12 +1,17 @@
-"""An index on disk: `manifest.json` names the index file it describes and what it was built
-from (model, dimension, passage count, store version, kind), so it is trusted only while that
-matches the store."""
+"""An index on disk: `manifest.json` names the index file it describes, its SHA-256, and what it
+was built from (model, dimension, passage count, store version, kind), so it is trusted only
+while that matches the store and the file its checksum. Processes that start together take
+turns through a lock file: the first builds and saves, the others wait and load."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +32,7 @@ class Manifest:
     store_version: int
     index_file: str
     kind: str = "flat"
+    sha256: str = ""  # of the index file; a manifest without one is not trusted
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -57,10 +63,25 @@ class IndexFiles:
         except (OSError, ValueError, TypeError):
             return None
 
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive use of the index files, between processes (and threads)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def load(self, manifest: Manifest) -> VectorIndex | None:
+        """The index the manifest names, or None if it is missing, damaged or not the file recorded."""
         reader = READERS.get(manifest.kind)
         try:
-            index = reader((self.directory / manifest.index_file).read_bytes()) if reader else None
+            data = (self.directory / manifest.index_file).read_bytes()
+            if not reader or hashlib.sha256(data).hexdigest() != manifest.sha256:
+                return None
+            index = reader(data)
         except (OSError, RuntimeError, ValueError):
             return None
         if index is None or index.count() != manifest.count or index.dim != manifest.dim:
@@ -68,10 +89,12 @@ class IndexFiles:
         return index
 
     def save(self, index: VectorIndex, model_id: str, store_version: int) -> Manifest:
+        """Write the index and its manifest, and delete older index files; call under `lock()`."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        data = index.to_bytes()
         manifest = Manifest(model_id, index.dim, index.count(), store_version,
-                            f"index-{uuid.uuid4().hex[:12]}.{index.kind}", index.kind)
-        _write_atomically(self.directory / manifest.index_file, index.to_bytes())
+                            f"index-{uuid.uuid4().hex[:12]}.{index.kind}", index.kind, hashlib.sha256(data).hexdigest())
+        _write_atomically(self.directory / manifest.index_file, data)
         _write_atomically(self.manifest_path, json.dumps(asdict(manifest), indent=2).encode())
         for old in self.directory.glob("index-*"):
             if old.name != manifest.index_file:

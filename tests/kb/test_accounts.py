@@ -1,6 +1,8 @@
+import time
+
 import pytest
 
-from kb.accounts import MAX_FAILURES, AccountError, Accounts
+from kb.accounts import BACKOFF_S, FAILURE_WINDOW_S, MAX_FAILURES, AccountError, Accounts
 from kb.errors import KBError, RateLimited, Unauthenticated
 
 
@@ -39,6 +41,54 @@ def test_repeated_failures_lock_the_login(accounts):
         accounts.login("hel", creds.password)
     renewed = accounts.reset("hel")
     assert accounts.login("hel", renewed.password).username == "hel"
+
+
+def test_the_lockout_holds_one_client_back_not_the_owner_elsewhere(accounts, monkeypatch):
+    creds = accounts.add("lockme", "pilot", city="Helsinki")
+    for spelling in ["lockme", "LOCKME", " lockme ", "lockme", "LockMe"]:  # one account, however spelt
+        with pytest.raises(Unauthenticated):
+            accounts.login(spelling, "guess", client="10.0.0.66")
+    with pytest.raises(RateLimited) as refused:
+        accounts.login("lockme", creds.password, client="10.0.0.66")
+    assert refused.value.data["retry_after"] <= BACKOFF_S
+    assert accounts.login("lockme", creds.password, client="10.0.0.7").username == "lockme"  # the owner
+    assert accounts.by_token(creds.token).username == "lockme"
+
+    # the wait doubles with each failure after it passes, up to the window
+    clock = [time.time()]
+    monkeypatch.setattr("kb.accounts.time.time", lambda: clock[0])
+    waits = []
+    for _ in range(4):
+        clock[0] += FAILURE_WINDOW_S / 20 + 1  # long enough for the first waits, short of the window
+        try:
+            accounts.login("lockme", "guess", client="10.0.0.66")
+        except RateLimited as exc:
+            waits.append(exc.data["retry_after"])
+        except Unauthenticated:
+            waits.append(0)
+    assert waits[0] == 0 and max(waits) > BACKOFF_S
+
+
+def test_a_success_clears_the_clients_failures_for_that_account(accounts):
+    creds = accounts.add("hel", "pilot", city="Helsinki")
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(Unauthenticated):
+            accounts.login("hel", "guess", client="c")
+    accounts.login("hel", creds.password, client="c")
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(Unauthenticated):
+            accounts.login("hel", "guess", client="c")  # counting starts again
+
+
+def test_sessions_live_on_the_server(accounts):
+    creds = accounts.add("hel", "pilot", city="Helsinki")
+    user = accounts.login("hel", creds.password)
+    first, second = accounts.start_session(user), accounts.start_session(user)
+    assert accounts.session(first) == user and accounts.session("forged") is None
+    accounts.end_session(first)
+    assert accounts.session(first) is None and accounts.session(second) == user
+    accounts.reset("hel")
+    assert accounts.session(second) is None
 
 
 def test_disable_and_reset(accounts):

@@ -1,8 +1,11 @@
 import json
+import shutil
+import subprocess
+import sys
 
 from kb.knowledge_base import KnowledgeBase
 
-from tests.conftest import find
+from tests.conftest import REPO, find
 
 
 def test_index_is_loaded_when_the_manifest_matches(indexed, embedder, tmp_path):
@@ -93,3 +96,26 @@ def test_a_document_that_does_not_say_its_language_has_it_detected(kb, tmp_path,
     embedded = embedder.embedded
     again = sync(kb, read_corpus(corpus))  # the source did not change: nothing is detected or embedded again
     assert again.unchanged == 2 and embedder.embedded == embedded
+
+
+def test_a_replaced_index_file_of_the_right_size_is_not_trusted(indexed, embedder):
+    files = indexed.data / "index"
+    manifest = json.loads((files / "manifest.json").read_text())
+    index = files / manifest["index_file"]
+    data = bytearray(index.read_bytes())
+    data[-64:] = bytes(64)  # same count and dimension; other vectors
+    index.write_bytes(bytes(data))
+    assert KnowledgeBase(indexed.data, embedder=embedder).refresh_index().status == "rebuilt"
+    assert KnowledgeBase(indexed.data, embedder=embedder).refresh_index().status == "loaded"
+
+
+def test_processes_starting_together_over_a_missing_index_build_it_once(indexed):
+    shutil.rmtree(indexed.data / "index")
+    script = ("import sys; from kb.knowledge_base import KnowledgeBase; from kb.embedding.fake import FakeEmbedder; "
+              "print(KnowledgeBase(sys.argv[1], embedder=FakeEmbedder()).refresh_index().status)")
+    starts = [subprocess.Popen([sys.executable, "-c", script, str(indexed.data)], stdout=subprocess.PIPE, text=True,
+                               cwd=REPO) for _ in range(4)]
+    statuses = sorted(p.communicate(timeout=60)[0].strip() for p in starts)
+    assert statuses == ["loaded", "loaded", "loaded", "rebuilt"]
+    manifest = json.loads((indexed.data / "index" / "manifest.json").read_text())
+    assert [p.name for p in (indexed.data / "index").glob("index-*")] == [manifest["index_file"]]

@@ -111,16 +111,48 @@ def test_cities_and_accounts_do_not_touch_the_document_version(store):
         tx.replace_cities([City("Umeå", "Sweden", "pilot", 1, 130000, 63.8, 20.3, "X", ("energy",))])
         user_id = tx.add_user("hel", "Umeå", "pilot")
         tx.set_user_secrets(user_id, "p", "t")
-        tx.record_login_failure("hel", 10.0)
-        tx.record_login_failure("HEL", 20.0)
+        tx.record_login_failure("hel", "10.0.0.1", 10.0)
+        tx.record_login_failure("HEL", "10.0.0.1", 20.0)
+        tx.record_login_failure("hel", "10.0.0.2", 30.0)
+        tx.record_login_failure("other", "10.0.0.2", 40.0)
     assert store.version() == 0
     assert store.city("umeå") == City("Umeå", "Sweden", "pilot", 1, 130000, 63.8, 20.3, "X", ("energy",))
     assert store.user("HEL").password_hash == "p" and store.user_by_id(user_id).username == "hel"
-    assert store.login_failures("hel", 5.0) == (2, 10.0) and store.login_failures("hel", 15.0) == (1, 20.0)
+    assert store.login_failures("hel", "10.0.0.1", 5.0) == (2, 20.0)
+    assert store.login_failures("hel", "10.0.0.1", 15.0) == (1, 20.0)
+    assert store.client_failures("10.0.0.2", 0.0) == (2, 40.0)
     with store.write(documents=False) as tx:
         tx.set_user_disabled(user_id, True)
+        tx.clear_login_failures("hel", "10.0.0.1")
+    assert store.user("hel").disabled and store.login_failures("hel", "10.0.0.1", 0.0)[0] == 0
+    assert store.login_failures("hel", "10.0.0.2", 0.0)[0] == 1
+    with store.write(documents=False) as tx:
         tx.clear_login_failures("hel")
-    assert store.user("hel").disabled and store.login_failures("hel", 0.0)[0] == 0
+        tx.set_user_token_hash(user_id, "sha256$x")
+    assert store.login_failures("hel", "10.0.0.2", 0.0)[0] == 0 and store.user("hel").token_hash == "sha256$x"
+
+
+def test_sessions_end_one_by_one_all_at_once_or_when_they_expire(store):
+    with store.write(documents=False) as tx:
+        ann, bob = tx.add_user("ann", None, "admin"), tx.add_user("bob", None, "admin")
+        tx.add_session("s1", ann, 100.0)
+        tx.add_session("s2", ann, 100.0)
+        tx.add_session("s3", bob, 100.0)
+    assert [store.session_user(s, 50.0) for s in ("s1", "s2", "s3", "nope")] == [ann, ann, bob, None]
+    assert store.session_user("s1", 100.0) is None  # expired
+    with store.write(documents=False) as tx:
+        tx.end_session("s1")
+    assert store.session_user("s1", 50.0) is None and store.session_user("s2", 50.0) == ann
+    with store.write(documents=False) as tx:
+        tx.end_sessions(ann)
+    assert store.session_user("s2", 50.0) is None and store.session_user("s3", 50.0) == bob
+    with store.write(documents=False) as tx:
+        tx.add_session("s4", bob, 300.0)
+        tx.record_login_failure("bob", "c", 150.0)
+        tx.record_login_failure("bob", "c", 250.0)
+        tx.forget_before(200.0)
+    assert store.session_user("s3", 50.0) is None and store.session_user("s4", 50.0) == bob
+    assert store.login_failures("bob", "c", 0.0) == (1, 250.0)
 
 
 def test_notes_and_their_versions(store):

@@ -1,0 +1,127 @@
+"""Guards in front of the routes, so that no request costs more than its sender may ask for.
+
+- Every request body is limited to MAX_BODY bytes, refused by its declared length before a byte
+  is read, or as soon as a body sent without one grows past it.
+- An API write is authenticated before its body is read: without a valid token or session it
+  is refused at once.
+- An API route refuses query parameters it does not know, and JSON text that is not Unicode
+  (unpaired surrogates, which JSON's escapes can spell), with 422 naming them."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kb.accounts import is_unicode
+from search_app.auth import bearer_user
+
+MAX_BODY = 1_000_000  # bytes: a case note of 50,000 characters in any script is well below
+PUBLIC_WRITES = ("/api/partners",)  # API writes anyone may make
+
+
+class GuardRequests:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        length = request.headers.get("content-length", "")
+        if length and (not length.isdigit() or int(length) > MAX_BODY):
+            await _refuse(scope, receive, send, 413, f"the request body is larger than {MAX_BODY:,} bytes")
+            return
+        path = scope["path"]
+        if path.startswith("/api/") and path not in PUBLIC_WRITES:
+            try:
+                user = bearer_user(request) or request.state.user
+            except HTTPException as exc:
+                await _refuse(scope, receive, send, exc.status_code, exc.detail, exc.headers)
+                return
+            if user is None:
+                await _refuse(scope, receive, send, 401, "send Authorization: Bearer <token>, or log in first",
+                              {"WWW-Authenticate": "Bearer"})
+                return
+        await self.app(scope, _limited(receive), send)
+
+
+def _limited(receive: Receive) -> Receive:
+    """`receive`, refusing a body that grows past MAX_BODY (one sent without a length)."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > MAX_BODY:
+            raise HTTPException(413, f"the request body is larger than {MAX_BODY:,} bytes")
+        return message
+
+    return limited
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str,
+                  headers: dict | None = None) -> None:
+    # The connection closes after the answer: the unread body is not worth reading.
+    response = JSONResponse({"detail": detail}, status_code=status, headers={**(headers or {}), "Connection": "close"})
+    await response(scope, receive, send)
+
+
+class StrictRoute(APIRoute):
+    """An API route that names what it will not take instead of ignoring it."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+        known = _query_names(self.dependant)
+
+        async def strict(request: Request):
+            unknown = [name for name in request.query_params if name not in known]
+            if unknown:
+                expected = ", ".join(sorted(known)) or "none"
+                raise RequestValidationError([
+                    {"loc": ("query", name), "msg": f"unknown parameter; this operation takes: {expected}",
+                     "type": "extra_forbidden"} for name in unknown])
+            if "json" in request.headers.get("content-type", ""):
+                body = await request.body()
+                if b"\\ud" in body.lower():
+                    _check_unicode(body)
+            return await handler(request)
+
+        return strict
+
+
+def _query_names(dependant) -> set[str]:
+    """The query parameters a route and its dependencies take."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _check_unicode(body: bytes) -> None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return  # the route's own parsing says what is wrong with it
+    bad = [loc for loc, text in _strings(document, ("body",)) if not is_unicode(text)]
+    if bad:
+        raise RequestValidationError([{"loc": loc, "msg": "text with an unpaired surrogate is not Unicode",
+                                       "type": "string_type"} for loc in bad])
+
+
+def _strings(value, loc: tuple):
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, loc)
+            yield from _strings(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*loc, index))

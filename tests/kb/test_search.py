@@ -162,3 +162,19 @@ def test_the_keyword_weight_follows_the_share_of_the_query_language(indexed):
 @pytest.mark.parametrize("noise", ["xqzzv", "xkcd qwfp"])
 def test_a_query_of_no_known_word_in_no_known_language_is_a_weak_match(indexed, noise):
     assert search(indexed, noise).weak_match
+
+
+@pytest.mark.parametrize("vanished", ["documents", "passages"])
+def test_a_hit_deleted_by_another_process_mid_search_is_left_out(indexed, monkeypatch, vanished):
+    """Issue 17, item 7: ranked, then gone before its text was read (an editor elsewhere)."""
+    before = ids(find(indexed, "coal district heating", k=10))
+    real = getattr(type(indexed.store), vanished)
+
+    def without_the_first(store, keys):
+        found = real(store, keys)
+        first = before[0] if vanished == "documents" else next(iter(found))
+        return {key: value for key, value in found.items() if key != first}
+
+    monkeypatch.setattr(type(indexed.store), vanished, without_the_first)
+    after = ids(find(indexed, "coal district heating", k=10))
+    assert len(after) == len(before) - 1

@@ -1,4 +1,5 @@
-"""Corpus sources: Markdown with YAML front matter, JSON Lines (BEIR accepted), and cities.csv."""
+"""Corpus sources: Markdown with YAML front matter, JSON Lines (BEIR accepted), PDF, Word,
+PowerPoint and HTML files each with a YAML sidecar (NAME.meta.yaml), and cities.csv."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from pathlib import Path
 import yaml
 
 from kb.documents import Practice, ValidationErrors, validate
+from kb.extract import FILE_TYPES, BadFile, as_markdown, extract
+from kb.files import reference
 from kb.store import City
 from kb.vocab import CITY_ROLES, DOMAINS
 
 CITIES_FILE = "cities.csv"
+SIDECAR = ".meta.yaml"  # report.pdf.meta.yaml (or report.meta.yaml): the file's front matter
+DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES = 20 * 1024 * 1024, 300  # KB_MAX_FILE_MB, KB_MAX_PAGES
 CITY_COLUMNS = ("city", "country", "role", "cohort", "population", "lat", "lon", "pilot_project", "domains", "source")
 OPTIONAL_CITY_COLUMNS = ("source",)  # where population and coordinates come from (kb cities fill)
 # Folders of a corpus that hold no documents: evaluation data, hidden folders.
@@ -43,14 +48,16 @@ class Corpus:
     cities: list[City] | None = None  # None when the corpus has no cities.csv
     errors: list[LoadError] = field(default_factory=list)
     failed_paths: set[str] = field(default_factory=set)
+    originals: dict[str, Path] = field(default_factory=dict)  # a kept file's reference -> where it is read
 
     def fail(self, path: str, line: int | None, field_name: str | None, message: str) -> None:
         self.errors.append(LoadError(path, line, field_name, message))
         self.failed_paths.add(path)
 
 
-def read_corpus(path: Path) -> Corpus:
-    """Every valid document under `path` (a folder or a .jsonl file), and every problem found."""
+def read_corpus(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pages: int = DEFAULT_MAX_PAGES) -> Corpus:
+    """Every valid document under `path` (a folder or a .jsonl file), and every problem found.
+    A file (PDF, Word, ...) larger than `max_bytes` or longer than `max_pages` is refused."""
     corpus = Corpus()
     path = Path(path)
     if path.is_file():
@@ -60,7 +67,7 @@ def read_corpus(path: Path) -> Corpus:
         root = path.resolve()
         files = sorted(
             p for p in path.rglob("*")
-            if p.suffix in (".md", ".jsonl")
+            if (p.suffix in (".md", ".jsonl") or p.suffix.lower() in FILE_TYPES)
             and not any(part in SKIPPED_DIRS or part.startswith(".") for part in p.relative_to(path).parts[:-1])
         )
     else:
@@ -70,10 +77,12 @@ def read_corpus(path: Path) -> Corpus:
     seen: dict[str, str] = {}
     for file in files:
         rel = file.relative_to(path).as_posix() if path.is_dir() else file.name
-        text = _read_text(file, root, rel, corpus)
-        if text is None:
+        if file.suffix.lower() in FILE_TYPES:
+            parsed = _file(file, root, rel, corpus, max_bytes, max_pages)
+        elif (text := _read_text(file, root, rel, corpus)) is not None:
+            parsed = _markdown(text, rel, corpus) if file.suffix == ".md" else _jsonl(text, rel, corpus)
+        else:
             continue
-        parsed = _markdown(text, rel, corpus) if file.suffix == ".md" else _jsonl(text, rel, corpus)
         for practice, line in parsed:
             if practice.id in seen:
                 corpus.fail(rel, line, "id", f"duplicate id {practice.id!r}, already used in {seen[practice.id]}")
@@ -110,9 +119,68 @@ def _read_text(file: Path, root: Path, rel: str, corpus: Corpus) -> str | None:
     return text
 
 
-def _field_line(front_matter: str, name: str) -> int | None:
+def _file(file: Path, root: Path, rel: str, corpus: Corpus, max_bytes: int,
+          max_pages: int) -> list[tuple[Practice, int]]:
+    """A PDF, Word, PowerPoint or HTML file and its sidecar: one document, one section per page."""
+    sidecar = next((s for s in (file.with_name(file.name + SIDECAR), file.with_name(file.stem + SIDECAR))
+                    if s.exists()), None)
+    if sidecar is None:
+        corpus.fail(rel, None, None, f"has no sidecar: write {file.name}{SIDECAR} beside it with its title, kind, "
+                                     "city, country, domains ... (the fields of a Markdown file's front matter)")
+        return []
+    sidecar_rel = sidecar.relative_to(root).as_posix() if sidecar.resolve().is_relative_to(root) else sidecar.name
+    text = _read_text(sidecar, root, sidecar_rel, corpus)
+    fields = _front_matter(text, sidecar_rel, corpus, first_line=1) if text is not None else None
+    if fields is None:
+        corpus.failed_paths.add(rel)
+        return []
+    resolved = file.resolve()
+    if not resolved.is_relative_to(root):
+        corpus.fail(rel, None, None, f"points outside the corpus (to {resolved}); not read")
+        return []
+    try:
+        data = resolved.read_bytes()
+        extracted = extract(data, file.name, max_bytes=max_bytes, max_pages=max_pages)
+    except OSError as exc:
+        corpus.fail(rel, None, None, f"cannot be read: {exc.strerror}")
+        return []
+    except BadFile as exc:
+        corpus.fail(rel, None, None, str(exc))
+        return []
+    fields.setdefault("title", extracted.title or file.stem.replace("_", " ").replace("-", " "))
+    ref = reference(file.name, data)
+    try:
+        practice = validate(fields, as_markdown(extracted), default_id=rel, path=rel, files=(ref,))
+    except ValidationErrors as exc:
+        for error in exc.errors:
+            where = (rel, None) if error.field == "text" else (sidecar_rel, _field_line(text, error.field, 1))
+            corpus.fail(*where, error.field, error.message)
+        corpus.failed_paths.add(rel)
+        return []
+    corpus.originals[ref] = resolved
+    return [(practice, 1)]
+
+
+def _front_matter(text: str, rel: str, corpus: Corpus, first_line: int) -> dict | None:
+    """YAML fields (front matter or a sidecar), or None with the problem recorded at its line."""
+    try:
+        fields = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + first_line if mark else 1
+        corpus.fail(rel, line, None, f"{'front matter' if first_line == 2 else 'sidecar'} is not valid YAML: "
+                                     f"{getattr(exc, 'problem', exc)}")
+        return None
+    if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
+        corpus.fail(rel, first_line, None, f"{'front matter' if first_line == 2 else 'sidecar'} must be a mapping "
+                                           "of field: value")
+        return None
+    return fields
+
+
+def _field_line(front_matter: str, name: str, first_line: int = 2) -> int | None:
     """Line (1-based, in the file) where `name:` is set in the front matter."""
-    for number, line in enumerate(front_matter.splitlines(), start=2):
+    for number, line in enumerate(front_matter.splitlines(), start=first_line):
         if re.match(rf"^{re.escape(name)}\s*:", line):
             return number
     return None
@@ -125,15 +193,8 @@ def _markdown(text: str, rel: str, corpus: Corpus) -> list[tuple[Practice, int]]
         return []
     front, body = match.group(1), text[match.end():]
     body_line = front.count("\n") + 3
-    try:
-        fields = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark else 1
-        corpus.fail(rel, line, None, f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
-        return []
-    if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
-        corpus.fail(rel, 2, None, "front matter must be a mapping of field: value")
+    fields = _front_matter(front, rel, corpus, first_line=2)
+    if fields is None:
         return []
     default_id = rel[: -len(".md")]
     try:

@@ -62,7 +62,7 @@ def sync(kb: Core, corpus: Corpus, *, progress: bool = False, rebuild: bool = Fa
     started = time.perf_counter()
     report = SyncReport(errors=[str(e) for e in corpus.errors])
     stored = kb.store.stored_documents()
-    model_id = kb.embedder.model_id
+    model_id = kb.model_id
     todo = []
     for practice in corpus.practices:
         before = stored.get(practice.id)
@@ -81,6 +81,9 @@ def sync(kb: Core, corpus: Corpus, *, progress: bool = False, rebuild: bool = Fa
         if doc.path is not None and doc_id not in present and doc.path not in corpus.failed_paths
     )
 
+    for ref, original in corpus.originals.items():  # before the documents that link to them
+        if not kb.files.has(ref):
+            kb.files.keep(ref, original.read_bytes())
     if todo:
         bar = _Bar(len(todo), progress)
         try:

@@ -12,7 +12,8 @@ import numpy as np
 
 from kb.chunking import chunk_practice, fingerprint
 from kb.documents import Practice, with_language
-from kb.embedding import Embedder, load_embedder, with_fast_queries
+from kb.embedding import Embedder, load_embedder, passage_embedder, with_fast_queries
+from kb.files import FileStore
 from kb.keyword import words
 from kb.stopwords import STOPWORDS
 from kb.languages import detect_query
@@ -54,6 +55,11 @@ class Core:
         if self._embedder is None:
             self._embedder = load_embedder(self.settings, self.onnx_dir)
         return self._embedder
+
+    @cached_property
+    def files(self) -> FileStore:
+        """The originals of indexed files (PDFs, attachments), downloadable from result links."""
+        return FileStore(self.data / "files")
 
     @property
     def onnx_dir(self) -> Path:
@@ -102,15 +108,21 @@ class Core:
 
     # -- the vector index --------------------------------------------------------------------
 
+    @cached_property
+    def model_id(self) -> str:
+        """The model whose vectors this knowledge base searches; known without loading it (a
+        process that only checks the index, like `kb serve` before its workers, stays small)."""
+        return self._embedder.model_id if self._embedder is not None else passage_embedder(self.settings).model_id
+
     def refresh_index(self) -> IndexState:
-        return self.live.refresh(self.embedder.model_id)
+        return self.live.refresh(self.model_id)
 
     def save_index(self) -> None:
-        self.live.save(self.embedder.model_id)
+        self.live.save(self.model_id)
 
     @property
     def index(self) -> VectorIndex:
-        return self.live.index(self.embedder.model_id)
+        return self.live.index(self.model_id)
 
     def owners(self, passage_ids: Iterable[int]) -> dict[int, str]:
         return self.live.owners(passage_ids)

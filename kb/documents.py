@@ -41,10 +41,12 @@ class Practice:
     source: str | None = None
     sample: bool = False
     path: str | None = None
+    files: tuple[str, ...] = ()  # originals kept in the data folder (kb/files.py), for a file or a note's attachments
 
     def content_hash(self) -> str:
         """Hash of everything that is indexed, so an unchanged document is skipped cheaply."""
-        payload = {k: v for k, v in asdict(self).items() if k != "path"}
+        # (a document without files hashes as before files existed: no re-embedding on upgrade)
+        payload = {k: v for k, v in asdict(self).items() if k != "path" and (k != "files" or v)}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def metadata(self) -> dict:
@@ -122,7 +124,8 @@ def _as_date(value, errors: list[FieldError]) -> str | None:
     return None
 
 
-def validate(fields: dict, body: str, *, default_id: str | None = None, path: str | None = None) -> Practice:
+def validate(fields: dict, body: str, *, default_id: str | None = None, path: str | None = None,
+             files: tuple[str, ...] = ()) -> Practice:
     """Build a Practice from raw fields, or raise ValidationErrors naming every bad field."""
     errors: list[FieldError] = []
     for name in fields:
@@ -145,10 +148,10 @@ def validate(fields: dict, body: str, *, default_id: str | None = None, path: st
     levers = _as_list("levers", fields.get("levers"), LEVERS, errors)
 
     module = fields.get("module")
-    if kind == "workshop_output" and module not in MODULES:
+    if (kind == "workshop_output" or module is not None) and module not in MODULES:
         errors.append(FieldError("module", f"{module!r} is not one of {', '.join(MODULES)}"))
-    elif kind != "workshop_output" and module is not None:
-        errors.append(FieldError("module", "is only for workshop_output documents"))
+    elif kind not in ("workshop_output", "case_note") and module is not None:
+        errors.append(FieldError("module", "is only for workshop_output and case_note documents"))
 
     language = fields.get("language")
     if language is not None and (not isinstance(language, str) or not LANGUAGE_PATTERN.match(language)):
@@ -169,7 +172,7 @@ def validate(fields: dict, body: str, *, default_id: str | None = None, path: st
     return Practice(
         id=doc_id, title=title, kind=kind, body=body.strip(), city=city, country=country,
         domains=domains, levers=levers, module=module, language=language, date=date,
-        source=source, sample=sample, path=path,
+        source=source, sample=sample, path=path, files=files,
     )
 
 

@@ -53,6 +53,7 @@ class CityPage:
     notes: list[Practice]
     pairings: list[Pairing] = field(default_factory=list)
     mentioned_in: list[SearchResult] = field(default_factory=list)  # for a city without a profile
+    deleted_notes: list[CaseNote] = field(default_factory=list)  # for an admin, who may restore them
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class KnowledgeBase(Core):
         counts = self.store.document_counts_by_city()
         return [CityEntry(c, counts.get(c.city, 0)) for c in self.store.cities()]
 
-    def city_page(self, name: str) -> CityPage:
+    def city_page(self, name: str, user: User | None = None) -> CityPage:
         """A city's profile, practices, notes and pairings; a city the profiles lack but the
         documents name gets the documents that name it."""
         profile = self.store.city(name)
@@ -146,7 +147,8 @@ class KnowledgeBase(Core):
             raise NotFound(f"No city called “{name}” is in the knowledge base. See the list of cities.")
         return CityPage(profile.city if profile else name, profile,
                         [d for d in documents if d.kind != "case_note"], [d for d in documents if d.kind == "case_note"],
-                        self.pairings.of(profile.city if profile else name), mentioned)
+                        self.pairings.of(profile.city if profile else name), mentioned,
+                        self.notes.deleted(name) if user is not None and user.role == "admin" else [])
 
     # -- matching ----------------------------------------------------------------------------
 
@@ -208,11 +210,11 @@ class KnowledgeBase(Core):
         version = self.store.version()
         index_state = "missing"
         if manifest is not None:
-            current = manifest.store_version == version and manifest.model_id == self.embedder.model_id
+            current = manifest.store_version == version and manifest.model_id == self.model_id
             index_state = "current" if current else "stale (rebuilt from stored vectors on next use)"
         return {
             "data": str(self.data),
-            "model": self.embedder.model_id,
+            "model": self.model_id,
             "query_runtime": self.embedder.query_runtime,
             "store_version": version,
             "index": {"state": index_state, **({"count": manifest.count, "dim": manifest.dim} if manifest else {})},

@@ -8,28 +8,28 @@ can undo it."""
 
 from __future__ import annotations
 
+import difflib
+import re
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from kb.accounts import User
 from kb.core import Core
-from kb.documents import Practice, ValidationErrors, validate
-from kb.errors import Forbidden, Invalid, KBError, NotFound, Unauthenticated
+from kb.errors import Conflict, Forbidden, Invalid, KBError, NotFound, Unauthenticated
+from kb.extract import BadFile, extract
+from kb.files import reference
+from kb.note_fields import (MAX_ATTACHMENTS, NOTE_FIELDS, TEXTS, InvalidNote, attachment, check_fields, empty_fields,
+                            note_body, practice_of)
 from kb.store import NoteRecord, Transaction
 
-SECTIONS = (("challenge", "Challenge"), ("what_was_done", "What was done"), ("results", "Results"),
-            ("transferability", "Transferability"))
-NOTE_FIELDS = ("title", "challenge", "what_was_done", "results", "transferability", "domains", "levers", "language")
-REQUIRED = ("title", "challenge", "what_was_done", "domains")
-MAX_NOTE_TITLE, MAX_NOTE_BODY = 200, 50_000  # tighter than a corpus document's
-
-
-class InvalidNote(Invalid):
-    """A note whose fields are unusable; `errors` lists each as 'field: message'."""
+LABELS = {"title": "Title", **dict(TEXTS), "indicators": "Indicators", "start": "Start", "end": "End",
+          "module": "Module", "twins": "Twin cities", "domains": "Domains", "levers": "Levers",
+          "language": "Language", "attachments": "Attached files"}
+Upload = tuple[str, bytes]  # a file as sent: its name and its content
 
 
 @dataclass(frozen=True)
@@ -37,83 +37,54 @@ class CaseNote:
     id: str
     city: str
     country: str
-    title: str
-    challenge: str
-    what_was_done: str
-    results: str
-    transferability: str
-    domains: list[str]
-    levers: list[str]
-    language: str
     version: int
     deleted: bool
+    fields: dict  # every name of NOTE_FIELDS; notes written before a field existed have it empty
+
+    def __getattr__(self, name: str):
+        # note.title, note.results ...: the fields read like attributes (templates use both)
+        if name in NOTE_FIELDS:
+            return self.fields[name]
+        raise AttributeError(name)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        # an attachment's extracted text is the searchable document's, not the note's to show
+        attachments = [{k: a[k] for k in ("name", "file", "pages")} for a in self.fields["attachments"]]
+        return {"id": self.id, "city": self.city, "country": self.country, "version": self.version,
+                "deleted": self.deleted, **self.fields, "attachments": attachments}
 
 
 @dataclass(frozen=True)
 class NoteForm:
-    """What the note form shows: the values, the problems, and the pilot cities an admin picks from."""
+    """What the note form shows: the values, the problems, and the pilot and twin cities to pick from."""
 
     values: dict
     errors: list[str]
     pilots: list[str]
+    twins: list[str]
     note: CaseNote | None = None  # the note written, once the form is accepted
     refusal: str | None = None  # the kind of error (kb/errors.py) when it was not
+    current: CaseNote | None = None  # on a conflict: the version saved meanwhile
 
 
-def check_fields(payload: dict) -> dict:
-    """The note's fields, cleaned, or InvalidNote listing every problem as 'field: message'."""
-    if not isinstance(payload, dict):
-        raise InvalidNote("the note must be a JSON object with title, challenge, what_was_done, domains, ...")
-    errors = [f"{k}: unknown field; use {', '.join(NOTE_FIELDS)}" for k in payload if k not in (*NOTE_FIELDS, "city")]
-    fields: dict = {}
-    for name in ("title", "challenge", "what_was_done", "results", "transferability"):
-        value = payload.get(name, "")
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            errors.append(f"{name}: must be text")
-            continue
-        fields[name] = value.strip()
-        if name in REQUIRED and not fields[name]:
-            errors.append(f"{name}: is required")
-    if len(fields.get("title", "")) > MAX_NOTE_TITLE:
-        errors.append(f"title: is {len(fields['title'])} characters; at most {MAX_NOTE_TITLE}")
-    body_length = sum(len(fields.get(n, "")) for n, _ in SECTIONS)
-    if body_length > MAX_NOTE_BODY:
-        errors.append(f"text: the sections hold {body_length} characters; at most {MAX_NOTE_BODY} in all")
-    for name in ("domains", "levers"):
-        value = payload.get(name) or []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            errors.append(f"{name}: must be a list of names")
-            value = []
-        fields[name] = value
-    if not fields["domains"] and not any(e.startswith("domains") for e in errors):
-        errors.append("domains: choose at least one")
-    fields["language"] = payload.get("language") or "en"
-    if errors:
-        raise InvalidNote("; ".join(errors), errors)
-    return fields
+@dataclass(frozen=True)
+class Change:
+    """One field that differs between two versions: (kind, words) pieces, kind '=', '-' or '+'."""
+
+    field: str
+    label: str
+    pieces: list[tuple[str, str]]
 
 
-def note_body(fields: dict) -> str:
-    return "\n\n".join(f"## {heading}\n{fields[name]}" for name, heading in SECTIONS if fields.get(name))
+@dataclass(frozen=True)
+class NoteHistory:
+    """A note's history page: its versions, and what changed from version `a` to `b`."""
 
-
-def practice_of(note_id: str, city: str, country: str, fields: dict) -> Practice:
-    """The searchable document of a note (validated like any corpus document)."""
-    try:
-        return validate(
-            {"id": note_id, "title": fields["title"], "kind": "case_note", "city": city, "country": country,
-             "domains": fields["domains"], "levers": fields["levers"], "language": fields["language"],
-             "date": date.today().isoformat()},
-            note_body(fields),
-        )
-    except ValidationErrors as exc:
-        errors = [str(e) for e in exc.errors]
-        raise InvalidNote("; ".join(errors), errors) from exc
+    note: CaseNote
+    versions: list[dict]
+    a: int
+    b: int
+    changes: list[Change]
 
 
 def may_change(user: User | None, city: str | None) -> bool:
@@ -121,9 +92,48 @@ def may_change(user: User | None, city: str | None) -> bool:
     return user is not None and (user.role == "admin" or (user.role == "pilot" and user.city == city))
 
 
+def may_publish(user: User | None) -> bool:
+    return user is not None and user.role in ("pilot", "admin")
+
+
+WHO_PUBLISHES = "Pilot cities' accounts publish case notes about their own city; admins publish for any pilot city."
+
+
 def _case_note(record: NoteRecord) -> CaseNote:
     return CaseNote(id=record.id, city=record.city, country=record.country, version=record.version,
-                    deleted=record.deleted, **record.fields)
+                    deleted=record.deleted, fields=empty_fields() | record.fields)
+
+
+def _as_text(name: str, value) -> str:
+    """A field as words to compare between versions."""
+    if name == "attachments":
+        return ", ".join(a["name"] for a in value)
+    if name == "indicators":
+        return "\n".join(f"{i['name']}: {i['value']:g} {i['unit']} {i['year'] or ''}".strip() for i in value)
+    if isinstance(value, list):
+        return ", ".join(value)
+    return value or ""
+
+
+def changes(before: dict, after: dict) -> list[Change]:
+    """The fields that differ between two versions, word by word."""
+    found = []
+    for name in NOTE_FIELDS:
+        old, new = _as_text(name, before.get(name)), _as_text(name, after.get(name))
+        if old == new:
+            continue
+        a, b = re.findall(r"\S+|\s+", old), re.findall(r"\S+|\s+", new)
+        pieces = []
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if op == "equal":
+                pieces.append(("=", "".join(a[i1:i2])))
+                continue
+            if i2 > i1:
+                pieces.append(("-", "".join(a[i1:i2])))
+            if j2 > j1:
+                pieces.append(("+", "".join(b[j1:j2])))
+        found.append(Change(name, LABELS[name], pieces))
+    return found
 
 
 class Notes:
@@ -148,34 +158,69 @@ class Notes:
 
     def with_versions(self, note_id: str) -> dict:
         """A note's fields and its version history (without the fields of each version)."""
-        note = self.get(note_id)
-        versions = [{"version": v.version, "action": v.action, "user_id": v.user_id, "at": v.at}
-                    for v in self.store.note_versions(note_id)]
-        return {**note.to_json(), "versions": versions}
+        return {**self.get(note_id).to_json(), "versions": self.history(note_id)}
 
     def versions(self, note_id: str) -> list:
         return self.store.note_versions(note_id)
 
+    def history(self, note_id: str, user: User | None = None) -> list[dict]:
+        """Each version: number, action, author's account name, time. A deleted note's history
+        is for admins, who may restore it."""
+        note = self.get(note_id, deleted=user is not None and user.role == "admin")
+        names = {u.id: u.username for u in self.store.users()}
+        return [{"version": v.version, "action": v.action, "author": names.get(v.user_id), "at": v.at,
+                 "deleted": note.deleted}
+                for v in self.store.note_versions(note_id)]
+
+    def compare(self, note_id: str, a: int, b: int, user: User | None = None) -> list[Change]:
+        """What changed from version `a` to version `b`."""
+        admin = user is not None and user.role == "admin"
+        self.get(note_id, deleted=admin)
+        fields = {v.version: v.fields for v in self.store.note_versions(note_id)}
+        missing = [str(n) for n in (a, b) if n not in fields]
+        if missing:
+            raise NotFound(f"note {note_id!r} has no version {' or '.join(missing)}; it has 1 to {max(fields)}")
+        return changes(empty_fields() | fields[a], empty_fields() | fields[b])
+
+    def history_page(self, note_id: str, user: User | None, a: int | None = None,
+                     b: int | None = None) -> NoteHistory:
+        """The versions of a note and the changes between two (by default the last two)."""
+        versions = self.history(note_id, user)
+        last = versions[-1]["version"]
+        b = last if b is None else b
+        a = max(b - 1, 1) if a is None else a
+        return NoteHistory(self.get(note_id, deleted=True), versions, a, b, self.compare(note_id, a, b, user))
+
     def all(self) -> list[CaseNote]:
         return [self.get(note_id) for note_id in self.store.live_note_ids()]
 
+    def deleted(self, city: str) -> list[CaseNote]:
+        """A city's deleted notes, which an admin may restore."""
+        return [_case_note(r) for r in self.store.deleted_notes(city)]
+
     # -- writing -----------------------------------------------------------------------------
 
-    def create(self, user: User | None, payload: dict) -> CaseNote:
+    def create(self, user: User | None, payload: dict, uploads: Sequence[Upload] = ()) -> CaseNote:
         city = self._city_for_new_note(user, payload)
-        fields = check_fields(payload)
+        fields = self._fields(payload, uploads, None)
         profile = self.store.city(city)
         note_id = f"note-{uuid.uuid4().hex[:12]}"
         self._write(note_id, profile.city, profile.country, fields, user, "create")
         return self.get(note_id)
 
-    def update(self, user: User | None, note_id: str, payload: dict) -> CaseNote:
+    def update(self, user: User | None, note_id: str, payload: dict, version: int | None = None,
+               uploads: Sequence[Upload] = ()) -> CaseNote:
+        """Replace a note's fields. `version` (or the payload's "version") is the version the edit
+        started from: when someone saved another meanwhile, Conflict carries both texts."""
         note = self.get(note_id)
         self._check_may_change(user, note.city)
         if isinstance(payload, dict) and payload.get("city") not in (None, note.city):
             raise Forbidden("a note's city cannot change; delete it and publish a new one")
-        fields = check_fields(payload)
-        self._write(note_id, note.city, note.country, fields, user, "edit")
+        started_from = _version(version if version is not None else
+                                payload.get("version") if isinstance(payload, dict) else None)
+        fields = self._fields(payload, uploads, note)
+        self._check_current(note, started_from, fields)  # early, before the embedding work
+        self._write(note_id, note.city, note.country, fields, user, "edit", started_from)
         return self.get(note_id)
 
     def delete(self, user: User | None, note_id: str) -> CaseNote:
@@ -197,29 +242,99 @@ class Notes:
         note = self.get(note_id, deleted=True)
         if not note.deleted:
             raise Invalid(f"note {note_id!r} is not deleted")
-        fields = {k: getattr(note, k) for k in NOTE_FIELDS}
-        self._write(note_id, note.city, note.country, fields, user, "restore")
+        self._write(note_id, note.city, note.country, note.fields, user, "restore")
         return self.get(note_id)
 
     # -- the form ----------------------------------------------------------------------------
 
     def form(self, user: User | None, note_id: str | None = None) -> NoteForm:
-        """The form for a new note, or for editing `note_id`."""
+        """The form for a new note, or for editing `note_id`; refused before anyone types when
+        the account may not publish."""
         if user is None:
             raise Unauthenticated("log in to publish or change a note")
-        values = self.get(note_id).to_json() if note_id else {"language": "en", "domains": [], "levers": []}
-        return NoteForm(values, [], self._pilots())
+        if note_id:
+            note = self.get(note_id)
+            self._check_may_change(user, note.city)
+            values = note.to_json()
+        else:
+            if not may_publish(user):
+                raise Forbidden(f"{WHO_PUBLISHES} You are logged in as {user.username}, a {user.role} account.")
+            values = empty_fields()
+        return NoteForm(values, [], self._pilots(), self._twins())
 
-    def submit(self, user: User | None, payload: dict, note_id: str | None = None) -> NoteForm:
-        """A submitted form: the note written, or the form again with the problems found."""
+    def submit(self, user: User | None, payload: dict, note_id: str | None = None,
+               uploads: Sequence[Upload] = ()) -> NoteForm:
+        """A submitted form: the note written, or the form again with the problems found (on a
+        conflict, with the version saved meanwhile beside the submitted text). Files that were
+        accepted stay attached to the form shown again, so nobody uploads them twice."""
         try:
-            note = self.update(user, note_id, payload) if note_id else self.create(user, payload)
+            note = self.update(user, note_id, payload, uploads=uploads) if note_id else \
+                self.create(user, payload, uploads)
         except KBError as exc:
-            return NoteForm(payload, exc.errors, self._pilots(), refusal=exc.kind)
-        return NoteForm(payload, [], [], note)
+            payload = {**payload, "attachments": [*(payload.get("attachments") or []), *exc.data.get("kept", [])]}
+            current = self.find(note_id) if note_id and exc.kind == "conflict" else None
+            return NoteForm(payload, exc.errors, self._pilots(), self._twins(), refusal=exc.kind, current=current)
+        return NoteForm(payload, [], [], [], note)
+
+    def preview(self, payload: dict) -> str:
+        """The Markdown a form being filled would publish (its texts alone while a field is wrong)."""
+        try:
+            return note_body(check_fields(payload, self._twins()))
+        except InvalidNote:
+            return note_body({n: payload.get(n) for n, _ in TEXTS if isinstance(payload.get(n), str)})
 
     def _pilots(self) -> list[str]:
         return [c.city for c in self.store.cities() if c.role == "pilot"]
+
+    def _twins(self) -> list[str]:
+        return [c.city for c in self.store.cities() if c.role == "twin"]
+
+    # -- attachments -------------------------------------------------------------------------
+
+    def _fields(self, payload: dict, uploads: Sequence[Upload], note: CaseNote | None) -> dict:
+        """The checked fields with their attachments: those the payload keeps (all of the note's
+        when it does not say), then the uploads. Every problem is reported at once; an upload
+        that was read is kept on disk and named in the refusal's data, to be offered again."""
+        errors, kept = [], []
+        try:
+            fields = check_fields(payload, self._twins())
+        except InvalidNote as exc:
+            fields, errors = None, list(exc.errors)
+        current = {a["file"]: a for a in (note.fields["attachments"] if note else [])}
+        refs = payload.get("attachments", list(current)) if isinstance(payload, dict) else []
+        attachments = []
+        for ref in refs if isinstance(refs, list) else []:
+            if ref in current:
+                attachments.append(current[ref])
+            elif isinstance(ref, str) and self._kept(ref):
+                attachments.append(self._read(ref.split("/", 1)[1], ref, self.kb.files.open(ref)[0].read_bytes()))
+            else:
+                errors.append(f"attachments: {str(ref)[:80]!r} is not a file of this note; upload it again")
+        for name, data in uploads:
+            try:
+                ref = reference(name, data)
+                attachments.append(self._read(name, ref, data))
+            except BadFile as exc:
+                errors.append(f"attachments: {exc}")
+                continue
+            self.kb.files.keep(ref, data)
+            kept.append(ref)
+        if len(attachments) > MAX_ATTACHMENTS:
+            errors.append(f"attachments: A note holds at most {MAX_ATTACHMENTS} files; it would have {len(attachments)}.")
+        if errors:
+            raise InvalidNote("; ".join(errors), errors, data={"kept": kept})
+        return fields | {"attachments": list({a["file"]: a for a in attachments}.values())}
+
+    def _kept(self, ref: str) -> bool:
+        try:
+            return self.kb.files.has(ref)
+        except NotFound:
+            return False
+
+    def _read(self, name: str, ref: str, data: bytes) -> dict:
+        settings = self.kb.settings
+        return attachment(name, ref, extract(data, name, max_bytes=settings.max_file_bytes,
+                                             max_pages=settings.max_pages))
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -234,9 +349,9 @@ class Notes:
         if user.role == "admin":
             profile = self.store.city(city) if isinstance(city, str) and city else None
             if profile is None or profile.role != "pilot":
-                raise InvalidNote("city: an admin must name the pilot city the note is about")
+                raise InvalidNote("city: Choose the pilot city the note is about.")
             return profile.city
-        raise Forbidden("only pilot cities (and admins) publish case notes")
+        raise Forbidden(WHO_PUBLISHES)
 
     @staticmethod
     def _check_may_change(user: User | None, city: str) -> None:
@@ -245,14 +360,26 @@ class Notes:
         if not may_change(user, city):
             raise Forbidden(f"only {city}'s pilots (or an admin) change this note")
 
-    def _write(self, note_id: str, city: str, country: str, fields: dict, user: User | None, action: str) -> None:
+    @staticmethod
+    def _check_current(current: NoteRecord | CaseNote, started_from: int, fields: dict) -> None:
+        if current.version != started_from:
+            raise Conflict(
+                f"version {current.version} was saved while you edited version {started_from}; "
+                "compare both texts, then save again from the current version",
+                data={"version": current.version, "current": _case_note(current).fields
+                      if isinstance(current, NoteRecord) else current.fields, "yours": fields})
+
+    def _write(self, note_id: str, city: str, country: str, fields: dict, user: User | None, action: str,
+               started_from: int | None = None) -> None:
         practice = practice_of(note_id, city, country, fields)
         author = user.id if user else None
 
         def record(tx: Transaction) -> None:
-            # the version is read inside the write transaction: two processes editing one note
-            # at once get consecutive versions, not the same one twice
+            # read and checked inside the write transaction: of two processes editing one
+            # version at once, the second is refused with both texts, not silently overwritten
             before = tx.note(note_id)
+            if started_from is not None:
+                self._check_current(before, started_from, fields)
             version = (before.version if before else 0) + 1
             tx.save_note(NoteRecord(note_id, city, country, fields, version, False), author)
             tx.record_note_version(note_id, version, action, fields, author)
@@ -268,9 +395,19 @@ class Notes:
         notes = self.all()
         for note in notes:
             front = {"id": note.id, "title": note.title, "kind": "case_note", "city": note.city,
-                     "country": note.country, "domains": note.domains, "levers": note.levers,
-                     "language": note.language}
+                     "country": note.country, "domains": note.domains, "levers": note.levers}
+            front |= {k: note.fields[k] for k in ("module", "language") if note.fields[k]}
             text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n"
-            (directory / f"{note.id}.md").write_text(text + note_body(asdict(note)) + "\n", encoding="utf-8")
+            (directory / f"{note.id}.md").write_text(text + note_body(note.fields) + "\n", encoding="utf-8")
         return len(notes)
 
+
+def _version(value) -> int:
+    """The version an edit started from, as sent (a number, or an If-Match value such as "3" or W/"3")."""
+    if isinstance(value, str):
+        value = value.strip().removeprefix("W/").strip('"')
+        value = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidNote("version: Say which version your edit started from (the If-Match header or a "
+                          "\"version\" field, as GET /api/notes/{id} gives it).")
+    return value

@@ -14,17 +14,18 @@ import numpy as np
 from kb.core import Core
 from kb.documents import Practice
 from kb.errors import Invalid
+from kb.files import file_at
 from kb.highlight import snippet
 from kb.keyword import ParsedQuery, parse_query
 from kb.ranking import DEPTH, Hits, Ranking, by_document, dense_passages, fuse, keyword_weight
 from kb.store import Passage
-from kb.vocab import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS
+from kb.vocab import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES
 
 MODES = ("hybrid", "dense", "keyword")
 MAX_QUERY = 1000
 MAX_K = 100
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_VOCABULARIES = {"domain": DOMAINS, "lever": LEVERS, "kind": DOCUMENT_KINDS}
+_VOCABULARIES = {"domain": DOMAINS, "lever": LEVERS, "kind": DOCUMENT_KINDS, "module": MODULES}
 
 
 class SearchError(Invalid):
@@ -46,6 +47,9 @@ class SearchResult:
     language: str = "en"
     sample: bool = False
     levers: tuple[str, ...] = ()
+    module: str | None = None
+    file: str | None = None  # the kept original the passage comes from (kb/files.py) ...
+    page: int | None = None  # ... and its page or slide
 
     def to_json(self) -> dict:
         # Field by field: dataclasses.asdict deep-copies every value, and this is on every search.
@@ -190,8 +194,10 @@ def _results(kb, ranked, rankings, terms) -> list[SearchResult]:
 def result(doc: Practice, passage: Passage, score: float, terms: tuple[str, ...] = ()) -> SearchResult:
     """One result: a document's metadata and one of its passages, as a snippet."""
     plain, marked = snippet(passage.text, terms)
+    file, page = file_at(doc.files, passage.section)
     return SearchResult(
         doc_id=doc.id, title=doc.title, kind=doc.kind, city=doc.city, country=doc.country,
         domains=list(doc.domains), score=round(float(score), 6), snippet=plain, highlighted=marked,
-        section=passage.section, language=doc.language, sample=doc.sample, levers=doc.levers,
+        section=passage.section, language=doc.language, sample=doc.sample, levers=doc.levers, module=doc.module,
+        file=file, page=page,
     )

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+
 # What embeds queries: ONNX Runtime int8 or fp32 (kb/embedding/onnx.py), or PyTorch as for passages.
 QUERY_ENCODERS = ("int8", "fp32", "torch")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -21,6 +22,9 @@ SETTINGS = (
      "(ivf from 50,000 passages)"),
     ("query_encoder", "KB_QUERY_ENCODER", "int8",
      "int8 or fp32 (queries embedded by ONNX Runtime; `kb index` exports the model), or torch"),
+    ("max_file_mb", "KB_MAX_FILE_MB", "20", "largest PDF, Word, PowerPoint or HTML file read by `kb index` or "
+     "attached to a note, in MB"),
+    ("max_pages", "KB_MAX_PAGES", "300", "most pages (or slides) of such a file"),
 )
 
 
@@ -31,6 +35,8 @@ class Settings:
     precision: str
     index: str = "auto"
     query_encoder: str = "int8"
+    max_file_mb: int = 20
+    max_pages: int = 300
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -42,5 +48,15 @@ class Settings:
             raise ValueError(f"KB_INDEX={values['index']!r}: use auto or one of {', '.join(INDEX_KINDS)}")
         if values["query_encoder"] not in QUERY_ENCODERS:
             raise ValueError(f"KB_QUERY_ENCODER={values['query_encoder']!r}: use one of {', '.join(QUERY_ENCODERS)}")
+        limits = {}
+        for name, env, upper in (("max_file_mb", "KB_MAX_FILE_MB", 1000), ("max_pages", "KB_MAX_PAGES", 10_000)):
+            value = str(values[name])
+            if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
+                raise ValueError(f"{env}={value!r}: use a whole number from 1 to {upper}")
+            limits[name] = int(value)
         return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"],
-                   index=values["index"], query_encoder=values["query_encoder"])
+                   index=values["index"], query_encoder=values["query_encoder"], **limits)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024  # the MB a file manager shows (kb/extract.py)

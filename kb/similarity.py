@@ -19,7 +19,7 @@ def similar(kb: Core, doc_id: str, k: int = 10) -> list[SearchResult]:
     k = check_k(k)
     if kb.store.document(doc_id) is None:
         raise UnknownDocument(doc_id)
-    ids, vectors = kb.store.document_vectors(kb.embedder.model_id, [doc_id])
+    ids, vectors = kb.store.document_vectors(kb.model_id, [doc_id])
     if not ids:
         return []
     vector = vectors[0]

@@ -4,7 +4,7 @@ into the knowledge base, and answers; refusals become 4xx in search_app/errors.p
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from kb.partners import MAX_POPULATION, Profile
@@ -27,13 +27,13 @@ def api_search(
     q: str = Query(..., description="The challenge, in your own words (1 to 1,000 characters)."),
     k: int = Query(10, description="How many documents, 1 to 100."),
     mode: str = Query("hybrid", description="hybrid, dense or keyword."),
-    domain: str | None = None, lever: str | None = None, kind: str | None = None,
+    domain: str | None = None, lever: str | None = None, kind: str | None = None, module: str | None = None,
     country: str | None = None, city: str | None = None, language: str | None = None,
     correct: bool = Query(True, description="Correct misspelt words (the response names the query searched)."),
 ) -> dict:
     """Documents that answer `q`, each with its best passage; filters are exact. `weak_match`
     is true when nothing in the knowledge base matches well."""
-    filters = {"domain": domain, "lever": lever, "kind": kind, "country": country, "city": city, "language": language}
+    filters = {"domain": domain, "lever": lever, "kind": kind, "module": module, "country": country, "city": city, "language": language}
     # Returned as a response, so FastAPI does not walk the results again to encode them.
     return JSONResponse(kb.search(q, k=k, mode=mode, filters=filters, correct=correct).to_json())
 
@@ -50,6 +50,17 @@ def api_document(kb: KB, doc_id: str) -> dict:
     """One document: its metadata and its Markdown body."""
     doc = kb.document(doc_id)
     return {**doc.metadata(), "body": doc.body}
+
+
+@router.get("/files/{digest}/{name}", include_in_schema=False)  # a file, not JSON; a missing one is a 404 page
+def original_file(kb: KB, digest: str, name: str) -> FileResponse:
+    """The original of an indexed file or a note's attachment (PDFs open in the browser, at
+    `#page=N` when the link says so; other types download)."""
+    path, media_type = kb.files.open(f"{digest}/{name}")
+    inline = media_type == "application/pdf"
+    return FileResponse(path, media_type=media_type, filename=name, content_disposition_type="inline" if inline
+                        else "attachment", headers={"X-Content-Type-Options": "nosniff",
+                                                    "Cache-Control": "public, max-age=31536000, immutable"})
 
 
 @router.get("/api/cities", tags=["cities"], responses=documented())

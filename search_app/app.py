@@ -12,11 +12,12 @@ from starlette.exceptions import HTTPException
 
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
+from kb.note_fields import MAX_UPLOADS
 from kb.settings import Settings
 from search_app import api, notes, pages, workspace
 from search_app.auth import Sessions, session_secret
 from search_app.errors import detail_of, headers_of, status_of
-from search_app.guards import GuardRequests
+from search_app.guards import MAX_BODY, GuardRequests
 from search_app.middleware import AnswerErrors, RecycleConnections, SessionAndHeaders
 from search_app.render import render, render_error
 
@@ -46,7 +47,8 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
         return render(request, "swagger.html", {})
 
     app.add_middleware(AnswerErrors)  # innermost: errors of the routes; the session cookie is still set
-    app.add_middleware(GuardRequests)  # inside the session middleware: it needs the session's user
+    # inside the session middleware: it needs the session's user
+    app.add_middleware(GuardRequests, upload_body=MAX_BODY + MAX_UPLOADS * kb.settings.max_file_bytes)
     app.add_middleware(SessionAndHeaders, sessions=Sessions(session_secret(kb.data)), accounts=kb.accounts)
     app.add_middleware(RecycleConnections)
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,22 +23,25 @@ from search_app.auth import bearer_user
 
 MAX_BODY = 1_000_000  # bytes: a case note of 50,000 characters in any script is well below
 PUBLIC_WRITES = ("/api/partners",)  # API writes anyone may make
+UPLOADS = re.compile(r"^/notes/(new|[^/]+/edit)$")  # forms that carry files
 
 
 class GuardRequests:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, upload_body: int = MAX_BODY):
         self.app = app
+        self.upload_body = upload_body  # the limit on forms that carry files
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        length = request.headers.get("content-length", "")
-        if length and (not length.isdigit() or int(length) > MAX_BODY):
-            await _refuse(scope, receive, send, 413, f"the request body is larger than {MAX_BODY:,} bytes")
-            return
         path = scope["path"]
+        limit = self.upload_body if UPLOADS.match(path) else MAX_BODY
+        length = request.headers.get("content-length", "")
+        if length and (not length.isdigit() or int(length) > limit):
+            await _refuse(scope, receive, send, 413, f"the request body is larger than {limit:,} bytes")
+            return
         if path.startswith("/api/") and path not in PUBLIC_WRITES:
             try:
                 user = bearer_user(request) or request.state.user
@@ -48,19 +52,19 @@ class GuardRequests:
                 await _refuse(scope, receive, send, 401, "send Authorization: Bearer <token>, or log in first",
                               {"WWW-Authenticate": "Bearer"})
                 return
-        await self.app(scope, _limited(receive), send)
+        await self.app(scope, _limited(receive, limit), send)
 
 
-def _limited(receive: Receive) -> Receive:
-    """`receive`, refusing a body that grows past MAX_BODY (one sent without a length)."""
+def _limited(receive: Receive, limit: int) -> Receive:
+    """`receive`, refusing a body that grows past `limit` (one sent without a length)."""
     received = 0
 
     async def limited() -> Message:
         nonlocal received
         message = await receive()
         received += len(message.get("body", b""))
-        if received > MAX_BODY:
-            raise HTTPException(413, f"the request body is larger than {MAX_BODY:,} bytes")
+        if received > limit:
+            raise HTTPException(413, f"the request body is larger than {limit:,} bytes")
         return message
 
     return limited

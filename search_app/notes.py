@@ -6,13 +6,17 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Body, Depends, Form, Header, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import UploadFile
 
 from kb.accounts import MAX_USERNAME
 from kb.errors import KBError
-from kb.notes import NOTE_FIELDS, NoteForm
-from kb.vocab import DOMAINS, LEVERS
+from kb.languages import NAMES
+from kb.markdown import markdown_html
+from kb.note_fields import MAX_INDICATORS, MAX_UPLOADS, NOTE_FIELDS, TEXTS
+from kb.notes import WHO_PUBLISHES, NoteForm
+from kb.vocab import DOMAINS, LEVERS, MODULES
 from search_app.auth import check_csrf, csrf_token, log_in, log_out
 from search_app.deps import KB, Writer
 from search_app.errors import STATUS, WRITE, documented, retry_after, status_of
@@ -28,14 +32,25 @@ def _safe_next(target: str) -> str:
 
 
 async def _note_payload(request: Request) -> dict:
-    """A submitted note form (CSRF-checked) as the note's JSON fields."""
-    form = await request.form()
+    """A submitted note form (CSRF-checked) as the note's JSON fields, and its uploaded files
+    under "uploads" (as (name, content); at most MAX_UPLOADS, each read up to the size limit)."""
+    form = await request.form(max_files=MAX_UPLOADS)
     check_csrf(request, form.get("csrf_token"))
-    payload = {name: form.get(name, "") for name in NOTE_FIELDS if name not in ("domains", "levers")}
-    payload["domains"] = form.getlist("domains")
-    payload["levers"] = form.getlist("levers")
-    if form.get("city"):
-        payload["city"] = form.get("city")
+    lists = ("domains", "levers", "twins", "attachments", "indicators")
+    payload = {name: form.get(name, "") for name in NOTE_FIELDS if name not in lists}
+    payload |= {name: [v for v in form.getlist(name) if isinstance(v, str)] for name in lists[:4]}
+    # (the body as a whole is bounded by GuardRequests: MAX_UPLOADS files of KB_MAX_FILE_MB)
+    payload["uploads"] = []
+    for upload in form.getlist("upload"):
+        if isinstance(upload, UploadFile):
+            if upload.filename:
+                payload["uploads"].append((upload.filename, await upload.read()))
+            await upload.close()
+    rows = zip(*(form.getlist(f"indicator_{part}") for part in ("name", "value", "unit", "year")))
+    payload["indicators"] = [dict(zip(("name", "value", "unit", "year"), row)) for row in rows]
+    for name in ("city", "version"):
+        if form.get(name):
+            payload[name] = form.get(name)
     return payload
 
 
@@ -75,11 +90,30 @@ def logout(request: Request, kb: KB, _: CheckedForm):
 
 # -- note forms -------------------------------------------------------------------------------
 
+def _field_errors(errors: list[str]) -> dict[str, list[str]]:
+    """Each 'field: message' under its field, so the form shows it next to the field."""
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        field, _, message = error.partition(": ")
+        by_field.setdefault(field if message and field in (*NOTE_FIELDS, "city", "version") else "", []).append(
+            message if message and field in (*NOTE_FIELDS, "city", "version") else error)
+    return by_field
+
+
 def _render_form(request: Request, action: str, form: NoteForm):
     status = STATUS[form.refusal] if form.refusal else 200
+    values = form.values
+    attachments = [a if isinstance(a, dict) else {"file": a, "name": a.split("/", 1)[-1]}
+                   for a in values.get("attachments") or []]
+    rows = list(values.get("indicators") or [])
+    rows += [{}] * max(0, min(MAX_INDICATORS, len(rows) + 2) - len(rows))  # room for two more
     return render(request, "note_form.html", {
-        "action": action, "values": form.values, "errors": form.errors, "csrf": csrf_token(request),
-        "domains": DOMAINS, "levers": LEVERS, "pilots": form.pilots, "user": request.state.user,
+        "action": action, "values": values, "errors": form.errors, "field_errors": _field_errors(form.errors),
+        "csrf": csrf_token(request), "domains": DOMAINS, "levers": LEVERS, "modules": MODULES, "texts": TEXTS,
+        "languages": sorted(NAMES.items(), key=lambda item: item[1]), "indicator_rows": rows,
+        "pilots": form.pilots, "twins": form.twins, "user": request.state.user, "current": form.current,
+        "who": WHO_PUBLISHES, "version": form.current.version if form.current else values.get("version"),
+        "attachments": attachments, "max_uploads": MAX_UPLOADS, "max_file_mb": request.app.state.kb.settings.max_file_mb,
     }, status_code=status)
 
 
@@ -96,7 +130,7 @@ def new_note_form(request: Request, kb: KB):
 
 @pages.post("/notes/new")
 def new_note(request: Request, kb: KB, payload: NotePayload):
-    form = kb.notes.submit(request.state.user, payload)
+    form = kb.notes.submit(request.state.user, payload, uploads=payload.pop("uploads"))
     if form.note is None:
         return _render_form(request, "/notes/new", form)
     return RedirectResponse(f"/doc/{form.note.id}", status_code=303)
@@ -111,10 +145,23 @@ def edit_note_form(request: Request, kb: KB, note_id: str):
 
 @pages.post("/notes/{note_id}/edit")
 def edit_note(request: Request, kb: KB, note_id: str, payload: NotePayload):
-    form = kb.notes.submit(request.state.user, payload, note_id)
+    form = kb.notes.submit(request.state.user, payload, note_id, payload.pop("uploads"))
     if form.note is None:
         return _render_form(request, f"/notes/{note_id}/edit", form)
     return RedirectResponse(f"/doc/{note_id}", status_code=303)
+
+
+@pages.post("/notes/preview")
+def preview_note(request: Request, kb: KB, payload: NotePayload):
+    """The note as it will read, for the form's Preview button (htmx)."""
+    payload.pop("uploads")  # files show once published
+    return HTMLResponse(markdown_html(kb.notes.preview(payload)) or "<p>Nothing written yet.</p>")
+
+
+@pages.get("/notes/{note_id}/history")
+def note_history(request: Request, kb: KB, note_id: str, a: int | None = None, b: int | None = None):
+    page = kb.notes.history_page(note_id, request.state.user, a, b)
+    return render(request, "note_history.html", {"page": page, "csrf": csrf_token(request)})
 
 
 @pages.post("/notes/{note_id}/delete")
@@ -140,8 +187,11 @@ def add_pairing(request: Request, kb: KB, _: CheckedForm, twin: str = Form(""), 
 # -- JSON API ---------------------------------------------------------------------------------
 
 NOTE_EXAMPLE = {"title": "Heat pumps in school buildings", "challenge": "...", "what_was_done": "...",
-                "results": "...", "transferability": "...", "domains": ["energy"], "levers": ["technology"],
-                "language": "en"}
+                "results": "...", "costs": "...", "partners": "...", "transferability": "...",
+                "contact": "Energy officer, city environment department",
+                "indicators": [{"name": "CO2 avoided", "value": 120, "unit": "t/year", "year": 2024}],
+                "start": "2023-09", "end": "2025", "module": "co-creation", "twins": [],
+                "domains": ["energy"], "levers": ["technology"], "language": "en", "version": 1}
 NoteBody = Annotated[dict, Body(..., examples=[NOTE_EXAMPLE])]
 
 
@@ -152,9 +202,15 @@ def api_create_note(kb: KB, user: Writer, payload: NoteBody) -> dict:
 
 
 @router.put("/api/notes/{note_id}", tags=["notes"], responses=documented(*WRITE))
-def api_update_note(kb: KB, user: Writer, note_id: str, payload: NoteBody) -> dict:
-    """Replace a note's fields; the previous version is kept."""
-    return kb.notes.update(user, note_id, payload).to_json()
+def api_update_note(kb: KB, user: Writer, note_id: str, payload: NoteBody, response: Response,
+                    if_match: str | None = Header(None, description="The version the edit started from, "
+                                                  "as the note's ETag gave it (or send \"version\" in the body).")
+                    ) -> dict:
+    """Replace a note's fields; the previous version is kept. An edit from an older version than
+    the current one is refused with 409, carrying `current` and `yours`."""
+    note = kb.notes.update(user, note_id, payload, if_match)
+    response.headers["ETag"] = f'"{note.version}"'
+    return note.to_json()
 
 
 @router.delete("/api/notes/{note_id}", tags=["notes"], responses=documented(*WRITE))
@@ -170,9 +226,11 @@ def api_restore_note(kb: KB, user: Writer, note_id: str) -> dict:
 
 
 @router.get("/api/notes/{note_id}", tags=["notes"], responses=documented(404))
-def api_note(kb: KB, note_id: str) -> dict:
-    """A note's fields and its version history."""
-    return kb.notes.with_versions(note_id)
+def api_note(kb: KB, note_id: str, response: Response) -> dict:
+    """A note's fields and its version history; the ETag is the version to send back in If-Match."""
+    note = kb.notes.with_versions(note_id)
+    response.headers["ETag"] = f'"{note["version"]}"'
+    return note
 
 
 router.include_router(pages)

@@ -26,9 +26,9 @@ EXAMPLES = ("district heating phase-out", "fund a retrofit one-stop shop", "low-
 
 @router.get("/")
 def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: str = "", lever: str = "",
-         kind: str = "", country: str = "", city: str = "", language: str = "", k: int = PAGE_SIZE,
+         kind: str = "", module: str = "", country: str = "", city: str = "", language: str = "", k: int = PAGE_SIZE,
          exact: bool = False):
-    filters = {k: v for k, v in dict(domain=domain, lever=lever, kind=kind, country=country, city=city,
+    filters = {k: v for k, v in dict(domain=domain, lever=lever, kind=kind, module=module, country=country, city=city,
                                      language=language).items() if v}
     context = {"q": q, "mode": mode, "modes": MODES, "filters": filters, "facets": FACETS, "results": None,
                "counts": {}, "error": None, "examples": EXAMPLES, "partners": [], "count_text": "", "kept": frozenset()}
@@ -92,7 +92,7 @@ def cities(request: Request, kb: KB):
 
 @router.get("/cities/{name}")
 def city(request: Request, kb: KB, name: str):
-    return render(request, "city.html", {"page": kb.city_page(name)})
+    return render(request, "city.html", {"page": kb.city_page(name, request.state.user)})
 
 
 @router.get("/partners")

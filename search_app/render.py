@@ -31,7 +31,7 @@ LABELS = {
     "learning-capabilities": "Learning and skills", "data-digital": "Data and digital",
     "getting-started": "Getting started", "co-creation": "Co-creation", "capitalisation": "Capitalisation",
 }
-FACET_NAMES = {"domain": "Domain", "lever": "Lever", "kind": "Kind of document", "country": "Country",
+FACET_NAMES = {"domain": "Domain", "lever": "Lever", "kind": "Kind of document", "module": "Programme module", "country": "Country",
                "language": "Language", "city": "City"}
 
 

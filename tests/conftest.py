@@ -123,6 +123,7 @@ def indexed(kb: KnowledgeBase, corpus: Path) -> KnowledgeBase:
 def fake_model(monkeypatch, embedder: FakeEmbedder) -> FakeEmbedder:
     """Every KnowledgeBase opened by the CLI gets the fake embedder."""
     monkeypatch.setattr("kb.core.load_embedder", lambda *a, **k: embedder)
+    monkeypatch.setattr("kb.core.passage_embedder", lambda *a, **k: embedder)
     return embedder
 
 

@@ -308,3 +308,77 @@ def test_a_twin_officer_keeps_practices_writes_the_plan_and_exports_it(server, b
     assert all(" ".join(t.split()[:4]) in " ".join(text.split()) for t in titles[:2]), text[:500]
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(exports["pdf"]), str(shots / "plan-pdf")],
                    check=True)
+
+
+def _axe(page) -> list:
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate("async () => (await axe.run()).violations")
+    return [(page.url, v["id"], v["impact"], v["nodes"][0]["target"]) for v in violations]
+
+
+def test_a_pilot_corrects_the_note_form_publishes_edits_and_reads_the_history(server, browser, browser_data, shots):
+    pilot = _account(browser_data, "helsinki-officer", "pilot", "Helsinki")
+    page = browser.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    _log_in(page, server, pilot)
+    page.goto(server + "/notes/new")
+    page.fill("#challenge", "Coal leaves the district heating network by 2029.")
+    page.click("form.note-form button[type=submit]")
+    page.wait_for_selector("#error-summary")
+    assert page.evaluate("document.activeElement.id") == "title"  # focus on the first wrong field
+    assert page.get_attribute("#title", "aria-invalid") == "true"
+    assert page.get_attribute("#what_was_done", "aria-invalid") == "true"
+    assert page.input_value("#challenge") == "Coal leaves the district heating network by 2029."
+    assert page.inner_text("#title-error") == "Give the title."
+    page.screenshot(path=shots / "note-form-errors-phone.png", full_page=True)
+    violations = _axe(page)
+    page.fill("#title", "Seawater heat pumps for the district heating network")
+    page.fill("#what_was_done", "A 20 MW heat pump takes heat from treated waste water and the sea.")
+    page.fill("#indicator_name-0", "Heat delivered")
+    page.fill("[name=indicator_value] >> nth=0", "150")
+    page.fill("[name=indicator_unit] >> nth=0", "GWh/year")
+    page.check("input[name=domains][value=energy]")
+    page.select_option("#module", "co-creation")
+    page.click("form.note-form button.secondary")  # Preview
+    page.wait_for_selector("#preview td:has-text('Heat delivered')")
+    page.click("form.note-form button[type=submit]")
+    page.wait_for_url("**/doc/note-*")
+    violations += _axe(page)
+    page.click("text=Edit this note")
+    page.fill("#results", "The first winter ran without coal.")
+    page.click("form.note-form button[type=submit]")
+    page.wait_for_url("**/doc/note-*")
+    page.click("text=History of this note")
+    page.wait_for_selector("ins:has-text('The first winter ran without coal.')")
+    assert page.locator("table.versions tbody tr").count() == 2
+    page.screenshot(path=shots / "note-history-phone.png", full_page=True)
+    violations += _axe(page)
+    assert violations == []
+
+
+def test_a_pilot_attaches_a_pdf_and_a_search_finds_the_note_at_page_2(server, browser, browser_data, shots, tmp_path):
+    import weasyprint
+
+    report = tmp_path / "heat pump report.pdf"
+    weasyprint.HTML(string="<p>Seawater heat pump commissioning report.</p><p style='page-break-before: always'>"
+                           "Brine pipes were laid along the harbour breakwater in winter.</p>").write_pdf(report)
+    pilot = _account(browser_data, "helsinki-files", "pilot", "Helsinki")
+    page = browser.new_page()
+    _log_in(page, server, pilot)
+    page.goto(server + "/notes/new")
+    page.fill("#title", "Brine pipes for the seawater heat pump")
+    page.fill("#challenge", "The heat pump needs seawater from beyond the harbour ice.")
+    page.fill("#what_was_done", "Pipes were laid along the breakwater; the report is attached.")
+    page.check("input[name=domains][value=energy]")
+    page.set_input_files("#upload", str(report))
+    page.click("form.note-form button[type=submit]")
+    page.wait_for_url("**/doc/note-*")
+    assert "heat-pump-report.pdf" in page.inner_text("dl.facts")
+    page.goto(server + "/")
+    page.locator("#q").press_sequentially("brine pipes laid along the harbour breakwater", delay=10)
+    card = page.locator("section.results li.card", has_text="Brine pipes for the seawater heat pump").first
+    card.wait_for()
+    assert "heat pump report.pdf, page 2" in card.inner_text()
+    link = card.locator("p.file-link a")
+    assert link.inner_text().endswith("at page 2") and link.get_attribute("href").endswith("#page=2")
+    page.screenshot(path=shots / "note-attachment-result.png", full_page=True)

@@ -24,7 +24,7 @@ def index(corpus: Path, rebuild: bool, as_json: bool, settings: Settings) -> Non
 
     Invalid documents are reported as file:line: field: problem; the valid ones are still
     indexed and the command exits with status 1."""
-    loaded = read_corpus(corpus)
+    loaded = read_corpus(corpus, max_bytes=settings.max_file_bytes, max_pages=settings.max_pages)
     with open_kb(settings) as kb:
         report = sync(kb, loaded, progress=not as_json and sys.stderr.isatty(), rebuild=rebuild)
         # once per model (the export is reused), and after the timing: it is not indexing work
@@ -54,7 +54,7 @@ def index(corpus: Path, rebuild: bool, as_json: bool, settings: Settings) -> Non
 def info(corpus: Path | None, as_json: bool, settings: Settings) -> None:
     """Counts by kind, domain, lever and language, the model, and the index state."""
     if corpus is not None:
-        loaded = read_corpus(corpus)
+        loaded = read_corpus(corpus, max_bytes=settings.max_file_bytes, max_pages=settings.max_pages)
         payload = {"corpus": str(corpus), **corpus_counts(loaded.practices, loaded.cities),
                    "errors": [str(e) for e in loaded.errors]}
     else:

@@ -50,9 +50,9 @@ class OnnxQueryEncoder:
         table = directory / NORMALISATION_FILE
         self.normalisation = {int(k): v for k, v in json.loads(table.read_text()).items()} if table.exists() else {}
         self.tokenizer.no_padding()  # padded per batch below, to its longest text only
-        self.tokenizer.no_truncation()  # counts whole texts, as chunking needs
-        self._truncating = Tokenizer.from_str(self.tokenizer.to_str())
-        self._truncating.enable_truncation(self.max_tokens)  # embeds what the model reads
+        # It counts whole texts, as chunking needs; `encode` cuts what the model cannot read. (One
+        # tokenizer, not a second one that truncates: e5's 250,000-piece vocabulary costs 280 MB.)
+        self.tokenizer.no_truncation()
         options = ort.SessionOptions()
         # As many threads as OMP_NUM_THREADS says (kb serve sets it to each worker's share of
         # the cores), and idle threads must not spin on cores that other workers need.
@@ -78,12 +78,15 @@ class OnnxQueryEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = [(self.query_prefix + t).translate(self.normalisation) for t in texts]
         # encode_batch hands work to a thread pool: worth it for a batch, not for one query
-        encodings = self._truncating.encode_batch(texts) if len(texts) > 1 else [self._truncating.encode(texts[0])]
-        ids = np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
+        encodings = self.tokenizer.encode_batch(texts) if len(texts) > 1 else [self.tokenizer.encode(texts[0])]
+        # as the tokenizer's own truncation does for one text: its first max_tokens - 1 tokens and
+        # the closing special token (</s>, [SEP])
+        rows = [e.ids if len(e.ids) <= self.max_tokens else e.ids[:self.max_tokens - 1] + e.ids[-1:] for e in encodings]
+        ids = np.zeros((len(rows), max(map(len, rows))), dtype=np.int64)
         mask = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            ids[row, :len(encoding.ids)] = encoding.ids
-            mask[row, :len(encoding.ids)] = 1
+        for row, tokens in enumerate(rows):
+            ids[row, :len(tokens)] = tokens
+            mask[row, :len(tokens)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         (vectors,) = self.session.run(None, {name: feeds[name] for name in self.inputs})
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -356,6 +356,9 @@ class Store(ABC):
     @abstractmethod
     def live_note_ids(self) -> list[str]: ...
 
+    @abstractmethod
+    def deleted_notes(self, city: str) -> list[NoteRecord]: ...
+
     # -- accounts ----------------------------------------------------------------------------
     @abstractmethod
     def user(self, username: str) -> UserRecord | None:

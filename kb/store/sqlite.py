@@ -25,7 +25,7 @@ from kb.store.base import (
 )
 from kb.store.sqlite_migrations import migrate
 
-_FILTER_COLUMNS = {"kind": "kind", "country": "country", "city": "city", "language": "language"}
+_FILTER_COLUMNS = {"kind": "kind", "module": "module", "country": "country", "city": "city", "language": "language"}
 _LIST_FILTER_COLUMNS = {"domain": "domains", "lever": "levers"}
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 # How long a write waits for another writer before it is refused as busy (readers never wait:
@@ -42,13 +42,13 @@ class SqliteTransaction(Transaction):
         self.remove_documents([practice.id])
         self.db.execute(
             "INSERT INTO documents (id, title, kind, city, country, domains, levers, module, "
-            "language, date, source, sample, body, path, content_hash, model_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "language, date, source, sample, body, path, files, content_hash, model_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 practice.id, practice.title, practice.kind, practice.city, practice.country,
                 json.dumps(practice.domains), json.dumps(practice.levers), practice.module,
                 practice.language, practice.date, practice.source, int(practice.sample),
-                practice.body, practice.path, fingerprint, model_id,
+                practice.body, practice.path, json.dumps(practice.files), fingerprint, model_id,
             ),
         )
         self._count_words([practice.title, *(c.text for c in chunks)], +1)
@@ -420,6 +420,10 @@ class SqliteStore(Store):
     def live_note_ids(self) -> list[str]:
         return [r[0] for r in self._rows("SELECT id FROM notes WHERE deleted = 0 ORDER BY id")]
 
+    def deleted_notes(self, city: str) -> list[NoteRecord]:
+        rows = self._rows("SELECT id FROM notes WHERE deleted = 1 AND city = ? ORDER BY updated_at DESC", (city,))
+        return [_note(self._db(), r[0]) for r in rows]
+
     # -- accounts ----------------------------------------------------------------------------
 
     def user(self, username: str) -> UserRecord | None:
@@ -553,5 +557,5 @@ def _practice(row: sqlite3.Row) -> Practice:
         id=row["id"], title=row["title"], kind=row["kind"], body=row["body"], city=row["city"],
         country=row["country"], domains=tuple(json.loads(row["domains"])), levers=tuple(json.loads(row["levers"])),
         module=row["module"], language=row["language"], date=row["date"], source=row["source"],
-        sample=bool(row["sample"]), path=row["path"],
+        sample=bool(row["sample"]), path=row["path"], files=tuple(json.loads(row["files"])),
     )

@@ -183,8 +183,13 @@ M008_SESSIONS = """
     CREATE INDEX sessions_user ON sessions(user_id);
 """
 
+# The originals a document was extracted from (a PDF, a note's attachments), kept in the data folder.
+M009_FILES = """
+    ALTER TABLE documents ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
+"""
+
 MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
-              M007_WORKSPACE, M008_SESSIONS]
+              M007_WORKSPACE, M008_SESSIONS, M009_FILES]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -21,3 +21,10 @@
     if (!event.state || !event.state.htmx) { window.location.reload(); }
   });
 })();
+
+// A form sent back with problems: focus its first wrong field (the summary above it is announced).
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var first = document.querySelector("form [aria-invalid='true']");
+  if (first) { first.focus(); }
+});

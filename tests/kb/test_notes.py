@@ -1,7 +1,7 @@
 import pytest
 
 from indexer import read_corpus
-from kb.errors import Forbidden, NotFound, Unauthenticated
+from kb.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from kb.notes import InvalidNote, Notes
 from tests.conftest import find
 
@@ -55,7 +55,7 @@ def test_a_pilot_cannot_write_for_another_city(notes, people):
 @pytest.mark.parametrize("action", ["edit", "delete"])
 def test_who_may_edit_and_delete_a_helsinki_note(notes, people, actor, action):
     note = notes.create(people["hel"], NOTE)
-    do = (lambda: notes.update(people[actor], note.id, {**NOTE, "title": "Changed"})) if action == "edit" else \
+    do = (lambda: notes.update(people[actor], note.id, {**NOTE, "title": "Changed"}, 1)) if action == "edit" else \
         (lambda: notes.delete(people[actor], note.id))
     if CHANGE[actor]:
         with pytest.raises(CHANGE[actor]):
@@ -67,7 +67,7 @@ def test_who_may_edit_and_delete_a_helsinki_note(notes, people, actor, action):
 
 def test_edits_keep_versions_and_delete_is_reversible_by_an_admin(indexed, notes, people):
     note = notes.create(people["hel"], NOTE)
-    notes.update(people["hel"], note.id, {**NOTE, "title": "Geothermal heat, second version"})
+    notes.update(people["hel"], note.id, {**NOTE, "title": "Geothermal heat, second version", "version": 1})
     notes.delete(people["hel"], note.id)
     assert [v.action for v in notes.versions(note.id)] == ["create", "edit", "delete"]
     assert notes.versions(note.id)[0].fields["title"] == NOTE["title"]
@@ -83,8 +83,11 @@ def test_edits_keep_versions_and_delete_is_reversible_by_an_admin(indexed, notes
 
 @pytest.mark.parametrize("change, field", [
     ({"title": ""}, "title"), ({"title": "x" * 201}, "title"), ({"challenge": None}, "challenge"),
-    ({"what_was_done": "x" * 50_001}, "text"), ({"domains": []}, "domains"), ({"domains": ["space"]}, "domains"),
-    ({"levers": "technology"}, "levers"), ({"language": "english"}, "language"), ({"colour": "red"}, "colour"),
+    ({"what_was_done": "x" * 50_001}, "what_was_done"), ({"domains": []}, "domains"), ({"domains": ["space"]}, "domains"),
+    ({"levers": "technology"}, "levers"), ({"language": "Klingon"}, "language"), ({"start": "2024", "end": "2023-05"}, "end"),
+    ({"start": "next year"}, "start"), ({"module": "lunch"}, "module"), ({"twins": ["Helsinki"]}, "twins"),
+    ({"indicators": [{"name": "CO2 avoided", "value": "a lot"}]}, "indicators"),
+    ({"indicators": [{"value": 3}]}, "indicators"), ({"colour": "red"}, "colour"),
     ({"title": 42}, "title"),
 ])
 def test_invalid_notes_name_the_field(notes, people, change, field):
@@ -103,17 +106,92 @@ def test_export_writes_valid_corpus_markdown(notes, people, tmp_path):
         (a.id, 'Quotes "and" colons: fine', "Helsinki")]
 
 
-def test_two_writers_editing_one_note_get_consecutive_versions(indexed, embedder, people, monkeypatch):
+def test_a_stale_edit_is_refused_with_both_texts_and_loses_nothing(indexed, embedder, people):
     from kb.knowledge_base import KnowledgeBase
 
     first = Notes(indexed)
     note = first.create(people["hel"], NOTE)
-    stale = first.get(note.id)  # both writers read version 1 before either writes
-    second = Notes(KnowledgeBase(indexed.data, embedder=embedder))
-    second.update(people["hel"], stale.id, {**NOTE, "title": "From the second process"})
-    fresh_get = first.get
-    monkeypatch.setattr(first, "get", lambda *a, **k: stale)  # the first writer still holds version 1
-    first.update(people["hel"], stale.id, {**NOTE, "title": "From the first process"})
-    monkeypatch.setattr(first, "get", fresh_get)
-    assert [v.version for v in first.versions(note.id)] == [1, 2, 3]
-    assert first.get(note.id).title == "From the first process"
+    second = Notes(KnowledgeBase(indexed.data, embedder=embedder))  # another process
+    second.update(people["hel"], note.id, {**NOTE, "title": "From the second process"}, 1)
+    with pytest.raises(Conflict) as exc:
+        first.update(people["hel"], note.id, {**NOTE, "title": "From the first process"}, 1)
+    assert exc.value.data["version"] == 2
+    assert exc.value.data["current"]["title"] == "From the second process"
+    assert exc.value.data["yours"]["title"] == "From the first process"
+    assert [v.version for v in first.versions(note.id)] == [1, 2]
+    assert first.update(people["hel"], note.id, {**NOTE, "title": "Merged"}, 2).version == 3
+
+
+def test_the_version_check_also_holds_inside_the_write(indexed, notes, people, monkeypatch):
+    note = notes.create(people["hel"], NOTE)
+    stale = notes.get(note.id)
+    notes.update(people["hel"], note.id, {**NOTE, "title": "Meanwhile"}, 1)
+    monkeypatch.setattr(notes, "get", lambda *a, **k: stale)  # the early check sees version 1
+    with pytest.raises(Conflict):
+        notes.update(people["hel"], note.id, {**NOTE, "title": "Late"}, 1)
+    monkeypatch.undo()
+    assert notes.get(note.id).title == "Meanwhile" and notes.get(note.id).version == 2
+
+
+@pytest.mark.parametrize("version", [None, 0, "three", True])
+def test_an_edit_must_say_which_version_it_started_from(notes, people, version):
+    note = notes.create(people["hel"], NOTE)
+    with pytest.raises(InvalidNote) as exc:
+        notes.update(people["hel"], note.id, {**NOTE, "version": version} if version is not None else NOTE)
+    assert exc.value.errors[0].startswith("version:")
+
+
+def test_structured_fields_are_kept_shown_and_filterable(indexed, notes, people):
+    twin = next(c.city for c in indexed.store.cities() if c.role == "twin")
+    note = notes.create(people["hel"], {
+        **NOTE, "costs": "EUR 40 million, half from the city's energy company.", "start": "2021-03", "end": "2024",
+        "module": "co-creation", "twins": [twin], "language": "English",
+        "indicators": [{"name": "Heat from geothermal", "value": "120,5", "unit": "GWh/year", "year": "2024"},
+                       {"name": "", "value": "", "unit": "", "year": ""}]})
+    assert note.indicators == [{"name": "Heat from geothermal", "value": 120.5, "unit": "GWh/year", "year": 2024}]
+    assert (note.language, note.module, note.twins) == ("en", "co-creation", [twin])
+    document = indexed.store.document(note.id)
+    assert "| Heat from geothermal | 120.5 | GWh/year | 2024 |" in document.body
+    assert "From 2021-03 to 2024." in document.body and twin in document.body
+    assert document.module == "co-creation"
+    hits = find(indexed, "geothermal wells", k=10, filters={"module": "co-creation"})
+    assert note.id in [h.doc_id for h in hits] and {h.module for h in hits} == {"co-creation"}
+    assert note.id not in [h.doc_id for h in find(indexed, "geothermal wells", filters={"module": "capitalisation"})]
+
+
+def test_a_note_without_a_language_has_it_detected(indexed, notes, people):
+    note = notes.create(people["hel"], {**NOTE, "language": "", "title": "Geotermiska brunnar för fjärrvärmen",
+                                        "challenge": "Kolet måste bort ur fjärrvärmen till år 2029.",
+                                        "what_was_done": "Staden borrade två djupa geotermiska brunnar."})
+    assert note.language == "" and indexed.store.document(note.id).language == "sv"
+
+
+def test_history_names_authors_and_shows_word_changes(indexed, notes, people):
+    note = notes.create(people["hel"], NOTE)
+    notes.update(people["root"], note.id, {**NOTE, "results": "Not yet reported; drilling ends in 2025."}, 1)
+    history = notes.history(note.id)
+    assert [(h["version"], h["action"], h["author"]) for h in history] == [(1, "create", "hel"), (2, "edit", "root")]
+    (change,) = notes.compare(note.id, 1, 2)
+    assert change.field == "results"
+    assert ("-", "reported.") in change.pieces and ("+", "reported; drilling ends in 2025.") in change.pieces
+    with pytest.raises(NotFound):
+        notes.compare(note.id, 1, 7)
+
+
+def test_a_deleted_notes_history_is_for_admins(notes, people):
+    note = notes.create(people["hel"], NOTE)
+    notes.delete(people["hel"], note.id)
+    with pytest.raises(NotFound):
+        notes.history(note.id, people["hel"])
+    assert notes.history(note.id, people["root"])[-1]["action"] == "delete"
+    assert [n.id for n in notes.deleted("Helsinki")] == [note.id]
+
+
+@pytest.mark.parametrize("actor, refusal", [("team", Forbidden), ("anonymous", Unauthenticated), ("hel", None)])
+def test_the_form_says_who_may_publish_before_anyone_types(notes, people, actor, refusal):
+    if refusal is None:
+        assert notes.form(people[actor]).values["title"] == ""
+        return
+    with pytest.raises(refusal) as exc:
+        notes.form(people[actor])
+    assert actor == "anonymous" or "Pilot cities' accounts publish" in str(exc.value)

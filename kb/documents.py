@@ -19,7 +19,7 @@ MAX_BODY = 200_000
 
 FRONT_MATTER_FIELDS = (
     "id", "title", "kind", "city", "country", "domains", "levers",
-    "module", "language", "date", "source", "sample",
+    "module", "language", "date", "source", "sample", "twins",
 )
 
 
@@ -42,11 +42,12 @@ class Practice:
     sample: bool = False
     path: str | None = None
     files: tuple[str, ...] = ()  # originals kept in the data folder (kb/files.py), for a file or a note's attachments
+    twins: tuple[str, ...] = ()  # the twin cities a case note or workshop output concerns
 
     def content_hash(self) -> str:
         """Hash of everything that is indexed, so an unchanged document is skipped cheaply."""
-        # (a document without files hashes as before files existed: no re-embedding on upgrade)
-        payload = {k: v for k, v in asdict(self).items() if k != "path" and (k != "files" or v)}
+        # (a document without files or twins hashes as before they existed: no re-embedding on upgrade)
+        payload = {k: v for k, v in asdict(self).items() if k != "path" and (k not in ("files", "twins") or v)}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def metadata(self) -> dict:
@@ -146,6 +147,10 @@ def validate(fields: dict, body: str, *, default_id: str | None = None, path: st
     if city_required and not domains and not any(e.field == "domains" for e in errors):
         errors.append(FieldError("domains", f"at least one domain is required for a {kind}"))
     levers = _as_list("levers", fields.get("levers"), LEVERS, errors)
+    twins = fields.get("twins") or []
+    if not isinstance(twins, list) or not all(isinstance(t, str) and 0 < len(t.strip()) <= 120 for t in twins):
+        errors.append(FieldError("twins", "must be a list of twin cities' names"))
+        twins = []
 
     module = fields.get("module")
     if (kind == "workshop_output" or module is not None) and module not in MODULES:
@@ -172,7 +177,7 @@ def validate(fields: dict, body: str, *, default_id: str | None = None, path: st
     return Practice(
         id=doc_id, title=title, kind=kind, body=body.strip(), city=city, country=country,
         domains=domains, levers=levers, module=module, language=language, date=date,
-        source=source, sample=sample, path=path, files=files,
+        source=source, sample=sample, path=path, files=files, twins=tuple(dict.fromkeys(t.strip() for t in twins)),
     )
 
 

@@ -6,11 +6,11 @@ from collections import Counter
 
 from kb.search import SearchResult
 
-FACETS = ("domain", "lever", "kind", "module", "country", "language")
+FACETS = ("domain", "lever", "kind", "module", "twin", "country", "language")
 
 
 def _values(result: SearchResult, facet: str) -> list[str]:
-    value = {"domain": result.domains, "lever": list(result.levers), "kind": [result.kind], "module": [result.module],
+    value = {"domain": result.domains, "lever": list(result.levers), "kind": [result.kind], "module": [result.module], "twin": list(result.twins),
              "country": [result.country], "language": [result.language], "city": [result.city]}[facet]
     return [v for v in value if v]
 

@@ -189,7 +189,8 @@ def attachment(name: str, ref: str, extracted: Extracted) -> dict:
     name = " ".join(name.replace("\\", "/").rsplit("/", 1)[-1].split())[:120] or "file"
     sections = [replace(s, label=f"{name}, {s.label[0].lower() + s.label[1:] if s.page else s.label}")
                 for s in extracted.sections]
-    return {"name": name, "file": ref, "pages": len(sections), "text": as_markdown(replace(extracted, sections=sections))}
+    text = as_markdown(replace(extracted, sections=sections))
+    return {"name": name, "file": ref, "pages": len(sections), "text": text}
 
 
 def _cell(text: str) -> str:
@@ -202,7 +203,7 @@ def practice_of(note_id: str, city: str, country: str, fields: dict) -> Practice
         return validate(
             {"id": note_id, "title": fields["title"], "kind": "case_note", "city": city, "country": country,
              "domains": fields["domains"], "levers": fields["levers"], "language": fields["language"] or None,
-             "module": fields["module"] or None, "date": date.today().isoformat()},
+             "module": fields["module"] or None, "twins": fields["twins"], "date": date.today().isoformat()},
             note_body(fields), files=tuple(a["file"] for a in fields.get("attachments") or []),
         )
     except ValidationErrors as exc:

@@ -320,7 +320,8 @@ class Notes:
             self.kb.files.keep(ref, data)
             kept.append(ref)
         if len(attachments) > MAX_ATTACHMENTS:
-            errors.append(f"attachments: A note holds at most {MAX_ATTACHMENTS} files; it would have {len(attachments)}.")
+            errors.append(f"attachments: A note holds at most {MAX_ATTACHMENTS} files; "
+                          f"it would have {len(attachments)}.")
         if errors:
             raise InvalidNote("; ".join(errors), errors, data={"kept": kept})
         return fields | {"attachments": list({a["file"]: a for a in attachments}.values())}

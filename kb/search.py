@@ -48,13 +48,14 @@ class SearchResult:
     sample: bool = False
     levers: tuple[str, ...] = ()
     module: str | None = None
+    twins: tuple[str, ...] = ()
     file: str | None = None  # the kept original the passage comes from (kb/files.py) ...
     page: int | None = None  # ... and its page or slide
 
     def to_json(self) -> dict:
         # Field by field: dataclasses.asdict deep-copies every value, and this is on every search.
         data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["domains"], data["levers"] = list(self.domains), list(self.levers)
+        data["domains"], data["levers"], data["twins"] = list(self.domains), list(self.levers), list(self.twins)
         return data
 
 
@@ -198,6 +199,6 @@ def result(doc: Practice, passage: Passage, score: float, terms: tuple[str, ...]
     return SearchResult(
         doc_id=doc.id, title=doc.title, kind=doc.kind, city=doc.city, country=doc.country,
         domains=list(doc.domains), score=round(float(score), 6), snippet=plain, highlighted=marked,
-        section=passage.section, language=doc.language, sample=doc.sample, levers=doc.levers, module=doc.module,
+        section=passage.section, language=doc.language, sample=doc.sample, levers=doc.levers, module=doc.module, twins=doc.twins,
         file=file, page=page,
     )

@@ -14,7 +14,7 @@ LEVERS = (
 MODULES = ("getting-started", "co-creation", "capitalisation")  # the twinning programme's modules, in order
 # A city's part in the programme (cities.csv), not an account's role (kb/accounts.py).
 CITY_ROLES = ("pilot", "twin", "mission")
-FILTER_KEYS = ("domain", "lever", "kind", "module", "country", "city", "language")
+FILTER_KEYS = ("domain", "lever", "kind", "module", "twin", "country", "city", "language")
 
 # Kinds that describe one city's own practice (or plan) and so must name it.
 CITY_KINDS = ("measure", "case_note", "replication_plan")

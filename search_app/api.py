@@ -28,12 +28,14 @@ def api_search(
     k: int = Query(10, description="How many documents, 1 to 100."),
     mode: str = Query("hybrid", description="hybrid, dense or keyword."),
     domain: str | None = None, lever: str | None = None, kind: str | None = None, module: str | None = None,
+    twin: str | None = Query(None, description="Documents that concern this twin city (case notes, workshops)."),
     country: str | None = None, city: str | None = None, language: str | None = None,
     correct: bool = Query(True, description="Correct misspelt words (the response names the query searched)."),
 ) -> dict:
     """Documents that answer `q`, each with its best passage; filters are exact. `weak_match`
     is true when nothing in the knowledge base matches well."""
-    filters = {"domain": domain, "lever": lever, "kind": kind, "module": module, "country": country, "city": city, "language": language}
+    filters = {"domain": domain, "lever": lever, "kind": kind, "module": module, "twin": twin, "country": country, "city": city,
+               "language": language}
     # Returned as a response, so FastAPI does not walk the results again to encode them.
     return JSONResponse(kb.search(q, k=k, mode=mode, filters=filters, correct=correct).to_json())
 

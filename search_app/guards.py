@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kb.accounts import is_unicode
 from search_app.auth import bearer_user
+from search_app.render import render_error
 
 MAX_BODY = 1_000_000  # bytes: a case note of 50,000 characters in any script is well below
 PUBLIC_WRITES = ("/api/partners",)  # API writes anyone may make
@@ -40,7 +41,7 @@ class GuardRequests:
         limit = self.upload_body if UPLOADS.match(path) else MAX_BODY
         length = request.headers.get("content-length", "")
         if length and (not length.isdigit() or int(length) > limit):
-            await _refuse(scope, receive, send, 413, f"the request body is larger than {limit:,} bytes")
+            await _refuse(scope, receive, send, 413, _too_large(limit, uploads=limit != MAX_BODY))
             return
         if path.startswith("/api/") and path not in PUBLIC_WRITES:
             try:
@@ -70,10 +71,23 @@ def _limited(receive: Receive, limit: int) -> Receive:
     return limited
 
 
+def _too_large(limit: int, uploads: bool) -> str:
+    if uploads:
+        return (f"The form with its files is larger than {limit / 1024 / 1024:.0f} MB. Go back and attach fewer or "
+                "smaller files; the rest of the note is still in the form.")
+    return f"the request body is larger than {limit:,} bytes"
+
+
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str,
                   headers: dict | None = None) -> None:
-    # The connection closes after the answer: the unread body is not worth reading.
-    response = JSONResponse({"detail": detail}, status_code=status, headers={**(headers or {}), "Connection": "close"})
+    # The connection closes after the answer: the unread body is not worth reading. People
+    # (forms) get a page that says what to do; programs get JSON.
+    headers = {**(headers or {}), "Connection": "close"}
+    if scope["path"].startswith("/api/"):
+        response = JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    else:
+        response = render_error(Request(scope), status, detail)
+        response.headers.update(headers)
     await response(scope, receive, send)
 
 

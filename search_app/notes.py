@@ -113,7 +113,8 @@ def _render_form(request: Request, action: str, form: NoteForm):
         "languages": sorted(NAMES.items(), key=lambda item: item[1]), "indicator_rows": rows,
         "pilots": form.pilots, "twins": form.twins, "user": request.state.user, "current": form.current,
         "who": WHO_PUBLISHES, "version": form.current.version if form.current else values.get("version"),
-        "attachments": attachments, "max_uploads": MAX_UPLOADS, "max_file_mb": request.app.state.kb.settings.max_file_mb,
+        "attachments": attachments, "max_uploads": MAX_UPLOADS,
+        "max_file_mb": request.app.state.kb.settings.max_file_mb,
     }, status_code=status)
 
 

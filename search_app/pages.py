@@ -26,10 +26,10 @@ EXAMPLES = ("district heating phase-out", "fund a retrofit one-stop shop", "low-
 
 @router.get("/")
 def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: str = "", lever: str = "",
-         kind: str = "", module: str = "", country: str = "", city: str = "", language: str = "", k: int = PAGE_SIZE,
-         exact: bool = False):
-    filters = {k: v for k, v in dict(domain=domain, lever=lever, kind=kind, module=module, country=country, city=city,
-                                     language=language).items() if v}
+         kind: str = "", module: str = "", twin: str = "", country: str = "", city: str = "", language: str = "",
+         k: int = PAGE_SIZE, exact: bool = False):
+    filters = {k: v for k, v in dict(domain=domain, lever=lever, kind=kind, module=module, twin=twin, country=country,
+                                     city=city, language=language).items() if v}
     context = {"q": q, "mode": mode, "modes": MODES, "filters": filters, "facets": FACETS, "results": None,
                "counts": {}, "error": None, "examples": EXAMPLES, "partners": [], "count_text": "", "kept": frozenset()}
     status = 200

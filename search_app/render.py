@@ -31,8 +31,8 @@ LABELS = {
     "learning-capabilities": "Learning and skills", "data-digital": "Data and digital",
     "getting-started": "Getting started", "co-creation": "Co-creation", "capitalisation": "Capitalisation",
 }
-FACET_NAMES = {"domain": "Domain", "lever": "Lever", "kind": "Kind of document", "module": "Programme module", "country": "Country",
-               "language": "Language", "city": "City"}
+FACET_NAMES = {"domain": "Domain", "lever": "Lever", "kind": "Kind of document", "module": "Programme module",
+               "twin": "Twin city it concerns", "country": "Country", "language": "Language", "city": "City"}
 
 
 def label(value: str) -> str:
@@ -42,7 +42,7 @@ def label(value: str) -> str:
 
 def facet_label(facet: str, value: str) -> str:
     """A filter value as words: a language by its own name ('Svenska'), the rest by `label`."""
-    return language_name(value) if facet == "language" else label(value) if facet != "country" else value
+    return language_name(value) if facet == "language" else value if facet in ("country", "twin") else label(value)
 
 
 templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS,

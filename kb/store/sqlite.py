@@ -26,7 +26,7 @@ from kb.store.base import (
 from kb.store.sqlite_migrations import migrate
 
 _FILTER_COLUMNS = {"kind": "kind", "module": "module", "country": "country", "city": "city", "language": "language"}
-_LIST_FILTER_COLUMNS = {"domain": "domains", "lever": "levers"}
+_LIST_FILTER_COLUMNS = {"domain": "domains", "lever": "levers", "twin": "twins"}
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 # How long a write waits for another writer before it is refused as busy (readers never wait:
 # WAL), and when the refused caller should try again.
@@ -42,13 +42,14 @@ class SqliteTransaction(Transaction):
         self.remove_documents([practice.id])
         self.db.execute(
             "INSERT INTO documents (id, title, kind, city, country, domains, levers, module, "
-            "language, date, source, sample, body, path, files, content_hash, model_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "language, date, source, sample, body, path, files, twins, content_hash, model_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 practice.id, practice.title, practice.kind, practice.city, practice.country,
                 json.dumps(practice.domains), json.dumps(practice.levers), practice.module,
                 practice.language, practice.date, practice.source, int(practice.sample),
-                practice.body, practice.path, json.dumps(practice.files), fingerprint, model_id,
+                practice.body, practice.path, json.dumps(practice.files), json.dumps(practice.twins), fingerprint,
+                model_id,
             ),
         )
         self._count_words([practice.title, *(c.text for c in chunks)], +1)
@@ -558,4 +559,5 @@ def _practice(row: sqlite3.Row) -> Practice:
         country=row["country"], domains=tuple(json.loads(row["domains"])), levers=tuple(json.loads(row["levers"])),
         module=row["module"], language=row["language"], date=row["date"], source=row["source"],
         sample=bool(row["sample"]), path=row["path"], files=tuple(json.loads(row["files"])),
+        twins=tuple(json.loads(row["twins"])),
     )

@@ -188,8 +188,13 @@ M009_FILES = """
     ALTER TABLE documents ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
 """
 
+# The twin cities a document concerns: an exact search filter.
+M010_TWINS = """
+    ALTER TABLE documents ADD COLUMN twins TEXT NOT NULL DEFAULT '[]';
+"""
+
 MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
-              M007_WORKSPACE, M008_SESSIONS, M009_FILES]
+              M007_WORKSPACE, M008_SESSIONS, M009_FILES, M010_TWINS]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -83,8 +83,9 @@ def test_edits_keep_versions_and_delete_is_reversible_by_an_admin(indexed, notes
 
 @pytest.mark.parametrize("change, field", [
     ({"title": ""}, "title"), ({"title": "x" * 201}, "title"), ({"challenge": None}, "challenge"),
-    ({"what_was_done": "x" * 50_001}, "what_was_done"), ({"domains": []}, "domains"), ({"domains": ["space"]}, "domains"),
-    ({"levers": "technology"}, "levers"), ({"language": "Klingon"}, "language"), ({"start": "2024", "end": "2023-05"}, "end"),
+    ({"what_was_done": "x" * 50_001}, "what_was_done"), ({"domains": []}, "domains"),
+    ({"domains": ["space"]}, "domains"), ({"levers": "technology"}, "levers"), ({"language": "Klingon"}, "language"),
+    ({"start": "2024", "end": "2023-05"}, "end"),
     ({"start": "next year"}, "start"), ({"module": "lunch"}, "module"), ({"twins": ["Helsinki"]}, "twins"),
     ({"indicators": [{"name": "CO2 avoided", "value": "a lot"}]}, "indicators"),
     ({"indicators": [{"value": 3}]}, "indicators"), ({"colour": "red"}, "colour"),
@@ -157,6 +158,8 @@ def test_structured_fields_are_kept_shown_and_filterable(indexed, notes, people)
     hits = find(indexed, "geothermal wells", k=10, filters={"module": "co-creation"})
     assert note.id in [h.doc_id for h in hits] and {h.module for h in hits} == {"co-creation"}
     assert note.id not in [h.doc_id for h in find(indexed, "geothermal wells", filters={"module": "capitalisation"})]
+    assert [h.doc_id for h in find(indexed, "geothermal wells", filters={"twin": twin})] == [note.id]
+    assert find(indexed, "geothermal wells", filters={"twin": "Nowhere"}) == []
 
 
 def test_a_note_without_a_language_has_it_detected(indexed, notes, people):

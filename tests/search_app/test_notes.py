@@ -129,7 +129,8 @@ def test_anonymous_note_form_redirects_to_login(client):
 def test_a_stale_api_edit_is_409_with_both_texts(client, creds):
     note = client.post("/api/notes", json=NOTE, headers=bearer(creds, "hel")).json()
     url, headers = f"/api/notes/{note['id']}", bearer(creds, "hel")
-    assert client.put(url, json={**NOTE, "results": "Theirs"}, headers={**headers, "If-Match": '"1"'}).status_code == 200
+    theirs = client.put(url, json={**NOTE, "results": "Theirs"}, headers={**headers, "If-Match": '"1"'})
+    assert theirs.status_code == 200
     stale = client.put(url, json={**NOTE, "results": "Mine"}, headers={**headers, "If-Match": '"1"'})
     assert stale.status_code == 409
     body = stale.json()
@@ -195,7 +196,8 @@ def test_history_page_lists_versions_and_differences_and_an_admin_restores(clien
     login(client, creds, "root")
     assert f'href="/notes/{note["id"]}/history"' in client.get("/cities/Helsinki").text
     history = client.get(f"/notes/{note['id']}/history").text
-    restored = client.post(f"/notes/{note['id']}/restore", data={"csrf_token": csrf_of(history)}, follow_redirects=False)
+    restored = client.post(f"/notes/{note['id']}/restore", data={"csrf_token": csrf_of(history)},
+                           follow_redirects=False)
     assert restored.status_code == 303 and client.get(f"/doc/{note['id']}").status_code == 200
 
 
@@ -274,3 +276,13 @@ def test_an_accepted_file_stays_attached_while_the_form_is_corrected(client, cre
     assert done.status_code == 303
     hit = client.get("/api/search", params={"q": "heat exchangers eighty degrees", "k": 1}).json()["results"][0]
     assert hit["doc_id"] == done.headers["location"].removeprefix("/doc/") and hit["page"] == 2
+
+
+def test_files_over_the_limit_get_a_page_saying_what_to_do(client, creds, indexed):
+    login(client, creds, "hel")
+    token = csrf_of(client.get("/notes/new").text)
+    limit = 1_000_000 + 5 * indexed.settings.max_file_bytes
+    page = client.post("/notes/new", data={**NOTE, "csrf_token": token},
+                       files=[("upload", ("huge.pdf", b"%PDF-1.7 " + b"0" * limit, "application/pdf"))])
+    assert page.status_code == 413 and "attach fewer or smaller files" in page.text
+    assert page.headers["content-type"].startswith("text/html")

@@ -20,6 +20,9 @@ def test_home_with_a_query_shows_cards_facets_and_marks(client):
     assert re.search(r'<option value="energy"\s*>Energy \(3\)</option>', page)
     assert "illustrative" in page  # the workshop output is a sample
     assert page.count("<html") == 1
+    assert 'id="f-module"' in page and 'id="f-twin"' not in page  # no document here names a twin city
+    chosen = client.get("/", params={"q": "coal district heating", "twin": "Oulu"}).text
+    assert 'id="f-twin"' in chosen and "No practice matches" in chosen  # a filter in use stays, to be changed
 
 
 def test_htmx_gets_the_partial_and_the_page_includes_the_same(client):

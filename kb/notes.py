@@ -306,8 +306,11 @@ class Notes:
         for ref in refs if isinstance(refs, list) else []:
             if ref in current:
                 attachments.append(current[ref])
-            elif isinstance(ref, str) and self._kept(ref):
-                attachments.append(self._read(ref.split("/", 1)[1], ref, self.kb.files.open(ref)[0].read_bytes()))
+            elif isinstance(ref, str) and self._kept(ref):  # sent with a form that was then corrected
+                try:
+                    attachments.append(self._read(ref.split("/", 1)[1], ref, self.kb.files.open(ref)[0].read_bytes()))
+                except BadFile as exc:  # the limits may have changed since
+                    errors.append(f"attachments: {exc}")
             else:
                 errors.append(f"attachments: {str(ref)[:80]!r} is not a file of this note; upload it again")
         for name, data in uploads:

@@ -33,7 +33,7 @@ def _safe_next(target: str) -> str:
 
 async def _note_payload(request: Request) -> dict:
     """A submitted note form (CSRF-checked) as the note's JSON fields, and its uploaded files
-    under "uploads" (as (name, content); at most MAX_UPLOADS, each read up to the size limit)."""
+    under "uploads" as (name, content), at most MAX_UPLOADS of them."""
     form = await request.form(max_files=MAX_UPLOADS)
     check_csrf(request, form.get("csrf_token"))
     lists = ("domains", "levers", "twins", "attachments", "indicators")
@@ -95,8 +95,9 @@ def _field_errors(errors: list[str]) -> dict[str, list[str]]:
     by_field: dict[str, list[str]] = {}
     for error in errors:
         field, _, message = error.partition(": ")
-        by_field.setdefault(field if message and field in (*NOTE_FIELDS, "city", "version") else "", []).append(
-            message if message and field in (*NOTE_FIELDS, "city", "version") else error)
+        if not message or field not in (*NOTE_FIELDS, "city", "version"):
+            field, message = "", error  # shown in the summary only
+        by_field.setdefault(field, []).append(message)
     return by_field
 
 
@@ -110,7 +111,8 @@ def _render_form(request: Request, action: str, form: NoteForm):
     return render(request, "note_form.html", {
         "action": action, "values": values, "errors": form.errors, "field_errors": _field_errors(form.errors),
         "csrf": csrf_token(request), "domains": DOMAINS, "levers": LEVERS, "modules": MODULES, "texts": TEXTS,
-        "languages": sorted(NAMES.items(), key=lambda item: item[1]), "indicator_rows": rows,
+        "languages": sorted(((c, n) for c, n in NAMES.items() if c != "nb"), key=lambda item: item[1]),
+        "indicator_rows": rows,
         "pilots": form.pilots, "twins": form.twins, "user": request.state.user, "current": form.current,
         "who": WHO_PUBLISHES, "version": form.current.version if form.current else values.get("version"),
         "attachments": attachments, "max_uploads": MAX_UPLOADS,

@@ -22,6 +22,7 @@ from kb.core import Core
 from kb.errors import Conflict, Forbidden, Invalid, KBError, NotFound, Unauthenticated
 from kb.extract import BadFile, extract
 from kb.files import reference
+from kb.languages import language_name
 from kb.note_fields import (MAX_ATTACHMENTS, NOTE_FIELDS, TEXTS, InvalidNote, attachment, check_fields, empty_fields,
                             note_body, practice_of)
 from kb.store import NoteRecord, Transaction
@@ -108,6 +109,8 @@ def _as_text(name: str, value) -> str:
     """A field as words to compare between versions."""
     if name == "attachments":
         return ", ".join(a["name"] for a in value)
+    if name == "language":
+        return language_name(value) if value else "detected from the text"
     if name == "indicators":
         return "\n".join(f"{i['name']}: {i['value']:g} {i['unit']} {i['year'] or ''}".strip() for i in value)
     if isinstance(value, list):

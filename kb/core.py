@@ -13,6 +13,7 @@ import numpy as np
 from kb.chunking import chunk_practice, fingerprint
 from kb.documents import Practice, with_language
 from kb.embedding import Embedder, load_embedder, passage_embedder, with_fast_queries
+from kb.embedding.onnx import current
 from kb.files import FileStore
 from kb.keyword import words
 from kb.stopwords import STOPWORDS
@@ -103,7 +104,12 @@ class Core:
     def prepare_queries(self) -> str:
         """Make the fastest query path this model has (its ONNX export, made once and then
         reused); what will embed queries."""
-        self._embedder = with_fast_queries(self.embedder, self.onnx_dir, self.settings.query_encoder)
+        variant = self.settings.query_encoder
+        if self._embedder is None and variant != "torch":  # nothing loaded (nothing was embedded):
+            key = passage_embedder(self.settings).export_key  # a current export is named, not loaded
+            if key is not None and current(self.onnx_dir, key, variant) is not None:
+                return f"onnxruntime {variant}"
+        self._embedder = with_fast_queries(self.embedder, self.onnx_dir, variant)
         return self._embedder.query_runtime
 
     # -- the vector index --------------------------------------------------------------------

@@ -16,11 +16,11 @@ from kb.embedding import Embedder, load_embedder, passage_embedder, with_fast_qu
 from kb.embedding.onnx import current
 from kb.files import FileStore
 from kb.keyword import words
-from kb.stopwords import STOPWORDS
 from kb.languages import detect_query
 from kb.live_index import IndexState, LiveIndex
 from kb.settings import Settings
 from kb.spelling import Spelling
+from kb.stopwords import STOPWORDS
 from kb.store import Transaction, open_store
 from kb.vector_index import IndexFiles, VectorIndex
 

@@ -41,6 +41,14 @@ class Conflict(KBError):
     kind = "conflict"
 
 
+class StaleEdit(Conflict):
+    """An edit made from an older version than the current one. Its data carries what the
+    caller needs to merge: the `version` now, the text saved (`current`) and its own (`yours`)."""
+
+    def __init__(self, message: str, version: int, current: dict, yours: dict):
+        super().__init__(message, data={"version": version, "current": current, "yours": yours})
+
+
 class RateLimited(KBError):
     kind = "rate_limited"
 

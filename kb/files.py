@@ -52,7 +52,11 @@ class FileStore:
         self.root = Path(root)
 
     def has(self, ref: str) -> bool:
-        return self._path(ref).is_file()
+        """Whether `ref` names a kept file (a name that could not be one is not)."""
+        try:
+            return self._path(ref).is_file()
+        except NotFound:
+            return False
 
     def keep(self, ref: str, data: bytes) -> None:
         """Write a file once (its name holds its hash); atomic, so a reader never sees half."""

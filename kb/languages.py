@@ -6,6 +6,7 @@ low-accuracy mode (trigrams only): 58 MB and well under a millisecond for a quer
 
 from __future__ import annotations
 
+import functools
 import threading
 
 # ISO 639-1 code -> the language's own name, as a speaker of it looks for it in a list.
@@ -33,12 +34,30 @@ def language_name(code: str | None) -> str:
     return NAMES.get(code or "", code or "")
 
 
-def _build():
-    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+def code_of(name: str) -> str | None:
+    """The ISO 639-1 code of a language given by its code, its own name or its English name
+    ("sv", "Svenska", "Swedish"), or None for a language not listed."""
+    return name.lower() if name.lower() in NAMES else _codes_by_name().get(name.casefold())
 
-    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
-                 for code in NAMES if hasattr(IsoCode639_1, code.upper())]
-    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode() \
+
+@functools.cache
+def _codes_by_name() -> dict[str, str]:
+    english = {language.name.casefold(): code for code, language in _lingua_languages().items()}
+    return english | {"slovenian": "sl", "norwegian": "nb"} | {name.casefold(): code for code, name in NAMES.items()}
+
+
+def _lingua_languages() -> dict:
+    """ISO 639-1 code -> lingua's Language, for the codes of NAMES that lingua knows."""
+    from lingua import IsoCode639_1, Language
+
+    return {code: Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+            for code in NAMES if hasattr(IsoCode639_1, code.upper())}
+
+
+def _build():
+    from lingua import LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(*_lingua_languages().values()).with_low_accuracy_mode() \
         .with_preloaded_language_models().build()
 
 

@@ -4,7 +4,6 @@ the fields make."""
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import replace
@@ -13,7 +12,7 @@ from datetime import date
 from kb.documents import MAX_BODY, Practice, ValidationErrors, validate
 from kb.errors import Invalid
 from kb.extract import Extracted, as_markdown
-from kb.languages import NAMES
+from kb.languages import code_of
 from kb.vocab import DOMAINS, LEVERS, MODULES
 
 # (field, heading on the practice page); the free text and the structured text fields
@@ -104,20 +103,11 @@ def _language(value: str) -> tuple[str, list[str]]:
     "Swedish"); '' leaves it to detection."""
     if not value:
         return "", []
-    code = value.lower() if value.lower() in NAMES else _names().get(value.casefold())
+    code = code_of(value)
     if code is None:
         return "", [f"language: {value[:40]!r} is not a language we know; choose one from the list, or leave it "
                     "to be detected"]
     return code, []
-
-
-@functools.cache
-def _names() -> dict[str, str]:
-    from lingua import IsoCode639_1, Language
-
-    english = {Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())).name.casefold(): code
-               for code in NAMES if hasattr(IsoCode639_1, code.upper())}
-    return english | {"slovenian": "sl", "norwegian": "nb"} | {name.casefold(): code for code, name in NAMES.items()}
 
 
 def _indicators(value) -> tuple[list[dict], list[str]]:

@@ -19,7 +19,7 @@ import yaml
 
 from kb.accounts import User
 from kb.core import Core
-from kb.errors import Conflict, Forbidden, Invalid, KBError, NotFound, Unauthenticated
+from kb.errors import Forbidden, Invalid, KBError, NotFound, StaleEdit, Unauthenticated
 from kb.extract import BadFile, extract
 from kb.files import reference
 from kb.languages import language_name
@@ -214,7 +214,7 @@ class Notes:
     def update(self, user: User | None, note_id: str, payload: dict, version: int | None = None,
                uploads: Sequence[Upload] = ()) -> CaseNote:
         """Replace a note's fields. `version` (or the payload's "version") is the version the edit
-        started from: when someone saved another meanwhile, Conflict carries both texts."""
+        started from: when someone saved another meanwhile, StaleEdit carries both texts."""
         note = self.get(note_id)
         self._check_may_change(user, note.city)
         if isinstance(payload, dict) and payload.get("city") not in (None, note.city):
@@ -309,7 +309,7 @@ class Notes:
         for ref in refs if isinstance(refs, list) else []:
             if ref in current:
                 attachments.append(current[ref])
-            elif isinstance(ref, str) and self._kept(ref):  # sent with a form that was then corrected
+            elif self.kb.files.has(ref):  # sent with a form that was then corrected
                 try:
                     attachments.append(self._read(ref.split("/", 1)[1], ref, self.kb.files.open(ref)[0].read_bytes()))
                 except BadFile as exc:  # the limits may have changed since
@@ -331,12 +331,6 @@ class Notes:
         if errors:
             raise InvalidNote("; ".join(errors), errors, data={"kept": kept})
         return fields | {"attachments": list({a["file"]: a for a in attachments}.values())}
-
-    def _kept(self, ref: str) -> bool:
-        try:
-            return self.kb.files.has(ref)
-        except NotFound:
-            return False
 
     def _read(self, name: str, ref: str, data: bytes) -> dict:
         settings = self.kb.settings
@@ -368,13 +362,11 @@ class Notes:
             raise Forbidden(f"only {city}'s pilots (or an admin) change this note")
 
     @staticmethod
-    def _check_current(current: NoteRecord | CaseNote, started_from: int, fields: dict) -> None:
+    def _check_current(current: CaseNote, started_from: int, fields: dict) -> None:
         if current.version != started_from:
-            raise Conflict(
-                f"version {current.version} was saved while you edited version {started_from}; "
-                "compare both texts, then save again from the current version",
-                data={"version": current.version, "current": _case_note(current).fields
-                      if isinstance(current, NoteRecord) else current.fields, "yours": fields})
+            raise StaleEdit(f"version {current.version} was saved while you edited version {started_from}; "
+                            "compare both texts, then save again from the current version",
+                            current.version, current.fields, fields)
 
     def _write(self, note_id: str, city: str, country: str, fields: dict, user: User | None, action: str,
                started_from: int | None = None) -> None:
@@ -386,7 +378,7 @@ class Notes:
             # version at once, the second is refused with both texts, not silently overwritten
             before = tx.note(note_id)
             if started_from is not None:
-                self._check_current(before, started_from, fields)
+                self._check_current(_case_note(before), started_from, fields)
             version = (before.version if before else 0) + 1
             tx.save_note(NoteRecord(note_id, city, country, fields, version, False), author)
             tx.record_note_version(note_id, version, action, fields, author)

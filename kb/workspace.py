@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from kb.accounts import User
 from kb.core import Core
 from kb.documents import Practice
-from kb.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from kb.errors import Conflict, Forbidden, Invalid, NotFound, StaleEdit, Unauthenticated
 from kb.pairings import MATCHING_ROLES, Pairings
 from kb.plan_export import FORMATS, export
 from kb.plan_sections import SECTION_NAMES, SECTIONS, plan_document
@@ -52,13 +52,12 @@ class PlanPage:
     may_comment: bool = False
 
 
-class PlanConflict(Conflict):
+class PlanConflict(StaleEdit):
     """A save from an older version: the plan as it is now, and what the caller sent."""
 
     def __init__(self, current: PlanRecord, yours: dict[str, str]):
         super().__init__(f"the plan was saved by someone else (now version {current.version}); "
-                         "both texts are given: merge them and save again",
-                         data={"version": current.version, "current": current.sections, "yours": yours})
+                         "both texts are given: merge them and save again", current.version, current.sections, yours)
         self.current, self.yours = current, yours
 
 

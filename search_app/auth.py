@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from kb.accounts import Accounts, User
@@ -70,6 +73,18 @@ def check_csrf(request: Request, token: str | None) -> None:
     expected = request.state.session.get("csrf")
     if not expected or not token or not secrets.compare_digest(expected, token):
         raise HTTPException(403, "the form has expired or did not come from this site; reload the page and try again")
+
+
+def _checked_form(request: Request, csrf_token_: str = Form("", alias="csrf_token")) -> None:
+    check_csrf(request, csrf_token_)
+
+
+CheckedForm = Annotated[None, Depends(_checked_form)]  # a form route's parameter: its CSRF token checked
+
+
+def login_first(request: Request) -> RedirectResponse:
+    """To the login page, and back to this page once logged in."""
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
 
 def log_in(request: Request, accounts: Accounts, user: User) -> None:

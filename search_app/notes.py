@@ -17,7 +17,7 @@ from kb.markdown import markdown_html
 from kb.note_fields import MAX_INDICATORS, MAX_UPLOADS, NOTE_FIELDS, TEXTS
 from kb.notes import WHO_PUBLISHES, NoteForm
 from kb.vocab import DOMAINS, LEVERS, MODULES
-from search_app.auth import check_csrf, csrf_token, log_in, log_out
+from search_app.auth import CheckedForm, check_csrf, csrf_token, log_in, log_out, login_first
 from search_app.deps import KB, Writer
 from search_app.errors import STATUS, WRITE, documented, retry_after, status_of
 from search_app.guards import StrictRoute
@@ -54,12 +54,7 @@ async def _note_payload(request: Request) -> dict:
     return payload
 
 
-def _csrf_form_field(request: Request, csrf_token_: str = Form("", alias="csrf_token")) -> None:
-    check_csrf(request, csrf_token_)
-
-
 NotePayload = Annotated[dict, Depends(_note_payload)]
-CheckedForm = Annotated[None, Depends(_csrf_form_field)]
 
 
 # -- login ------------------------------------------------------------------------------------
@@ -120,14 +115,10 @@ def _render_form(request: Request, action: str, form: NoteForm):
     }, status_code=status)
 
 
-def _need_login(request: Request):
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-
-
 @pages.get("/notes/new")
 def new_note_form(request: Request, kb: KB):
     if request.state.user is None:
-        return _need_login(request)
+        return login_first(request)
     return _render_form(request, "/notes/new", kb.notes.form(request.state.user))
 
 
@@ -142,7 +133,7 @@ def new_note(request: Request, kb: KB, payload: NotePayload):
 @pages.get("/notes/{note_id}/edit")
 def edit_note_form(request: Request, kb: KB, note_id: str):
     if request.state.user is None:
-        return _need_login(request)
+        return login_first(request)
     return _render_form(request, f"/notes/{note_id}/edit", kb.notes.form(request.state.user, note_id))
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from kb.markdown import markdown_html
 from kb.plan_sections import SECTION_NAMES, SECTIONS
 from kb.workspace import STATUSES
-from search_app.auth import check_csrf, csrf_token
+from search_app.auth import CheckedForm, check_csrf, csrf_token, login_first
 from search_app.deps import KB, Reader, Writer
 from search_app.errors import PRIVATE_READ, STATUS, WRITE, documented
 from search_app.guards import StrictRoute
@@ -21,13 +21,6 @@ from search_app.render import is_htmx, render
 
 router = APIRouter(route_class=StrictRoute)  # the JSON API: unknown parameters refused
 pages = APIRouter(include_in_schema=False)
-
-
-def _csrf(request: Request, csrf_token_: str = Form("", alias="csrf_token")) -> None:
-    check_csrf(request, csrf_token_)
-
-
-CheckedForm = Annotated[None, Depends(_csrf)]
 
 
 def _back(request: Request, fallback: str) -> str:
@@ -51,7 +44,7 @@ def keep(request: Request, kb: KB, _: CheckedForm, doc_id: str = Form(...)):
 @pages.get("/workspace")
 def workspace(request: Request, kb: KB):
     if request.state.user is None:
-        return RedirectResponse(f"/login?next={quote('/workspace')}", status_code=303)
+        return login_first(request)
     return render(request, "workspace.html", {"page": kb.workspace.page(request.state.user), "statuses": STATUSES,
                                               "csrf": csrf_token(request)})
 
@@ -80,7 +73,7 @@ def _plan_page(request: Request, page, status: str = "", conflict: PlanConflict 
 @pages.get("/workspace/plan")
 def plan_editor(request: Request, kb: KB):
     if request.state.user is None:
-        return RedirectResponse(f"/login?next={quote('/workspace/plan')}", status_code=303)
+        return login_first(request)
     return _plan_page(request, kb.workspace.plan(request.state.user))
 
 
@@ -131,7 +124,7 @@ def finalise_plan(request: Request, kb: KB, _: CheckedForm):
 @pages.get("/plans/{twin}")
 def read_plan(request: Request, kb: KB, twin: str):
     if request.state.user is None:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return login_first(request)
     return _plan_page(request, kb.workspace.plan(request.state.user, twin))
 
 

@@ -97,15 +97,22 @@ def read_corpus(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pages: in
     return corpus
 
 
-def _read_text(file: Path, root: Path, rel: str, corpus: Corpus) -> str | None:
+def _read_bytes(file: Path, root: Path, rel: str, corpus: Corpus) -> bytes | None:
+    """The file's content, unless it points outside the corpus or cannot be read (recorded)."""
     resolved = file.resolve()
     if not resolved.is_relative_to(root):
         corpus.fail(rel, None, None, f"points outside the corpus (to {resolved}); not read")
         return None
     try:
-        data = resolved.read_bytes()
+        return resolved.read_bytes()
     except OSError as exc:
         corpus.fail(rel, None, None, f"cannot be read: {exc.strerror}")
+        return None
+
+
+def _read_text(file: Path, root: Path, rel: str, corpus: Corpus) -> str | None:
+    data = _read_bytes(file, root, rel, corpus)
+    if data is None:
         return None
     try:
         text = data.decode("utf-8-sig")
@@ -130,20 +137,15 @@ def _file(file: Path, root: Path, rel: str, corpus: Corpus, max_bytes: int,
         return []
     sidecar_rel = sidecar.relative_to(root).as_posix() if sidecar.resolve().is_relative_to(root) else sidecar.name
     text = _read_text(sidecar, root, sidecar_rel, corpus)
-    fields = _front_matter(text, sidecar_rel, corpus, first_line=1) if text is not None else None
+    fields = _front_matter(text, sidecar_rel, corpus, 1, "sidecar") if text is not None else None
     if fields is None:
         corpus.failed_paths.add(rel)
         return []
-    resolved = file.resolve()
-    if not resolved.is_relative_to(root):
-        corpus.fail(rel, None, None, f"points outside the corpus (to {resolved}); not read")
+    data = _read_bytes(file, root, rel, corpus)
+    if data is None:
         return []
     try:
-        data = resolved.read_bytes()
         extracted = extract(data, file.name, max_bytes=max_bytes, max_pages=max_pages)
-    except OSError as exc:
-        corpus.fail(rel, None, None, f"cannot be read: {exc.strerror}")
-        return []
     except BadFile as exc:
         corpus.fail(rel, None, None, str(exc))
         return []
@@ -157,23 +159,22 @@ def _file(file: Path, root: Path, rel: str, corpus: Corpus, max_bytes: int,
             corpus.fail(*where, error.field, error.message)
         corpus.failed_paths.add(rel)
         return []
-    corpus.originals[ref] = resolved
+    corpus.originals[ref] = file.resolve()
     return [(practice, 1)]
 
 
-def _front_matter(text: str, rel: str, corpus: Corpus, first_line: int) -> dict | None:
-    """YAML fields (front matter or a sidecar), or None with the problem recorded at its line."""
+def _front_matter(text: str, rel: str, corpus: Corpus, first_line: int, what: str) -> dict | None:
+    """YAML fields (`what`: front matter, a sidecar) starting at `first_line` of the file, or None
+    with the problem recorded at its line."""
     try:
         fields = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + first_line if mark else 1
-        corpus.fail(rel, line, None, f"{'front matter' if first_line == 2 else 'sidecar'} is not valid YAML: "
-                                     f"{getattr(exc, 'problem', exc)}")
+        corpus.fail(rel, line, None, f"{what} is not valid YAML: {getattr(exc, 'problem', exc)}")
         return None
     if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
-        corpus.fail(rel, first_line, None, f"{'front matter' if first_line == 2 else 'sidecar'} must be a mapping "
-                                           "of field: value")
+        corpus.fail(rel, first_line, None, f"{what} must be a mapping of field: value")
         return None
     return fields
 
@@ -193,7 +194,7 @@ def _markdown(text: str, rel: str, corpus: Corpus) -> list[tuple[Practice, int]]
         return []
     front, body = match.group(1), text[match.end():]
     body_line = front.count("\n") + 3
-    fields = _front_matter(front, rel, corpus, first_line=2)
+    fields = _front_matter(front, rel, corpus, 2, "front matter")
     if fields is None:
         return []
     default_id = rel[: -len(".md")]

@@ -17,11 +17,10 @@ from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from kb.accounts import Accounts, User
+from kb.accounts import SESSION_S, Accounts, User
 
 COOKIE = "kb_session"
 _UNSET = object()
-MAX_AGE_S = 8 * 3600
 
 
 def session_secret(data: Path) -> bytes:
@@ -44,7 +43,7 @@ class Sessions:
         if not raw:
             return {}
         try:
-            data = self.serializer.loads(raw, max_age=MAX_AGE_S)
+            data = self.serializer.loads(raw, max_age=SESSION_S)
         except BadSignature:
             return {}
         return data if isinstance(data, dict) else {}
@@ -56,7 +55,7 @@ class Sessions:
         if not session:
             response.delete_cookie(COOKIE, path="/")
             return
-        response.set_cookie(COOKIE, self.serializer.dumps(session), max_age=MAX_AGE_S, path="/", httponly=True,
+        response.set_cookie(COOKIE, self.serializer.dumps(session), max_age=SESSION_S, path="/", httponly=True,
                             samesite="lax", secure=request.url.scheme == "https")
 
 

@@ -38,10 +38,11 @@ class GuardRequests:
             return
         request = Request(scope)
         path = scope["path"]
-        limit = self.upload_body if UPLOADS.match(path) else MAX_BODY
+        uploads = UPLOADS.match(path) is not None
+        limit = self.upload_body if uploads else MAX_BODY
         length = request.headers.get("content-length", "")
         if length and (not length.isdigit() or int(length) > limit):
-            await _refuse(scope, receive, send, 413, _too_large(limit, uploads=limit != MAX_BODY))
+            await _refuse(scope, receive, send, 413, _too_large(limit, uploads))
             return
         if path.startswith("/api/") and path not in PUBLIC_WRITES:
             try:

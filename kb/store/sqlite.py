@@ -422,8 +422,8 @@ class SqliteStore(Store):
         return [r[0] for r in self._rows("SELECT id FROM notes WHERE deleted = 0 ORDER BY id")]
 
     def deleted_notes(self, city: str) -> list[NoteRecord]:
-        rows = self._rows("SELECT id FROM notes WHERE deleted = 1 AND city = ? ORDER BY updated_at DESC", (city,))
-        return [_note(self._db(), r[0]) for r in rows]
+        rows = self._rows("SELECT * FROM notes WHERE deleted = 1 AND city = ? ORDER BY updated_at DESC", (city,))
+        return [_note_of(r) for r in rows]
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -528,8 +528,10 @@ def _filter_sql(filters: dict[str, str], alias: str = "d") -> tuple[str, list[st
 
 def _note(db: sqlite3.Connection, note_id: str) -> NoteRecord | None:
     row = db.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
-    if row is None:
-        return None
+    return _note_of(row) if row is not None else None
+
+
+def _note_of(row: sqlite3.Row) -> NoteRecord:
     return NoteRecord(row["id"], row["city"], row["country"], json.loads(row["fields"]), row["version"],
                       bool(row["deleted"]))
 

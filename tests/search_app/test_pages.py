@@ -91,6 +91,8 @@ def test_partners_page_and_panel(client):
     bad = client.get("/partners", params={"challenge": "heat", "population": "lots"})
     assert bad.status_code == 422 and "population must be a whole number" in bad.text
     assert client.get("/partners", params={"challenge": "x" * 5000}).status_code == 422
+    nothing = client.get("/partners", params={"challenge": "xqzzv"}).text
+    assert "Nothing in the knowledge base matches this closely enough to name a partner" in nothing
     home = client.get("/", params={"q": "coal district heating"}).text
     assert "Pilot cities to learn from" in home
 

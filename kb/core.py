@@ -37,7 +37,7 @@ class Core:
     def __init__(self, data: Path, embedder: Embedder | None = None, settings: Settings | None = None):
         self.data = Path(data)
         self.settings = settings or Settings.from_env(data=str(data))
-        self.store = open_store(self.data)
+        self.store = open_store(self.data, self.settings.store)
         self.live = LiveIndex(self.store, IndexFiles(self.data / "index"), self.settings.index)
         self._embedder = embedder
         self._query_cache: dict[str, np.ndarray] = {}
@@ -56,6 +56,10 @@ class Core:
         if self._embedder is None:
             self._embedder = load_embedder(self.settings, self.onnx_dir)
         return self._embedder
+
+    def session_secret(self) -> bytes:
+        """The key that signs session cookies, shared by every app server of the store."""
+        return self.store.secret("session")
 
     @cached_property
     def files(self) -> FileStore:

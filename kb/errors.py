@@ -59,4 +59,9 @@ class Busy(KBError):
     kind = "busy"
 
 
+class Unavailable(Busy):
+    """The store cannot be reached just now (its database server restarts); the same request
+    may succeed in a moment."""
+
+
 KINDS_OF_ERROR = tuple(c.kind for c in (Invalid, NotFound, Forbidden, Unauthenticated, Conflict, RateLimited, Busy))

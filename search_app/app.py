@@ -15,8 +15,8 @@ from kb.knowledge_base import KnowledgeBase
 from kb.note_fields import MAX_UPLOADS
 from kb.settings import Settings
 from search_app import api, notes, pages, workspace
-from search_app.auth import Sessions, session_secret
-from search_app.errors import detail_of, headers_of, status_of
+from search_app.auth import Sessions
+from search_app.errors import detail_of, headers_of, retry_after, status_of
 from search_app.guards import MAX_BODY, GuardRequests
 from search_app.middleware import AnswerErrors, RecycleConnections, SessionAndHeaders
 from search_app.render import render, render_error
@@ -49,7 +49,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     app.add_middleware(AnswerErrors)  # innermost: errors of the routes; the session cookie is still set
     # inside the session middleware: it needs the session's user
     app.add_middleware(GuardRequests, upload_body=MAX_BODY + MAX_UPLOADS * kb.settings.max_file_bytes)
-    app.add_middleware(SessionAndHeaders, sessions=Sessions(session_secret(kb.data)), accounts=kb.accounts)
+    app.add_middleware(SessionAndHeaders, sessions=Sessions(kb.session_secret()), accounts=kb.accounts)
     app.add_middleware(RecycleConnections)
 
     @app.exception_handler(HTTPException)
@@ -63,7 +63,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
         status = status_of(exc)
         if _wants_json(request):
             return JSONResponse({"detail": detail_of(exc), **exc.data}, status_code=status, headers=headers_of(exc))
-        return render_error(request, status, str(exc))
+        return render_error(request, status, str(exc), headers=retry_after(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

@@ -7,9 +7,7 @@ may instead send `Authorization: Bearer <token>`, which needs no CSRF token."""
 
 from __future__ import annotations
 
-import os
 import secrets
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -21,17 +19,6 @@ from kb.accounts import SESSION_S, Accounts, User
 
 COOKIE = "kb_session"
 _UNSET = object()
-
-
-def session_secret(data: Path) -> bytes:
-    """A random key kept beside the store (mode 0600), created on first start."""
-    path = data / "session.key"
-    if not path.exists():
-        data.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_bytes(32))
-    return path.read_bytes()
 
 
 class Sessions:

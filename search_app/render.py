@@ -10,7 +10,6 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from kb.languages import language_name
-from kb.markdown import markdown_html
 from kb.vocab import DOCUMENT_KINDS, DOMAINS, LEVERS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -70,8 +69,9 @@ def csv_response(rows: list[list], filename: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def render_error(request: Request, status_code: int, message: str):
-    titles = {404: "Not found", 422: "Please change your request", 500: "Something went wrong"}
+def render_error(request: Request, status_code: int, message: str, headers: dict | None = None):
+    titles = {404: "Not found", 422: "Please change your request", 500: "Something went wrong",
+              503: "Please try again in a moment"}
     return render(request, "error.html",
                   {"status": status_code, "title": titles.get(status_code, "Error"), "message": message},
-                  status_code=status_code)
+                  status_code=status_code, headers=headers)

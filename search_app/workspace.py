@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from kb.markdown import markdown_html
 from kb.plan_sections import SECTION_NAMES, SECTIONS
+from kb.errors import StaleEdit
 from kb.workspace import STATUSES
 from search_app.auth import CheckedForm, check_csrf, csrf_token, login_first
 from search_app.deps import KB, Reader, Writer
@@ -63,7 +64,7 @@ def update_kept(request: Request, kb: KB, doc_id: str, _: CheckedForm, status: s
 
 # -- the plan ---------------------------------------------------------------------------------
 
-def _plan_page(request: Request, page, status: str = "", conflict: PlanConflict | None = None, code: int = 200):
+def _plan_page(request: Request, page, status: str = "", conflict: StaleEdit | None = None, code: int = 200):
     return render(request, "plan.html", {
         "page": page, "sections": SECTIONS, "section_names": SECTION_NAMES, "csrf": csrf_token(request),
         "status": status, "conflict": conflict, "previews": {n: markdown_html(t) for n, t in page.plan.sections.items()},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import textwrap
 from pathlib import Path
@@ -150,3 +151,24 @@ def shipped_data(tmp_path_factory) -> Path:
     base.close()
     assert not report.errors, report.errors
     return data
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A real PostgreSQL server for the whole session (tests/pg_cluster.py); each test that
+    needs one asks it for a fresh database."""
+    from tests.pg_cluster import Cluster
+
+    cluster = Cluster(free_port())
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(autouse=True)
+def store_backend(request, monkeypatch):
+    """`KB_TEST_STORE=postgresql make test-fast` runs the tests with every knowledge base in a
+    fresh PostgreSQL database (KB_STORE) instead of SQLite."""
+    if os.environ.get("KB_TEST_STORE") == "postgresql":
+        if request.node.get_closest_marker("sqlite_only"):
+            pytest.skip("about the SQLite store")
+        monkeypatch.setenv("KB_STORE", request.getfixturevalue("pg_cluster").new_database())

@@ -28,13 +28,15 @@ def note(i: int, marker: str) -> dict:
 
 
 class Server:
-    def __init__(self, data, workers: int = 1):
+    def __init__(self, data, workers: int = 1, store: str = ""):
+        self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(data.parent / f"server-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kb", "serve", "--data", str(data), "--port", str(self.port),
-             "--workers", str(workers)], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+             "--workers", str(workers)], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "KB_STORE": store})
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -42,8 +44,12 @@ class Server:
                 return
             except httpx.HTTPError as exc:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(open(self.log.name).read()[-3000:]) from exc
+                    raise RuntimeError(self.output()[-3000:]) from exc
                 time.sleep(0.2)
+
+    def output(self) -> str:
+        with open(self.log.name) as log:
+            return log.read()
 
     def stop(self, sig=signal.SIGTERM):
         os.killpg(self.proc.pid, sig)  # the server and, with --workers, its worker processes

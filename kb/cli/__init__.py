@@ -11,6 +11,7 @@ from kb.cli.cities import cities, pairings
 from kb.cli.index import index, info
 from kb.cli.search import eval_partners, evaluate, partners, search, similar
 from kb.cli.serve import serve
+from kb.cli.store import migrate, store
 
 
 @click.group()
@@ -25,5 +26,6 @@ def main() -> None:
     """
 
 
-for command in (index, info, search, similar, evaluate, partners, eval_partners, serve, users, notes, cities, pairings):
+for command in (index, info, search, similar, evaluate, partners, eval_partners, serve, users, notes, cities, pairings,
+                migrate, store):
     main.add_command(command)

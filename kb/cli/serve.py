@@ -24,7 +24,7 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
     \b
     kb serve --data data --port 8000
     """
-    if not store_exists(settings.data):
+    if not store_exists(settings.data, settings.store):
         raise click.UsageError(f"no knowledge base in {settings.data}: run kb index --corpus corpus --data {settings.data}")
     _preflight(settings)
     os.environ["KB_DATA"] = str(settings.data)  # the worker processes read their settings from here
@@ -37,11 +37,15 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
 def _preflight(settings: Settings) -> None:
     """Open the store and bring the saved index up to date once, before any worker starts: a
     fault is reported once, with a non-zero exit, instead of workers failing and respawning; and
-    workers starting together find the index built. (Cheap: no model is loaded.)"""
+    workers starting together find the index built. Cheap for a data folder `kb index` made (no
+    model is loaded); a new app server of a shared store (KB_STORE) builds its index from the
+    stored vectors and makes its query encoder here."""
     try:
         kb = KnowledgeBase.open(settings)
         try:
-            kb.refresh_index()
+            state = kb.refresh_index()
+            click.echo(f"index {state.status}: {state.count} passages, store version {state.store_version}", err=True)
+            kb.prepare_queries()
         finally:
             kb.close()
     except Exception as exc:  # noqa: BLE001 - any fault at all stops the start, with its reason

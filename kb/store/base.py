@@ -249,6 +249,12 @@ class Transaction(ABC):
     def clear_login_failures(self, username: str, client: str | None = None) -> None:
         """Forget the account's failed logins: from `client` only, or from everywhere."""
 
+    # -- copying -----------------------------------------------------------------------------
+    @abstractmethod
+    def insert_rows(self, table: str, rows: Iterable[tuple]) -> None:
+        """Rows of one of kb/store/rows.py TABLES as `Store.table_rows` gives them, into an empty
+        store (`kb store copy`); what the backend derives from them (keyword entries) follows."""
+
 
 class Store(ABC):
     """The single source of truth: documents, passages and vectors, cities, notes, accounts."""
@@ -263,6 +269,11 @@ class Store(ABC):
 
     @abstractmethod
     def version(self) -> int: ...
+
+    @abstractmethod
+    def secret(self, name: str) -> bytes:
+        """A random key kept in the store, made on first use: every process and app server of
+        the store shares it (the session cookies' signing key)."""
 
     # -- documents ---------------------------------------------------------------------------
     @abstractmethod
@@ -402,6 +413,11 @@ class Store(ABC):
     @abstractmethod
     def session_user(self, session_hash: str, now: float) -> int | None:
         """The account id of a session that has neither ended nor expired."""
+
+    # -- copying -----------------------------------------------------------------------------
+    @abstractmethod
+    def table_rows(self, table: str) -> Iterator[tuple]:
+        """Every row of one of kb/store/rows.py TABLES, with its columns in that order."""
 
 
 def batched(items: Iterable, size: int = 500) -> Iterator[list]:

@@ -6,6 +6,7 @@ lets them read while a writer writes); every write is one `BEGIN IMMEDIATE` tran
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from collections import Counter
@@ -19,14 +20,16 @@ from kb.chunking import Chunk
 from kb.documents import Practice
 from kb.errors import Busy
 from kb.keyword import words
+from kb.store import fts
 from kb.store.base import (
     Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
     ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched,
 )
+from kb.store.rows import (
+    TABLES, city_of, document_values, note_of, owners_of, plan_of, practice_of, user_of, vectors_of,
+)
 from kb.store.sqlite_migrations import migrate
 
-_FILTER_COLUMNS = {"kind": "kind", "module": "module", "country": "country", "city": "city", "language": "language"}
-_LIST_FILTER_COLUMNS = {"domain": "domains", "lever": "levers", "twin": "twins"}
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 # How long a write waits for another writer before it is refused as busy (readers never wait:
 # WAL), and when the refused caller should try again.
@@ -40,18 +43,9 @@ class SqliteTransaction(Transaction):
     def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str,
                      fingerprint: str) -> None:
         self.remove_documents([practice.id])
-        self.db.execute(
-            "INSERT INTO documents (id, title, kind, city, country, domains, levers, module, "
-            "language, date, source, sample, body, path, files, twins, content_hash, model_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                practice.id, practice.title, practice.kind, practice.city, practice.country,
-                json.dumps(practice.domains), json.dumps(practice.levers), practice.module,
-                practice.language, practice.date, practice.source, int(practice.sample),
-                practice.body, practice.path, json.dumps(practice.files), json.dumps(practice.twins), fingerprint,
-                model_id,
-            ),
-        )
+        columns = TABLES["documents"][:-1]
+        self.db.execute(f"INSERT INTO documents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                        document_values(practice, fingerprint, model_id))
         self._count_words([practice.title, *(c.text for c in chunks)], +1)
         for chunk, vector in zip(chunks, vectors):
             cursor = self.db.execute(
@@ -109,7 +103,7 @@ class SqliteTransaction(Transaction):
                         (note_id, version, action, json.dumps(fields), user_id))
 
     def user(self, username: str) -> UserRecord | None:
-        return _user(self.db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone())
+        return user_of(self.db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone())
 
     def add_user(self, username: str, city: str | None, role: str) -> int:
         cursor = self.db.execute(
@@ -195,6 +189,17 @@ class SqliteTransaction(Transaction):
     def remove_pairing(self, twin: str, pilot: str) -> bool:
         return self.db.execute("DELETE FROM pairings WHERE twin = ? AND pilot = ?", (twin, pilot)).rowcount == 1
 
+    def insert_rows(self, table: str, rows: Iterable[tuple]) -> None:
+        columns = TABLES[table]
+        verb = "INSERT OR REPLACE" if table == "meta" else "INSERT"
+        rows = list(rows)
+        self.db.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            rows)
+        if table == "chunks":
+            self.db.execute("INSERT INTO chunks_fts (rowid, title, section, text) SELECT c.id, d.title, "
+                            "coalesce(c.section, ''), c.text FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                            "WHERE c.id IN (SELECT value FROM json_each(?))", (json.dumps([r[0] for r in rows]),))
+
 
 class SqliteStore(Store):
     def __init__(self, path: Path):
@@ -271,6 +276,13 @@ class SqliteStore(Store):
     def version(self) -> int:
         return _version(self._db())
 
+    def secret(self, name: str) -> bytes:
+        key = f"secret:{name}"
+        if self._one("SELECT 1 FROM meta WHERE key = ?", (key,)) is None:
+            with self.write(documents=False) as tx:
+                tx.db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, secrets.token_hex(32)))
+        return bytes.fromhex(self._one("SELECT value FROM meta WHERE key = ?", (key,))[0])
+
     # -- documents ---------------------------------------------------------------------------
 
     def stored_documents(self) -> dict[str, StoredDocument]:
@@ -283,7 +295,7 @@ class SqliteStore(Store):
         return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
 
     def documents(self, ids: Iterable[str]) -> dict[str, Practice]:
-        return {r["id"]: _practice(r) for r in self._by_ids("SELECT * FROM documents WHERE id IN ({ids})", ids)}
+        return {r["id"]: practice_of(r) for r in self._by_ids("SELECT * FROM documents WHERE id IN ({ids})", ids)}
 
     def document_count(self) -> int:
         return self._one("SELECT count(*) FROM documents")[0]
@@ -293,7 +305,7 @@ class SqliteStore(Store):
 
     def documents_of_city(self, name: str) -> list[Practice]:
         rows = self._rows("SELECT * FROM documents WHERE city = ? COLLATE NOCASE ORDER BY kind, title", (name,))
-        return [_practice(r) for r in rows]
+        return [practice_of(r) for r in rows]
 
     def document_counts_by_city(self) -> dict[str, int]:
         return dict(self._rows("SELECT city, count(*) FROM documents WHERE city IS NOT NULL GROUP BY city"))
@@ -345,46 +357,23 @@ class SqliteStore(Store):
         return self._one("SELECT count(*) FROM chunks WHERE model_id = ?", (model_id,))[0]
 
     def passage_ids_matching(self, filters: dict[str, str]) -> np.ndarray:
-        where, params = _filter_sql(filters)
-        rows = self._rows(f"SELECT chunks.id FROM chunks JOIN documents d ON d.id = chunks.doc_id WHERE {where}",
-                          params)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+        return fts.passage_ids_matching(self._db(), filters)
 
     def keyword_passages(self, terms: Iterable[str], limit: int, filters: dict[str, str] | None = None,
                          within: np.ndarray | None = None) -> list[tuple[int, float]]:
-        expression = " OR ".join(_fts_quote(t) for t in terms)  # any of the words, ranked by BM25
-        if not expression:
-            return []
-        if not filters and within is None:
-            # FTS5's own rank (bm25 with the column weights of migration 3): its fast path
-            rows = self._rows("SELECT rowid, -rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
-                              [expression, limit])
-            return [(r[0], r[1]) for r in rows]
-        where, params = _filter_sql(filters or {})
-        if within is not None:
-            where += " AND c.id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(within.tolist()))
-        rows = self._rows(
-            f"SELECT chunks_fts.rowid, -chunks_fts.rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-            f"JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} ORDER BY chunks_fts.rank LIMIT ?",
-            [expression, *params, limit],
-        )
-        return [(r[0], r[1]) for r in rows]
+        return fts.keyword_passages(self._db(), terms, limit, filters, within)
 
     def passages_with_phrases(self, phrases: Iterable[str]) -> set[int]:
-        expression = " AND ".join(_fts_quote(p) for p in phrases)
-        if not expression:
-            return set()
-        return {r[0] for r in self._rows("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", [expression])}
+        return fts.passages_with_phrases(self._db(), phrases)
 
     def index_snapshot(self, model_id: str, with_vectors: bool) -> IndexSnapshot:
         with self._snapshot() as db:
             columns = "id, doc_id, vector" if with_vectors else "id, doc_id"
             rows = db.execute(f"SELECT {columns} FROM chunks WHERE model_id = ? ORDER BY id", (model_id,)).fetchall()
-            snapshot = IndexSnapshot(_version(db), len(rows), _cursor(db), _owners(rows))
+            snapshot = IndexSnapshot(_version(db), len(rows), _cursor(db), owners_of(rows))
         if not with_vectors:
             return snapshot
-        ids, vectors = _vectors(rows)
+        ids, vectors = vectors_of(rows)
         return IndexSnapshot(snapshot.version, snapshot.count, snapshot.cursor, snapshot.owners, ids, vectors)
 
     def changes_since(self, cursor: Cursor, model_id: str) -> Changes:
@@ -395,7 +384,7 @@ class SqliteStore(Store):
                                                 (cursor.deletion,))]
             count = db.execute("SELECT count(*) FROM chunks WHERE model_id = ?", (model_id,)).fetchone()[0]
             version, now = _version(db), _cursor(db)
-        ids, vectors = _vectors(added)
+        ids, vectors = vectors_of(added)
         return Changes(version, count, now, ids, [r[1] for r in added], vectors if len(added) else None,
                        np.array(deleted, dtype=np.int64))
 
@@ -403,10 +392,10 @@ class SqliteStore(Store):
 
     def city(self, name: str) -> City | None:
         row = self._one("SELECT * FROM cities WHERE city = ? COLLATE NOCASE", (name,))
-        return _city(row) if row else None
+        return city_of(row) if row else None
 
     def cities(self) -> list[City]:
-        return [_city(r) for r in self._rows("SELECT * FROM cities ORDER BY city")]
+        return [city_of(r) for r in self._rows("SELECT * FROM cities ORDER BY city")]
 
     # -- notes -------------------------------------------------------------------------------
 
@@ -423,18 +412,18 @@ class SqliteStore(Store):
 
     def deleted_notes(self, city: str) -> list[NoteRecord]:
         rows = self._rows("SELECT * FROM notes WHERE deleted = 1 AND city = ? ORDER BY updated_at DESC", (city,))
-        return [_note_of(r) for r in rows]
+        return [note_of(r) for r in rows]
 
     # -- accounts ----------------------------------------------------------------------------
 
     def user(self, username: str) -> UserRecord | None:
-        return _user(self._one("SELECT * FROM users WHERE username = ?", (username,)))
+        return user_of(self._one("SELECT * FROM users WHERE username = ?", (username,)))
 
     def user_by_id(self, user_id: int) -> UserRecord | None:
-        return _user(self._one("SELECT * FROM users WHERE id = ?", (user_id,)))
+        return user_of(self._one("SELECT * FROM users WHERE id = ?", (user_id,)))
 
     def users(self) -> list[UserRecord]:
-        return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY username")]
+        return [user_of(r) for r in self._rows("SELECT * FROM users ORDER BY username")]
 
     def shortlist(self, twin: str) -> list[ShortlistItem]:
         rows = self._rows("SELECT twin, doc_id, status, note, added_at FROM shortlist WHERE twin = ? "
@@ -481,6 +470,12 @@ class SqliteStore(Store):
         row = self._one("SELECT user_id FROM sessions WHERE id = ? AND expires_at > ?", (session_hash, now))
         return row[0] if row else None
 
+    # -- copying -----------------------------------------------------------------------------
+
+    def table_rows(self, table: str) -> Iterator[tuple]:
+        for row in self._db().execute(f"SELECT {', '.join(TABLES[table])} FROM {table}"):
+            yield tuple(row)
+
 
 def _version(db: sqlite3.Connection) -> int:
     row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
@@ -493,73 +488,12 @@ def _cursor(db: sqlite3.Connection) -> Cursor:
     return Cursor(passage, deletion)
 
 
-def _owners(rows: Iterable) -> dict[int, str]:
-    """{passage id: document id} from (id, doc_id, ...) rows; one string per document."""
-    names: dict[str, str] = {}
-    return {row[0]: names.setdefault(row[1], row[1]) for row in rows}
-
-
-def _vectors(rows: list) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, matrix) from (id, doc_id, vector) rows."""
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    return ids, np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
-
-
-def _fts_quote(term: str) -> str:
-    """A term or phrase as an FTS5 string: user text is never read as FTS5 syntax."""
-    return '"' + term.replace('"', '""') + '"'
-
-
-def _filter_sql(filters: dict[str, str], alias: str = "d") -> tuple[str, list[str]]:
-    """A WHERE clause over `documents AS alias` for exact filters (already validated keys)."""
-    clauses, params = ["1"], []
-    for key, value in filters.items():
-        if key in _FILTER_COLUMNS:
-            clauses.append(f"{alias}.{_FILTER_COLUMNS[key]} = ? COLLATE NOCASE")
-        elif key in _LIST_FILTER_COLUMNS:
-            clauses.append(f"EXISTS (SELECT 1 FROM json_each({alias}.{_LIST_FILTER_COLUMNS[key]}) WHERE value = ?)")
-        else:
-            raise KeyError(key)
-        params.append(value)
-    return " AND ".join(clauses), params
-
-
 def _note(db: sqlite3.Connection, note_id: str) -> NoteRecord | None:
     row = db.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
-    return _note_of(row) if row is not None else None
-
-
-def _note_of(row: sqlite3.Row) -> NoteRecord:
-    return NoteRecord(row["id"], row["city"], row["country"], json.loads(row["fields"]), row["version"],
-                      bool(row["deleted"]))
+    return note_of(row) if row is not None else None
 
 
 def _plan(db: sqlite3.Connection, twin: str) -> PlanRecord | None:
     row = db.execute("SELECT twin, version, sections, shared, final, adopted, updated_at FROM plans WHERE twin = ?",
                      (twin,)).fetchone()
-    if row is None:
-        return None
-    return PlanRecord(row[0], row[1], json.loads(row[2]), bool(row[3]), bool(row[4]), tuple(json.loads(row[5])), row[6])
-
-
-def _user(row) -> UserRecord | None:
-    if row is None:
-        return None
-    return UserRecord(row["id"], row["username"], row["city"], row["role"], row["password_hash"],
-                      row["token_hash"], bool(row["disabled"]))
-
-
-def _city(row: sqlite3.Row) -> City:
-    return City(**{**dict(row), "domains": tuple(json.loads(row["domains"]))})
-
-
-def _practice(row: sqlite3.Row) -> Practice:
-    return Practice(
-        id=row["id"], title=row["title"], kind=row["kind"], body=row["body"], city=row["city"],
-        country=row["country"], domains=tuple(json.loads(row["domains"])), levers=tuple(json.loads(row["levers"])),
-        module=row["module"], language=row["language"], date=row["date"], source=row["source"],
-        sample=bool(row["sample"]), path=row["path"], files=tuple(json.loads(row["files"])),
-        twins=tuple(json.loads(row["twins"])),
-    )
+    return plan_of(row) if row is not None else None

@@ -6,9 +6,10 @@ import sqlite3
 from collections import Counter
 
 from kb.keyword import words
+from kb.store.fts import FTS_RANK, FTS_TABLE
 
 
-M001_INITIAL = """
+M001_INITIAL = f"""
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE documents (
             id TEXT PRIMARY KEY,
@@ -42,9 +43,7 @@ M001_INITIAL = """
         );
         CREATE INDEX chunks_doc ON chunks(doc_id);
         CREATE INDEX chunks_hash ON chunks(content_hash, model_id);
-        CREATE VIRTUAL TABLE chunks_fts USING fts5(
-            title, section, text, tokenize = 'porter unicode61 remove_diacritics 2'
-        );
+        {FTS_TABLE}
         CREATE TABLE cities (
             city TEXT PRIMARY KEY,
             country TEXT NOT NULL,
@@ -95,11 +94,7 @@ M002_ACCOUNTS_NOTES = """
         CREATE TABLE deleted_chunks (seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL);
 """
 
-# BM25 column weights (title, section, text) kept as FTS5's own rank, so that
-# "ORDER BY rank LIMIT n" takes FTS5's fast path: a title match says more than a passage match.
-M003_FTS_RANK = """
-        INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.0)');
-"""
+M003_FTS_RANK = FTS_RANK
 
 
 def m004_words(db: sqlite3.Connection) -> None:

@@ -63,6 +63,7 @@ def test_a_filtered_search_is_the_top_k_of_the_filtered_set(larger, mode, filter
     assert all(all(_matches(r, key, v) for key, v in filters.items()) for r in filtered)
 
 
+@pytest.mark.sqlite_only  # two knowledge bases side by side
 def test_hybrid_filtered_equals_hybrid_over_only_the_matching_documents(larger, tmp_path, embedder):
     from kb.knowledge_base import KnowledgeBase
 

@@ -83,6 +83,7 @@ def test_the_explorer_is_computed_once_per_state_of_the_knowledge_base(client, m
 
 
 # 5. A held write lock: a write is refused quickly with 503 and Retry-After; reads go on.
+@pytest.mark.sqlite_only  # holds SQLite's lock
 def test_a_write_during_another_process_lock_is_503_with_retry_after_and_searches_go_on(client, creds, indexed):
     holder = sqlite3.connect(indexed.data / "kb.sqlite3", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

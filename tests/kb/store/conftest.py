@@ -2,11 +2,15 @@
 
 import pytest
 
+from kb.store.postgres import PostgresStore
 from kb.store.sqlite import SqliteStore
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
-    backend = {"sqlite": lambda: SqliteStore(tmp_path / "kb.sqlite3")}[request.param]()
+    if request.param == "sqlite":
+        backend = SqliteStore(tmp_path / "kb.sqlite3")
+    else:
+        backend = PostgresStore(request.getfixturevalue("pg_cluster").new_database(), tmp_path)
     yield backend
     backend.close()

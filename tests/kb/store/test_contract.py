@@ -8,7 +8,11 @@ import pytest
 from kb.chunking import chunk_practice, fingerprint
 from kb.documents import validate
 from kb.embedding.fake import FakeEmbedder
-from kb.store import City, Cursor, NoteRecord
+from kb.errors import Invalid
+from kb.store import City, Cursor, NoteRecord, PlanRecord
+from kb.store.copy import copy_store
+from kb.store.rows import TABLES
+from kb.store.sqlite import SqliteStore
 
 EMB = FakeEmbedder()
 
@@ -198,3 +202,65 @@ def test_the_vocabulary_follows_writes_and_removals(store):
     with store.write() as tx:
         tx.remove_documents(["a"])
     assert store.vocabulary() == {"heat": 1, "district": 1, "heating": 1, "again": 1}
+
+
+def test_the_workspace_pairings_and_counts(store):
+    put(store, doc("a", domains=["energy", "buildings"], levers=["finance-funding"]), doc("b", domains=["energy"]))
+    with store.write(documents=False) as tx:
+        ann = tx.add_user("ann", "Kozani", "twin")
+        assert tx.keep("Kozani", "a", ann) and not tx.keep("Kozani", "a", ann) and tx.keep("Kozani", "b", None)
+        assert tx.update_kept("Kozani", "a", "adopting", "first") and not tx.update_kept("Kozani", "z", "dropped", "")
+        assert tx.unkeep("Kozani", "b") and not tx.unkeep("Kozani", "b")
+        tx.save_plan(PlanRecord("Kozani", 1, {"why": "heat"}, False, False, (), ""), ann)
+        tx.save_plan(PlanRecord("Kozani", 2, {"why": "heat pumps"}, True, True, ("a",), ""), ann)
+        comment = tx.add_comment("Kozani", "why", "Costs?", ann)
+        assert tx.resolve_comment("Kozani", comment, ann) and not tx.resolve_comment("Kozani", comment, ann)
+        assert tx.add_pairing("Kozani", "Helsinki", ann) and not tx.add_pairing("Kozani", "Helsinki", ann)
+        assert tx.add_pairing("Kozani", "Aarhus", None) and tx.remove_pairing("Kozani", "Aarhus")
+        assert not tx.remove_pairing("Kozani", "Aarhus")
+    assert [(i.doc_id, i.status, i.note) for i in store.shortlist("Kozani")] == [("a", "adopting", "first")]
+    plan = store.plan("Kozani")
+    assert (plan.version, plan.sections, plan.shared, plan.final, plan.adopted) == (2, {"why": "heat pumps"}, True,
+                                                                                   True, ("a",))
+    assert [v for v, _ in store.plan_versions("Kozani")] == [1, 2]
+    assert [(c.text, c.author, c.resolved) for c in store.plan_comments("Kozani")] == [("Costs?", "ann", True)]
+    assert store.final_plans_adopting("a") == ["Kozani"] and store.final_plans_adopting("b") == []
+    assert [(p.twin, p.pilot) for p in store.pairings()] == [("Kozani", "Helsinki")]
+    counts = store.counts()
+    assert (counts["documents"], counts["chunks"], counts["models"]) == (2, 4, [EMB.model_id])
+    assert counts["by_domain"] == {"energy": 2, "buildings": 1} and counts["by_lever"] == {"finance-funding": 1}
+    with store.write() as tx:
+        tx.save_note(NoteRecord("n1", "Umeå", "Sweden", {"title": "T"}, 1, True), ann)
+    assert [n.id for n in store.deleted_notes("Umeå")] == ["n1"] and store.deleted_notes("Kozani") == []
+
+
+def test_a_copy_from_sqlite_has_every_row_and_searches_alike(store, tmp_path):
+    source = SqliteStore(tmp_path / "source" / "kb.sqlite3")
+    put(source, doc("a", "District heating burns coal.", domains=["energy"]), doc("b", "Coal coal in heating."))
+    with source.write(documents=False) as tx:
+        user = tx.add_user("ann", "Kozani", "twin")
+        tx.keep("Kozani", "a", user)
+        tx.add_comment("Kozani", "why", "Costs?", user)
+        tx.replace_cities([City("Umeå", "Sweden", "pilot", 1, 130000, 63.8, 20.3, "X", ("energy",))])
+    report = copy_store(source, store)
+    assert [t.table for t in report] == list(TABLES) and all(t.ok for t in report)
+    assert {t.table: t.rows for t in report if t.rows} == {"meta": 1, "cities": 1, "users": 1, "documents": 2,
+                                                          "chunks": 2, "words": 6, "shortlist": 1, "plan_comments": 1}
+    assert store.version() == source.version() and store.document("a") == source.document("a")
+    assert store.keyword_passages(["coal"], 10) == source.keyword_passages(["coal"], 10)
+    snapshot, original = (s.index_snapshot(EMB.model_id, with_vectors=True) for s in (store, source))
+    assert np.array_equal(snapshot.ids, original.ids) and np.array_equal(snapshot.vectors, original.vectors)
+    with store.write(documents=False) as tx:  # new rows continue after the copied ids
+        assert tx.add_user("bob", None, "admin") == user + 1
+        assert tx.add_comment("Kozani", "why", "And?", user) == 2
+    put(store, doc("c", "Heat pumps."))
+    assert min(store.changes_since(snapshot.cursor, EMB.model_id).added_ids) > max(original.ids)
+    with pytest.raises(Invalid, match="not empty"):
+        copy_store(source, store)
+    source.close()
+
+
+def test_a_secret_is_made_once_and_kept(store):
+    first = store.secret("session")
+    assert len(first) == 32 and store.secret("session") == first and store.secret("other") != first
+    assert store.version() == 0  # not a change of the documents

@@ -1,0 +1,37 @@
+"""`kb store copy`: a knowledge base moved into another store as it is (vectors included,
+nothing embedded again), then checked table by table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.errors import Invalid
+from kb.store.base import Store
+from kb.store.rows import TABLES, checksum
+
+
+@dataclass(frozen=True)
+class CopiedTable:
+    table: str
+    rows: int  # in the source
+    copied: int  # in the destination afterwards
+    same: bool  # equal checksums
+
+    @property
+    def ok(self) -> bool:
+        return self.same and self.rows == self.copied
+
+
+def copy_store(source: Store, destination: Store) -> list[CopiedTable]:
+    """Copy every table of `source` into the empty `destination` in one transaction, then
+    compare row counts and checksums of every table."""
+    if destination.version() or destination.document_count() or destination.users():
+        raise Invalid("the destination store is not empty: copy into a new, empty database")
+    with destination.write(documents=False) as tx:
+        for table in TABLES:
+            tx.insert_rows(table, source.table_rows(table))
+    report = []
+    for table in TABLES:
+        mine, theirs = list(source.table_rows(table)), list(destination.table_rows(table))
+        report.append(CopiedTable(table, len(mine), len(theirs), checksum(mine) == checksum(theirs)))
+    return report

@@ -1,0 +1,149 @@
+"""Numbered schema migrations of the PostgreSQL store, applied by `kb migrate` in one
+transaction each. The tables and columns are the SQLite store's (kb/store/rows.py TABLES), in
+PostgreSQL's types; keyword search has no table here: each app server derives its own."""
+
+from __future__ import annotations
+
+NOW = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+M001_INITIAL = f"""
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta VALUES ('identity', md5(random()::text || clock_timestamp()::text));
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        city TEXT,
+        country TEXT,
+        domains TEXT NOT NULL DEFAULT '[]',
+        levers TEXT NOT NULL DEFAULT '[]',
+        module TEXT,
+        language TEXT NOT NULL DEFAULT 'en',
+        date TEXT,
+        source TEXT,
+        sample INTEGER NOT NULL DEFAULT 0,
+        body TEXT NOT NULL,
+        path TEXT,
+        files TEXT NOT NULL DEFAULT '[]',
+        twins TEXT NOT NULL DEFAULT '[]',
+        content_hash TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        updated_at TEXT NOT NULL DEFAULT {NOW}
+    );
+    CREATE INDEX documents_city ON documents (lower(city));
+    CREATE TABLE chunks (
+        id BIGSERIAL PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        section TEXT,
+        text TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        vector BYTEA NOT NULL
+    );
+    CREATE INDEX chunks_doc ON chunks (doc_id);
+    CREATE INDEX chunks_hash ON chunks (content_hash, model_id);
+    -- Passages deleted since an index was built: app servers catch up from this log.
+    CREATE TABLE deleted_chunks (seq BIGSERIAL PRIMARY KEY, chunk_id BIGINT NOT NULL);
+    CREATE TABLE words (word TEXT PRIMARY KEY, count INTEGER NOT NULL);
+    CREATE TABLE cities (
+        city TEXT PRIMARY KEY,
+        country TEXT NOT NULL,
+        role TEXT NOT NULL,
+        cohort INTEGER,
+        population BIGINT,
+        lat DOUBLE PRECISION,
+        lon DOUBLE PRECISION,
+        pilot_project TEXT,
+        domains TEXT NOT NULL DEFAULT '[]',
+        source TEXT
+    );
+    CREATE TABLE users (
+        id BIGSERIAL PRIMARY KEY,
+        username TEXT NOT NULL,
+        city TEXT,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL DEFAULT {NOW}
+    );
+    CREATE UNIQUE INDEX users_username ON users (lower(username));
+    CREATE TABLE login_failures (username TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, client TEXT NOT NULL DEFAULT '');
+    CREATE INDEX login_failures_user ON login_failures (lower(username), at);
+    CREATE INDEX login_failures_client ON login_failures (client, at);
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        expires_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user_id);
+    CREATE TABLE notes (
+        id TEXT PRIMARY KEY,
+        city TEXT NOT NULL,
+        country TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        author_id BIGINT REFERENCES users(id),
+        created_at TEXT NOT NULL DEFAULT {NOW},
+        updated_at TEXT NOT NULL DEFAULT {NOW}
+    );
+    CREATE TABLE note_versions (
+        note_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        user_id BIGINT REFERENCES users(id),
+        at TEXT NOT NULL DEFAULT {NOW},
+        PRIMARY KEY (note_id, version)
+    );
+    CREATE TABLE pairings (
+        twin TEXT NOT NULL,
+        pilot TEXT NOT NULL,
+        added_by BIGINT REFERENCES users(id),
+        added_at TEXT NOT NULL DEFAULT {NOW},
+        PRIMARY KEY (twin, pilot)
+    );
+    CREATE TABLE shortlist (
+        twin TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'considering',
+        note TEXT NOT NULL DEFAULT '',
+        added_by BIGINT REFERENCES users(id),
+        added_at TEXT NOT NULL DEFAULT {NOW},
+        PRIMARY KEY (twin, doc_id)
+    );
+    CREATE TABLE plans (
+        twin TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        sections TEXT NOT NULL,
+        shared INTEGER NOT NULL DEFAULT 0,
+        final INTEGER NOT NULL DEFAULT 0,
+        adopted TEXT NOT NULL DEFAULT '[]',
+        updated_by BIGINT REFERENCES users(id),
+        updated_at TEXT NOT NULL DEFAULT {NOW}
+    );
+    CREATE TABLE plan_versions (
+        twin TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        sections TEXT NOT NULL,
+        user_id BIGINT REFERENCES users(id),
+        at TEXT NOT NULL DEFAULT {NOW},
+        PRIMARY KEY (twin, version)
+    );
+    CREATE TABLE plan_comments (
+        id BIGSERIAL PRIMARY KEY,
+        twin TEXT NOT NULL,
+        section TEXT NOT NULL,
+        text TEXT NOT NULL,
+        author_id BIGINT REFERENCES users(id),
+        at TEXT NOT NULL DEFAULT {NOW},
+        resolved_by BIGINT REFERENCES users(id),
+        resolved_at TEXT
+    );
+"""
+
+# Each entry is one migration; its position (from 1) is the schema version it brings, kept in
+# the table schema_version.
+MIGRATIONS = [M001_INITIAL]

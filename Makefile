@@ -1,5 +1,6 @@
 # Two commands: `make run` serves the app on the shipped corpus; `make test` passes the tests.
-# Both set everything up first (a virtual environment in .venv, and Chromium for browser tests).
+# Both set everything up first (a virtual environment in .venv; Chromium for browser tests and
+# PostgreSQL for the shared-store tests, from Debian).
 
 PYTHON ?= python3
 VENV := .venv
@@ -27,15 +28,18 @@ run: install
 
 test: install
 	bash scripts/ensure-debian.sh /usr/bin/chromium chromium /usr/bin/pdftotext poppler-utils \
-		/usr/share/doc/libpangoft2-1.0-0 libpangoft2-1.0-0
+		/usr/share/doc/libpangoft2-1.0-0 libpangoft2-1.0-0 '/usr/lib/postgresql/*/bin/initdb' postgresql
 	bash scripts/ensure-axe.sh
 	$(BIN)/python -m pytest -q
+	# The same tests again with every knowledge base in PostgreSQL (KB_STORE), but for the
+	# slow ones (real model, browser), whose PostgreSQL side tests/test_replicas.py covers.
+	KB_TEST_STORE=postgresql $(BIN)/python -m pytest -q -m "not model and not browser"
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not model and not browser"
 
 bench: install
-	bash scripts/ensure-debian.sh /usr/bin/wrk wrk
+	bash scripts/ensure-debian.sh /usr/bin/wrk wrk '/usr/lib/postgresql/*/bin/initdb' postgresql
 	$(BIN)/python -m bench
 
 eval: install

@@ -1,9 +1,10 @@
 """`make bench`: indexing throughput, embedding throughput against plain sentence-transformers,
-re-index time, and /api/search latency; printed as one table and saved to bench/results.json."""
+re-index time, /api/search latency, and app servers sharing a PostgreSQL store; printed as one
+table and saved to bench/results.json."""
 
 from __future__ import annotations
 
-from bench import embedding, indexing, latency, scale
+from bench import embedding, indexing, latency, replicas, scale
 from bench.common import OUT, RESULTS, save, table
 
 ROWS = [
@@ -44,13 +45,23 @@ ROWS = [
     ("healthz_p50_ms_c8", "/healthz p50 ms, 8 clients", "server floor, same run"),
     ("serve_peak_rss_mb_w1", "Server peak RSS MB, 1 worker", "shipped corpus"),
     ("serve_peak_rss_mb_w2", "Server peak RSS MB, 2 workers", "both processes"),
+    *[(f"{name}_api_search_{stat}_c{c}", f"/api/search {stat.replace('_', ' ')}, {c} clients, {label}", note)
+      for c in (8, 32) for name, label, note in (
+          ("sqlite_w2", "SQLite", "baseline, same run: one server, 2 workers"),
+          ("replicas2", "PostgreSQL", "two app servers, 1 worker each, one PostgreSQL"))
+      for stat in ("p50_ms", "p95_ms", "rps")],
+    ("replica_catch_up_p50_ms", "Note on one server found on the other, p50 ms", f"{replicas.NOTES} notes"),
+    ("replica_catch_up_max_ms", "Note on one server found on the other, max ms", ""),
+    ("replica_index_rebuild_s_100k", "New server's index rebuilt from stored vectors, s", "100k passages"),
+    ("replica_index_snapshot_load_s_100k", "New server's index from the published snapshot, s", "100k passages"),
 ]
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     figures = {}
-    for name, part in (("indexing", indexing), ("embedding", embedding), ("scale", scale), ("latency", latency)):
+    for name, part in (("indexing", indexing), ("embedding", embedding), ("scale", scale), ("latency", latency),
+                       ("replicas", replicas)):
         print(f"[bench] {name} …", flush=True)
         figures.update(part.run())
         save(figures)

@@ -27,27 +27,28 @@ WRK = "/usr/bin/wrk"
 SCRIPT = REPO / "bench" / "wrk.lua"
 
 
-def _write_paths(name: str, path: str, texts: list[str]) -> Path:
+def write_paths(name: str, path: str, texts: list[str]) -> Path:
     out = OUT / f"latency-{name}.txt"
     out.write_text("".join(f"{path}?{urlencode({'q': t[:900]})}\n" for t in dict.fromkeys(texts)), encoding="utf-8")
     return out
 
 
-def _texts(path: Path) -> list[str]:
+def texts_of(path: Path) -> list[str]:
     return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _serve(data: Path, port: int, workers: int) -> subprocess.Popen:
+def serve(data: Path, port: int, workers: int, store: str = "") -> subprocess.Popen:
+    """`kb serve` of `data` (over the PostgreSQL store `store`, if given), once it answers."""
     proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--data", str(data), "--port", str(port),
-                             "--workers", str(workers)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(300):
+                             "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env={**os.environ, "KB_STORE": store})
+    for _ in range(600):
         try:
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).raise_for_status()
             return proc
@@ -100,8 +101,8 @@ def _median(values: list[float]) -> float:
 def _measure(data: Path, workers: int, clients: int, distinct: Path, repeated: Path, health: Path) -> dict:
     """One round on a fresh server: warm-up with the recurring queries, then distinct queries
     (none seen before: every one is embedded), recurring ones, and the /healthz floor."""
-    port = _port()
-    proc = _serve(data, port, workers)
+    port = free_port()
+    proc = serve(data, port, workers)
     url = f"http://127.0.0.1:{port}"
     try:
         _wrk(url, repeated, 4, seconds=2)
@@ -117,8 +118,8 @@ def _measure(data: Path, workers: int, clients: int, distinct: Path, repeated: P
 def run(data: Path = OUT / "shipped") -> dict:
     if not Path(WRK).exists():
         raise RuntimeError("wrk is missing: make bench installs it (scripts/ensure-debian.sh)")
-    distinct = _write_paths("distinct", "/api/search", _texts(SCIFACT / "queries.jsonl"))
-    repeated = _write_paths("repeated", "/api/search", _texts(REPO / "corpus" / "eval" / "queries.jsonl"))
+    distinct = write_paths("distinct", "/api/search", texts_of(SCIFACT / "queries.jsonl"))
+    repeated = write_paths("repeated", "/api/search", texts_of(REPO / "corpus" / "eval" / "queries.jsonl"))
     health = OUT / "latency-health.txt"
     health.write_text("/healthz\n")
     figures = {}

@@ -38,7 +38,8 @@ class Core:
         self.data = Path(data)
         self.settings = settings or Settings.from_env(data=str(data))
         self.store = open_store(self.data, self.settings.store)
-        self.live = LiveIndex(self.store, IndexFiles(self.data / "index"), self.settings.index)
+        snapshots = IndexFiles(Path(self.settings.index_snapshots)) if self.settings.index_snapshots else None
+        self.live = LiveIndex(self.store, IndexFiles(self.data / "index"), self.settings.index, snapshots)
         self._embedder = embedder
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_lock = threading.Lock()
@@ -64,7 +65,7 @@ class Core:
     @cached_property
     def files(self) -> FileStore:
         """The originals of indexed files (PDFs, attachments), downloadable from result links."""
-        return FileStore(self.data / "files")
+        return FileStore(self.data / "files", self.store)
 
     @property
     def onnx_dir(self) -> Path:

@@ -8,10 +8,12 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path, PurePath
 
 from kb.errors import NotFound
 from kb.extract import FILE_TYPES
+from kb.store import Store
 
 _REF = re.compile(r"^[0-9a-f]{64}/[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -48,21 +50,41 @@ def file_at(files: tuple[str, ...], section: str | None) -> tuple[str | None, in
 
 
 class FileStore:
-    def __init__(self, root: Path):
+    """Files in a folder by reference. Over a store that app servers share, each file is kept in
+    the store too, and the folder is then this server's cache of them."""
+
+    def __init__(self, root: Path, store: Store | None = None):
         self.root = Path(root)
+        self.store = store if store is not None and store.shared else None
 
     def has(self, ref: str) -> bool:
         """Whether `ref` names a kept file (a name that could not be one is not)."""
         try:
-            return self._path(ref).is_file()
+            path = self._path(ref)
         except NotFound:
             return False
+        if not path.is_file() and self.store is not None and (data := self.store.file(ref)) is not None:
+            self._write(path, data)  # another server received it
+        return path.is_file()
 
     def keep(self, ref: str, data: bytes) -> None:
-        """Write a file once (its name holds its hash); atomic, so a reader never sees half."""
+        """Keep a file once (its name holds its hash)."""
         path = self._path(ref)
-        if path.exists():
-            return
+        if self.store is not None:
+            with self.store.write(documents=False) as tx:
+                tx.keep_file(ref, data)
+        if not path.exists():
+            self._write(path, data)
+
+    def in_folder(self) -> Iterator[tuple[str, bytes]]:
+        """(reference, content) of every file kept in the folder."""
+        for path in sorted(self.root.glob("*/*")):
+            if _REF.match(ref := f"{path.parent.name}/{path.name}"):
+                yield ref, path.read_bytes()
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        """Atomic, so a reader never sees half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         try:
@@ -76,7 +98,7 @@ class FileStore:
     def open(self, ref: str) -> tuple[Path, str]:
         """The kept file's path and media type, or NotFound."""
         path = self._path(ref)
-        if not path.is_file():
+        if not self.has(ref):
             raise NotFound(f"no file {ref.rsplit('/', 1)[-1]!r} is kept; it may belong to a document since removed")
         return path, MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
 

@@ -12,21 +12,26 @@ from kb.vector_index import IndexFiles, VectorIndex, build_index, choose_kind
 
 @dataclass(frozen=True)
 class IndexState:
-    # "loaded" (the saved index matched the store), "rebuilt" (from stored vectors), "current"
-    # (nothing changed), or "caught-up" (with what another process wrote)
+    # "loaded" (the saved index matched the store), "snapshot" (the published one did), "rebuilt"
+    # (from stored vectors), "current" (nothing changed), or "caught-up" (with what another
+    # process wrote)
     status: str
     count: int
     store_version: int
 
 
 class LiveIndex:
-    """At first use the saved index is loaded if its manifest agrees with the store, otherwise
-    rebuilt from the stored vectors (no embedding) and saved. Later, it catches up with what
-    other processes wrote: new passages from the store, deletions from its log."""
+    """At first use the saved index is loaded if its manifest agrees with the store, else the
+    published snapshot if there is one and it agrees (app servers of a shared store publish
+    theirs in one folder, KB_INDEX_SNAPSHOTS), otherwise the index is rebuilt from the stored
+    vectors (no embedding), saved and published. Later, it catches up with what other processes
+    wrote: new passages from the store, deletions from its log."""
 
-    def __init__(self, store: Store, files: IndexFiles, requested_kind: str = "auto"):
+    def __init__(self, store: Store, files: IndexFiles, requested_kind: str = "auto",
+                 snapshots: IndexFiles | None = None):
         self.store = store
         self.files = files
+        self.snapshots = snapshots
         self.requested_kind = requested_kind
         self._index: VectorIndex | None = None
         self._model_id: str | None = None
@@ -53,12 +58,15 @@ class LiveIndex:
         return self._index
 
     def save(self, model_id: str) -> None:
-        """Save the in-memory index (after a catch-up) unless the saved one is as recent."""
+        """Save the in-memory index (after a catch-up) unless the saved one is as recent, and
+        publish it as the snapshot unless the published one is."""
         state = self.refresh(model_id)
-        with self.files.lock():
-            manifest = self.files.manifest()
-            if manifest is None or manifest.store_version < state.store_version:
-                self.files.save(self._index, model_id, state.store_version)
+        identity = self.store.identity()
+        for files in filter(None, (self.files, self.snapshots)):
+            with files.lock():
+                manifest = files.manifest()
+                if manifest is None or manifest.store != identity or manifest.store_version < state.store_version:
+                    files.save(self._index, model_id, state.store_version, identity)
 
     def owners(self, passage_ids: Iterable[int]) -> dict[int, str]:
         """The document of each passage, from memory for indexed passages (ranking asks for
@@ -78,22 +86,35 @@ class LiveIndex:
             return self._load_or_rebuild_locked(model_id)
 
     def _load_or_rebuild_locked(self, model_id: str) -> IndexState:
-        manifest = self.files.manifest()
+        identity = self.store.identity()
         snapshot = self.store.index_snapshot(model_id, with_vectors=False)
-        kind = choose_kind(snapshot.count, self.requested_kind)
-        index = None
-        if manifest is not None and (manifest.model_id, manifest.store_version, manifest.count, manifest.kind) == (
-                model_id, snapshot.version, snapshot.count, kind):
-            index = self.files.load(manifest)
-        status = "loaded"
+        state = (model_id, identity, snapshot.version, snapshot.count)
+        index, status = self._saved(self.files, *state), "loaded"
+        if index is None and self.snapshots is not None:
+            with self.snapshots.lock():
+                index = self._saved(self.snapshots, *state)
+            if index is not None:
+                self.files.save(index, model_id, snapshot.version, identity)
+                status = "snapshot"
         if index is None:
             snapshot = self.store.index_snapshot(model_id, with_vectors=True)
             index = build_index(snapshot.ids, snapshot.vectors, choose_kind(snapshot.count, self.requested_kind))
-            self.files.save(index, model_id, snapshot.version)
+            self.files.save(index, model_id, snapshot.version, identity)
+            if self.snapshots is not None:
+                with self.snapshots.lock():
+                    self.snapshots.save(index, model_id, snapshot.version, identity)
             status = "rebuilt"
         self._index, self._model_id, self._version = index, model_id, snapshot.version
         self._cursor, self._owners = snapshot.cursor, snapshot.owners
         return IndexState(status, index.count(), snapshot.version)
+
+    def _saved(self, files: IndexFiles, model_id: str, identity: str, version: int, count: int) -> VectorIndex | None:
+        """The index saved in `files` if it was built from this state of the store."""
+        manifest = files.manifest()
+        if manifest is None or not manifest.describes(model_id, identity, version, count,
+                                                      choose_kind(count, self.requested_kind)):
+            return None
+        return files.load(manifest)
 
     def _catch_up(self, model_id: str) -> bool:
         """Apply the passages added and deleted since this index was current; False if the

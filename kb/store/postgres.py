@@ -26,7 +26,7 @@ from kb.errors import Busy, Unavailable
 from kb.keyword import words
 from kb.store import describe, fts
 from kb.store.base import (
-    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
+    IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
     ShortlistItem, Store, StoredDocument, Transaction, UserRecord,
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
@@ -210,6 +210,9 @@ class PostgresTransaction(Transaction):
     def remove_pairing(self, twin: str, pilot: str) -> bool:
         return self._run("DELETE FROM pairings WHERE twin = %s AND pilot = %s", (twin, pilot)).rowcount == 1
 
+    def keep_file(self, ref: str, data: bytes) -> None:
+        self._run("INSERT INTO files VALUES (%s, %s) ON CONFLICT DO NOTHING", (ref, data))
+
     def insert_rows(self, table: str, rows: Iterable[tuple]) -> None:
         columns = TABLES[table]
         upsert = " ON CONFLICT (key) DO UPDATE SET value = excluded.value" if table == "meta" else ""
@@ -223,6 +226,8 @@ class PostgresTransaction(Transaction):
 
 
 class PostgresStore(Store):
+    shared = True
+
     def __init__(self, url: str, local: Path):
         """The store in the database at `url`; `local` is this app server's data folder, where
         the keyword mirror lives. Opening brings the schema up to date (kb migrate)."""
@@ -234,7 +239,7 @@ class PostgresStore(Store):
         self.pool.open(wait=False)
         try:
             self.schema_version = self._migrate()
-            self.identity = self._value("identity")
+            self.store_identity = self.identity()
         except BaseException:
             self.pool.close()
             raise
@@ -401,7 +406,7 @@ class PostgresStore(Store):
         version = self.version()
         while self._mirrored != version:
             state = self.mirror.state()
-            if state.get("identity") == self.identity and int(state.get("version", -1)) >= version:
+            if state.get("identity") == self.store_identity and int(state.get("version", -1)) >= version:
                 self._mirrored = version
                 break
             self._catch_up_mirror(state)
@@ -411,7 +416,7 @@ class PostgresStore(Store):
         since = Cursor(int(state.get("passage", 0)), int(state.get("deletion", 0)))
         with self._snapshot() as conn:
             now = _cursor(conn)
-            restart = state.get("identity") != self.identity or since.passage > now.passage \
+            restart = state.get("identity") != self.store_identity or since.passage > now.passage \
                 or since.deletion > now.deletion
             if restart:
                 since = Cursor()
@@ -423,7 +428,7 @@ class PostgresStore(Store):
             deleted = [r[0] for r in conn.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > %s",
                                                   (since.deletion,))]
             version = _version(conn)
-        after = {"identity": self.identity, "version": str(version), "passage": str(now.passage),
+        after = {"identity": self.store_identity, "version": str(version), "passage": str(now.passage),
                  "deletion": str(now.deletion)}
         self.mirror.apply(None if restart else state, after, [tuple(r) for r in added],
                           [tuple(r) for r in documents], deleted)
@@ -535,10 +540,14 @@ class PostgresStore(Store):
         row = self._one("SELECT user_id FROM sessions WHERE id = %s AND expires_at > %s", (session_hash, now))
         return row[0] if row else None
 
+    def file(self, ref: str) -> bytes | None:
+        row = self._one("SELECT data FROM files WHERE ref = %s", (ref,))
+        return row[0] if row else None
+
     # -- copying -----------------------------------------------------------------------------
 
     def table_rows(self, table: str) -> Iterator[tuple]:
-        where = " WHERE key = 'version'" if table == "meta" else ""  # the identity is each store's own
+        where = f" WHERE key != 'secret:{IDENTITY}'" if table == "meta" else ""  # each store's own
         with self._connection() as conn, conn.transaction(), conn.cursor(name=f"copy_{table}") as cursor:
             cursor.execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{where}")
             for row in cursor:

@@ -8,7 +8,6 @@ NOW = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 M001_INITIAL = f"""
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    INSERT INTO meta VALUES ('identity', md5(random()::text || clock_timestamp()::text));
     CREATE TABLE documents (
         id TEXT PRIMARY KEY,
         title TEXT NOT NULL,
@@ -144,6 +143,11 @@ M001_INITIAL = f"""
     );
 """
 
+# The original files (attachments, indexed PDFs), which every app server must be able to serve.
+M002_FILES = """
+    CREATE TABLE files (ref TEXT PRIMARY KEY, data BYTEA NOT NULL);
+"""
+
 # Each entry is one migration; its position (from 1) is the schema version it brings, kept in
 # the table schema_version.
-MIGRATIONS = [M001_INITIAL]
+MIGRATIONS = [M001_INITIAL, M002_FILES]

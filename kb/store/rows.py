@@ -32,6 +32,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "plans": ("twin", "version", "sections", "shared", "final", "adopted", "updated_by", "updated_at"),
     "plan_versions": ("twin", "version", "sections", "user_id", "at"),
     "plan_comments": ("id", "twin", "section", "text", "author_id", "at", "resolved_by", "resolved_at"),
+    "files": ("ref", "data"),
 }
 
 

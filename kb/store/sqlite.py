@@ -22,7 +22,7 @@ from kb.errors import Busy
 from kb.keyword import words
 from kb.store import fts
 from kb.store.base import (
-    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
+    IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
     ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched,
 )
 from kb.store.rows import (
@@ -188,6 +188,9 @@ class SqliteTransaction(Transaction):
 
     def remove_pairing(self, twin: str, pilot: str) -> bool:
         return self.db.execute("DELETE FROM pairings WHERE twin = ? AND pilot = ?", (twin, pilot)).rowcount == 1
+
+    def keep_file(self, ref: str, data: bytes) -> None:
+        self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?)", (ref, data))
 
     def insert_rows(self, table: str, rows: Iterable[tuple]) -> None:
         columns = TABLES[table]
@@ -470,10 +473,15 @@ class SqliteStore(Store):
         row = self._one("SELECT user_id FROM sessions WHERE id = ? AND expires_at > ?", (session_hash, now))
         return row[0] if row else None
 
+    def file(self, ref: str) -> bytes | None:
+        row = self._one("SELECT data FROM files WHERE ref = ?", (ref,))
+        return row[0] if row else None
+
     # -- copying -----------------------------------------------------------------------------
 
     def table_rows(self, table: str) -> Iterator[tuple]:
-        for row in self._db().execute(f"SELECT {', '.join(TABLES[table])} FROM {table}"):
+        where = f" WHERE key != 'secret:{IDENTITY}'" if table == "meta" else ""  # each store's own
+        for row in self._db().execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{where}"):
             yield tuple(row)
 
 

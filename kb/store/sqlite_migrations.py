@@ -188,8 +188,14 @@ M010_TWINS = """
     ALTER TABLE documents ADD COLUMN twins TEXT NOT NULL DEFAULT '[]';
 """
 
+# The original files themselves, for a store shared by app servers (kb/store/base.py `Store.shared`);
+# the same table here, so that every backend passes the same contract.
+M011_FILE_DATA = """
+    CREATE TABLE files (ref TEXT PRIMARY KEY, data BLOB NOT NULL);
+"""
+
 MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
-              M007_WORKSPACE, M008_SESSIONS, M009_FILES, M010_TWINS]
+              M007_WORKSPACE, M008_SESSIONS, M009_FILES, M010_TWINS, M011_FILE_DATA]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -33,6 +33,12 @@ class Manifest:
     index_file: str
     kind: str = "flat"
     sha256: str = ""  # of the index file; a manifest without one is not trusted
+    store: str = ""  # the identity of the store it was built from (Store.identity)
+
+    def describes(self, model_id: str, store: str, version: int, count: int, kind: str) -> bool:
+        """Whether the index was built from this state of this store, for this model and kind."""
+        return (self.model_id, self.store, self.store_version, self.count, self.kind) == (
+            model_id, store, version, count, kind)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -88,12 +94,13 @@ class IndexFiles:
             return None
         return index
 
-    def save(self, index: VectorIndex, model_id: str, store_version: int) -> Manifest:
+    def save(self, index: VectorIndex, model_id: str, store_version: int, store: str = "") -> Manifest:
         """Write the index and its manifest, and delete older index files; call under `lock()`."""
         self.directory.mkdir(parents=True, exist_ok=True)
         data = index.to_bytes()
         manifest = Manifest(model_id, index.dim, index.count(), store_version,
-                            f"index-{uuid.uuid4().hex[:12]}.{index.kind}", index.kind, hashlib.sha256(data).hexdigest())
+                            f"index-{uuid.uuid4().hex[:12]}.{index.kind}", index.kind, hashlib.sha256(data).hexdigest(),
+                            store)
         _write_atomically(self.directory / manifest.index_file, data)
         _write_atomically(self.manifest_path, json.dumps(asdict(manifest), indent=2).encode())
         for old in self.directory.glob("index-*"):

@@ -264,3 +264,11 @@ def test_a_secret_is_made_once_and_kept(store):
     first = store.secret("session")
     assert len(first) == 32 and store.secret("session") == first and store.secret("other") != first
     assert store.version() == 0  # not a change of the documents
+
+
+def test_files_are_kept_once_by_reference(store):
+    with store.write(documents=False) as tx:
+        tx.keep_file("a" * 64 + "/report.pdf", b"%PDF-1 first")
+        tx.keep_file("a" * 64 + "/report.pdf", b"%PDF-1 again")
+    assert store.file("a" * 64 + "/report.pdf") == b"%PDF-1 first" and store.file("b" * 64 + "/x.pdf") is None
+    assert store.version() == 0

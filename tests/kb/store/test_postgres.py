@@ -8,7 +8,9 @@ import psycopg
 import pytest
 
 from kb.errors import Busy, Unavailable
+from kb.files import FileStore, reference
 from kb.store.postgres import LOCK_TIMEOUT_S, RETRY_AFTER_S, WRITE_LOCK, PostgresStore
+from kb.store.copy import copy_store
 from kb.store.postgres_migrations import MIGRATIONS
 from kb.store.sqlite import SqliteStore
 from tests.conftest import DOCS, free_port
@@ -133,3 +135,26 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path):
     with pytest.raises(Unavailable) as refused:
         PostgresStore(f"postgresql://kb:secret@127.0.0.1:{free_port()}/kb", tmp_path)
     assert "postgresql://127.0.0.1" in str(refused.value) and "secret" not in str(refused.value)
+
+
+def test_a_file_kept_through_one_server_is_served_by_another_and_copied_along(pg_cluster, url, tmp_path):
+    first, second = PostgresStore(url, tmp_path / "one"), PostgresStore(url, tmp_path / "two")
+    ref = reference("Report 2024.pdf", b"%PDF-1.7 the report")
+    FileStore(tmp_path / "one" / "files", first).keep(ref, b"%PDF-1.7 the report")
+    theirs = FileStore(tmp_path / "two" / "files", second)
+    assert theirs.has(ref) and theirs.open(ref)[0].read_bytes() == b"%PDF-1.7 the report"
+    assert (tmp_path / "two" / "files" / ref).is_file()  # now cached in the second server's folder
+    assert not theirs.has("c" * 64 + "/other.pdf")
+    first.close()
+    second.close()
+
+    sqlite = SqliteStore(tmp_path / "sqlite" / "kb.sqlite3")
+    kept = FileStore(tmp_path / "sqlite" / "files", sqlite)
+    kept.keep(ref, b"%PDF-1.7 the report")
+    assert kept.store is None and sqlite.file(ref) is None  # one machine: the folder alone keeps files
+    moved = PostgresStore(pg_cluster.new_database(), tmp_path / "moved")
+    report = copy_store(sqlite, moved, kept.in_folder())
+    assert all(t.ok for t in report) and {t.table: t.rows for t in report}["files"] == 1
+    assert moved.file(ref) == b"%PDF-1.7 the report"
+    sqlite.close()
+    moved.close()

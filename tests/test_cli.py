@@ -92,7 +92,7 @@ def test_eval_takes_one_slice_and_half_and_refuses_an_empty_selection(run, corpu
 
 
 @pytest.mark.parametrize(("variable", "value"), [("KB_QUERY_ENCODER", "fp16"), ("KB_INDEX", "hnsw"),
-                                                 ("KB_PRECISION", "fp8")])
+                                                 ("KB_PRECISION", "fp8"), ("KB_STORE", "mysql://db/kb")])
 def test_a_bad_setting_is_refused_naming_it(run, monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     result = run("info")
@@ -106,3 +106,21 @@ def test_serve_refuses_a_broken_data_folder_at_once_with_one_message(run, corpus
     result = run("serve", "--port", "1")  # would fail to bind if it got that far
     assert result.exit_code == 1
     assert "cannot serve" in result.output and "index" in result.output
+
+
+@pytest.mark.sqlite_only  # copies the SQLite store of --data
+def test_store_copy_moves_a_knowledge_base_to_postgresql_once_and_migrate_reports(run, corpus, pg_cluster,
+                                                                                  monkeypatch):
+    run("index", "--corpus", str(corpus))
+    url = pg_cluster.new_database()
+    copied = run("store", "copy", "--to", url)
+    assert copied.exit_code == 0, copied.output
+    assert "documents" in copied.output and "DIFFERENT" not in copied.output and "secret" not in copied.output
+    assert f"copied into postgresql://127.0.0.1:{pg_cluster.port}/" in copied.output
+    again = run("store", "copy", "--to", url)
+    assert again.exit_code == 1 and "not empty" in again.output
+    assert run("store", "copy", "--to", "sqlite:///x.db").exit_code == 2
+    monkeypatch.setenv("KB_STORE", url)
+    migrated = run("migrate")
+    assert migrated.exit_code == 0 and "schema up to date, 4 documents" in migrated.output
+    assert json.loads(run("search", "coal district heating", "--json").output)["results"][0]["doc_id"] == "heat"

@@ -349,8 +349,8 @@ class PostgresStore(Store):
 
     def document_vectors(self, model_id: str, ids: Iterable[str] | None = None) -> tuple[list[str], np.ndarray]:
         where, params = ("", [model_id]) if ids is None else (" AND doc_id = ANY(%s)", [model_id, list(ids)])
-        rows = self._rows(f'SELECT doc_id, vector FROM chunks WHERE model_id = %s{where} ORDER BY doc_id COLLATE "C", id',
-                          params)
+        rows = self._rows(f"SELECT doc_id, vector FROM chunks WHERE model_id = %s{where} "
+                          'ORDER BY doc_id COLLATE "C", id', params)
         grouped: dict[str, list[np.ndarray]] = {}
         for doc_id, blob in rows:
             grouped.setdefault(doc_id, []).append(np.frombuffer(blob, dtype=np.float32))

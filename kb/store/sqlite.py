@@ -22,8 +22,8 @@ from kb.errors import Busy
 from kb.keyword import words
 from kb.store import fts
 from kb.store.base import (
-    IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
-    ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched,
+    IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
+    PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched,
 )
 from kb.store.rows import (
     TABLES, city_of, document_values, note_of, owners_of, plan_of, practice_of, user_of, vectors_of,

@@ -57,7 +57,9 @@ def _replica(root: Path, shipped: Path) -> Path:
     return folder
 
 
-def _load(configs: dict, paths: Path) -> dict:
+def _load(configs: dict, paths: Path, warm_up: Path) -> dict:
+    """Each configuration on fresh servers, warmed up with other queries than those measured,
+    so that every measured query is new to the server that answers it."""
     figures = {}
     for name, start in configs.items():
         for clients in (8, 32):
@@ -65,7 +67,7 @@ def _load(configs: dict, paths: Path) -> dict:
             for _ in range(ROUNDS):
                 procs, urls = start()
                 try:
-                    _wrk_all(urls, paths, 4)  # warm-up: first requests load the query encoder
+                    _wrk_all(urls, warm_up, 4)  # the first requests load the query encoder
                     rounds.append(_wrk_all(urls, paths, clients))
                 finally:
                     for proc in procs:
@@ -125,6 +127,7 @@ def run(shipped: Path = OUT / "shipped") -> dict:
         url = cluster.new_database()
         kb("store", "copy", "--data", str(shipped), "--to", url, env={"KB_STORE": ""})
         paths = write_paths("replicas", "/api/search", texts_of(SCIFACT / "queries.jsonl"))
+        warm_up = write_paths("replicas-warm-up", "/api/search", texts_of(REPO / "corpus" / "eval" / "queries.jsonl"))
 
         def sqlite():
             proc, address = _serve(shipped, 2)
@@ -134,7 +137,7 @@ def run(shipped: Path = OUT / "shipped") -> dict:
             started = [_serve(_replica(root, shipped), 1, url) for _ in range(2)]
             return [p for p, _ in started], [u for _, u in started]
 
-        figures = _load({"sqlite_w2": sqlite, "replicas2": postgres}, paths)
+        figures = _load({"sqlite_w2": sqlite, "replicas2": postgres}, paths, warm_up)
         first, second = _replica(root, shipped), _replica(root, shipped)
         credentials = json.loads(kb("users", "add", "bench-pilot", "--city", "Umeå", "--role", "pilot", "--json",
                                     "--data", str(first), env={"KB_STORE": url}).stdout)

@@ -18,7 +18,7 @@ import numpy as np
 from bench.common import OUT, REPO, SCIFACT, percentile
 from kb.chunking import Chunk
 from kb.documents import Practice
-from kb.embedding.sentence_transformers import SentenceTransformerEmbedder
+from kb.embedding import passage_embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.search import search
 from kb.settings import Settings
@@ -85,9 +85,10 @@ def _latency(fn, queries) -> tuple[float, float]:
 
 def run() -> dict:
     texts, base, model_id = _real_passages()
-    embedder = SentenceTransformerEmbedder()
+    # the model of the stored vectors (the default one): another model would see an empty index
+    embedder = passage_embedder(Settings.from_env(data=str(OUT)))
+    assert embedder.model_id == model_id, (embedder.model_id, model_id)
     queries = _queries()
-    vectors = {q: v for q, v in zip(queries, embedder.embed(queries))}
     figures: dict = {}
     start = time.perf_counter()
     for label, size in SIZES.items():
@@ -102,7 +103,9 @@ def run() -> dict:
         kb.refresh_index()  # the index kind chosen automatically for this size
         figures[f"index_kind_{label}"] = kb.index.kind
         figures[f"index_load_s_{label}"] = round(time.perf_counter() - t, 1)
-        kb._query_cache.update(vectors)  # real query embeddings, computed once above
+        # real query embeddings, aligned as a search aligns them, and cached before any timing
+        vectors = {q: kb.embed_query(q) for q in queries}
+        assert kb.index.count() == size, (kb.index.count(), size)
         for mode in ("dense", "keyword", "hybrid"):
             p50, p95 = _latency(lambda q: search(kb, q, k=10, mode=mode, correct=False), queries)
             figures[f"{mode}_p50_ms_{label}"], figures[f"{mode}_p95_ms_{label}"] = round(p50, 2), round(p95, 2)

@@ -110,7 +110,7 @@ def test_serve_refuses_a_broken_data_folder_at_once_with_one_message(run, corpus
 
 @pytest.mark.sqlite_only  # copies the SQLite store of --data
 def test_store_copy_moves_a_knowledge_base_to_postgresql_once_and_migrate_reports(run, corpus, pg_cluster,
-                                                                                  monkeypatch):
+                                                                                  monkeypatch, tmp_path):
     run("index", "--corpus", str(corpus))
     url = pg_cluster.new_database()
     copied = run("store", "copy", "--to", url)
@@ -120,6 +120,9 @@ def test_store_copy_moves_a_knowledge_base_to_postgresql_once_and_migrate_report
     again = run("store", "copy", "--to", url)
     assert again.exit_code == 1 and "not empty" in again.output
     assert run("store", "copy", "--to", "sqlite:///x.db").exit_code == 2
+    missing = CliRunner().invoke(main, ["store", "copy", "--to", url, "--data", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "no knowledge base in" in missing.output
+    assert not (tmp_path / "nothing").exists()
     monkeypatch.setenv("KB_STORE", url)
     migrated = run("migrate")
     assert migrated.exit_code == 0 and "schema up to date, 4 documents" in migrated.output

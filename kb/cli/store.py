@@ -8,7 +8,7 @@ from kb.cli.options import data_option
 from kb.errors import KBError
 from kb.files import FileStore
 from kb.settings import Settings
-from kb.store import describe, open_store
+from kb.store import describe, open_store, store_exists
 from kb.store.copy import copy_store
 
 
@@ -64,6 +64,8 @@ def store_copy(to: str, settings: Settings) -> None:
 
 
 def _open(data, url: str):
+    if not store_exists(data, url):
+        raise click.UsageError(f"no knowledge base in {data}: give --data the folder kb index made, or set KB_STORE")
     try:
         return open_store(data, url)
     except KBError as exc:

@@ -231,14 +231,14 @@ class PostgresStore(Store):
     def __init__(self, url: str, local: Path):
         """The store in the database at `url`; `local` is this app server's data folder, where
         the keyword mirror lives. Opening brings the schema up to date (kb migrate)."""
-        self.url, self.where = url, describe(url)
+        self.where = describe(url)  # for messages: the address without a password
         self.pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT_S,
                                    kwargs={"autocommit": True, "row_factory": _row_factory,
                                            "connect_timeout": CONNECT_TIMEOUT_S},
                                    check=ConnectionPool.check_connection, open=False, name="kb")
         self.pool.open(wait=False)
         try:
-            self.schema_version = self._migrate()
+            self._migrate()
             self.store_identity = self.identity()
         except BaseException:
             self.pool.close()
@@ -259,7 +259,7 @@ class PostgresStore(Store):
             raise Unavailable(f"the store ({self.where}) cannot be reached: try again in {RETRY_AFTER_S} seconds",
                               data={"retry_after": RETRY_AFTER_S}) from exc
 
-    def _migrate(self) -> int:
+    def _migrate(self) -> None:
         with self._connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -271,7 +271,6 @@ class PostgresStore(Store):
             for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
                 conn.execute(migration)
                 conn.execute("INSERT INTO schema_version VALUES (%s)", (number,))
-            return len(MIGRATIONS)
 
     @contextmanager
     def write(self, documents: bool = True) -> Iterator[PostgresTransaction]:

@@ -129,15 +129,16 @@ def test_twenty_concurrent_publishes_from_four_clients_are_all_kept(data, token)
         b.stop()
 
 
-def test_kill_9_during_a_publish_loop_loses_no_acknowledged_note(data, token):
-    server = Server(data)
+def kill_9_while_publishing(server: Server, token: str, prefix: str) -> list[tuple[str, str]]:
+    """Publish notes one after another and kill -9 the server inside a request once 8 are
+    acknowledged; the (note id, marker) of every acknowledged note."""
     acknowledged: list[tuple[str, str]] = []
     stop = threading.Event()
 
     def loop():
         i = 0
         while not stop.is_set():
-            marker = f"qzxkill{i}"
+            marker = f"{prefix}{i}"
             try:
                 acknowledged.append((publish(server.url, token, note(i, marker)), marker))
             except (httpx.HTTPError, AssertionError):
@@ -153,6 +154,11 @@ def test_kill_9_during_a_publish_loop_loses_no_acknowledged_note(data, token):
     stop.set()
     writer.join(timeout=60)
     assert len(acknowledged) >= 8
+    return acknowledged
+
+
+def test_kill_9_during_a_publish_loop_loses_no_acknowledged_note(data, token):
+    acknowledged = kill_9_while_publishing(Server(data), token, "qzxkill")
 
     with closing(sqlite3.connect(data / "kb.sqlite3")) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

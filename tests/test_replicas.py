@@ -20,7 +20,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from tests.conftest import free_port
 from tests.pg_cluster import Cluster
-from tests.test_notes_processes import Server, note, publish, top_hit
+from tests.test_notes_processes import Server, kill_9_while_publishing, note, publish, top_hit
 
 pytestmark = pytest.mark.model
 
@@ -156,27 +156,7 @@ def test_while_postgresql_is_stopped_searches_get_503_then_200_within_2_s_of_its
 
 def test_kill_9_of_a_server_during_a_publish_loop_loses_no_acknowledged_note(servers, token, store_url):
     a, b = servers
-    acknowledged: list[tuple[str, str]] = []
-    stop = threading.Event()
-
-    def loop():
-        i = 0
-        while not stop.is_set():
-            marker = f"qzxrepkill{i}"
-            try:
-                acknowledged.append((publish(a.url, token, note(i, marker)), marker))
-            except (httpx.HTTPError, AssertionError):
-                return  # the server died mid-request: that note was never acknowledged
-            i += 1
-
-    writer = threading.Thread(target=loop)
-    writer.start()
-    while len(acknowledged) < 8:
-        time.sleep(0.02)
-    time.sleep(0.037)  # land the kill somewhere inside a request
-    a.stop(9)
-    stop.set()
-    writer.join(timeout=60)
+    acknowledged = kill_9_while_publishing(a, token, "qzxrepkill")
     for note_id, marker in acknowledged:
         assert httpx.get(f"{b.url}/api/docs/{note_id}").status_code == 200
         assert top_hit(b.url, marker) == note_id

@@ -31,7 +31,8 @@ from kb.store.base import (
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
-    TABLES, city_of, document_values, note_of, owners_of, plan_of, practice_of, user_of, vectors_of,
+    TABLES, changes_of, city_of, counts_of, cursor_of, document_means, document_values, index_snapshot_of,
+    note_of, plan_of, practice_of, user_of, version_of,
 )
 
 MIRROR_FILE = "keywords.sqlite3"  # the local keyword mirror, in the app server's data folder
@@ -350,29 +351,12 @@ class PostgresStore(Store):
         where, params = ("", [model_id]) if ids is None else (" AND doc_id = ANY(%s)", [model_id, list(ids)])
         rows = self._rows(f"SELECT doc_id, vector FROM chunks WHERE model_id = %s{where} "
                           'ORDER BY doc_id COLLATE "C", id', params)
-        grouped: dict[str, list[np.ndarray]] = {}
-        for doc_id, blob in rows:
-            grouped.setdefault(doc_id, []).append(np.frombuffer(blob, dtype=np.float32))
-        if not grouped:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        matrix = np.vstack([np.mean(vectors, axis=0) for vectors in grouped.values()])
-        return list(grouped), matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        return document_means(rows)
 
     def counts(self) -> dict[str, object]:
         with self._snapshot() as conn:
-            one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
-            grouped = lambda sql: dict(conn.execute(sql).fetchall())  # noqa: E731
-            listed = "SELECT j, count(*) FROM documents, jsonb_array_elements_text(documents.{}::jsonb) j GROUP BY j"
-            return {
-                "documents": one("SELECT count(*) FROM documents"),
-                "chunks": one("SELECT count(*) FROM chunks"),
-                "cities": one("SELECT count(*) FROM cities"),
-                "models": [r[0] for r in conn.execute("SELECT DISTINCT model_id FROM chunks")],
-                "by_kind": grouped("SELECT kind, count(*) FROM documents GROUP BY kind"),
-                "by_language": grouped("SELECT language, count(*) FROM documents GROUP BY language"),
-                "by_domain": grouped(listed.format("domains")),
-                "by_lever": grouped(listed.format("levers")),
-            }
+            return counts_of(conn, "SELECT j, count(*) FROM documents, "
+                                   "jsonb_array_elements_text(documents.{}::jsonb) j GROUP BY j")
 
     # -- passages ----------------------------------------------------------------------------
 
@@ -414,7 +398,7 @@ class PostgresStore(Store):
     def _catch_up_mirror(self, state: dict[str, str]) -> None:
         since = Cursor(int(state.get("passage", 0)), int(state.get("deletion", 0)))
         with self._snapshot() as conn:
-            now = _cursor(conn)
+            now = cursor_of(conn)
             restart = state.get("identity") != self.store_identity or since.passage > now.passage \
                 or since.deletion > now.deletion
             if restart:
@@ -426,7 +410,7 @@ class PostgresStore(Store):
                                      "WHERE id = ANY(%s)", (list({r[1] for r in added}),)).fetchall()
             deleted = [r[0] for r in conn.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > %s",
                                                   (since.deletion,))]
-            version = _version(conn)
+            version = version_of(conn)
         after = {"identity": self.store_identity, "version": str(version), "passage": str(now.passage),
                  "deletion": str(now.deletion)}
         self.mirror.apply(None if restart else state, after, [tuple(r) for r in added],
@@ -434,25 +418,11 @@ class PostgresStore(Store):
 
     def index_snapshot(self, model_id: str, with_vectors: bool) -> IndexSnapshot:
         with self._snapshot() as conn:
-            columns = "id, doc_id, vector" if with_vectors else "id, doc_id"
-            rows = conn.execute(f"SELECT {columns} FROM chunks WHERE model_id = %s ORDER BY id", (model_id,)).fetchall()
-            snapshot = IndexSnapshot(_version(conn), len(rows), _cursor(conn), owners_of(rows))
-        if not with_vectors:
-            return snapshot
-        ids, vectors = vectors_of(rows)
-        return IndexSnapshot(snapshot.version, snapshot.count, snapshot.cursor, snapshot.owners, ids, vectors)
+            return index_snapshot_of(conn, model_id, with_vectors, "%s")
 
     def changes_since(self, cursor: Cursor, model_id: str) -> Changes:
         with self._snapshot() as conn:
-            added = conn.execute("SELECT id, doc_id, vector FROM chunks WHERE id > %s AND model_id = %s ORDER BY id",
-                                 (cursor.passage, model_id)).fetchall()
-            deleted = [r[0] for r in conn.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > %s",
-                                                  (cursor.deletion,))]
-            count = conn.execute("SELECT count(*) FROM chunks WHERE model_id = %s", (model_id,)).fetchone()[0]
-            version, now = _version(conn), _cursor(conn)
-        ids, vectors = vectors_of(added)
-        return Changes(version, count, now, ids, [r[1] for r in added], vectors if len(added) else None,
-                       np.array(deleted, dtype=np.int64))
+            return changes_of(conn, cursor, model_id, "%s")
 
     # -- cities ------------------------------------------------------------------------------
 
@@ -551,17 +521,6 @@ class PostgresStore(Store):
             cursor.execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{where}")
             for row in cursor:
                 yield tuple(row)
-
-
-def _version(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _cursor(conn: psycopg.Connection) -> Cursor:
-    passage = conn.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
-    deletion = conn.execute("SELECT coalesce(max(seq), 0) FROM deleted_chunks").fetchone()[0]
-    return Cursor(passage, deletion)
 
 
 def _plan(conn: psycopg.Connection, twin: str) -> PlanRecord | None:

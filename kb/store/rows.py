@@ -1,6 +1,7 @@
 """Rows to records, shared by the backends: each reads the same columns into the same types
 (JSON lists and dicts kept as JSON text, flags as integers), so a record means the same
-whatever store it came from. Also the tables `kb store copy` moves, and their checksums."""
+whatever store it came from; the change log, read alike by both; and the tables `kb store copy`
+moves, with their checksums."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from kb.documents import Practice
-from kb.store.base import City, NoteRecord, PlanRecord, UserRecord
+from kb.store.base import Changes, City, Cursor, IndexSnapshot, NoteRecord, PlanRecord, UserRecord
 
 # Every table of a store's own data, in an order that respects its references, with its columns.
 # Derived data is left out: keyword indexes are rebuilt from passages, the deletion log starts empty.
@@ -49,6 +50,66 @@ def _plain(value):
     if isinstance(value, bool):
         return int(value)
     return value
+
+
+# -- the change log, read alike by both backends; `mark` is the driver's parameter placeholder ---
+
+def version_of(db) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def cursor_of(db) -> Cursor:
+    passage = db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
+    deletion = db.execute("SELECT coalesce(max(seq), 0) FROM deleted_chunks").fetchone()[0]
+    return Cursor(passage, deletion)
+
+
+def index_snapshot_of(db, model_id: str, with_vectors: bool, mark: str) -> IndexSnapshot:
+    """Read inside one read transaction of `db`."""
+    columns = "id, doc_id, vector" if with_vectors else "id, doc_id"
+    rows = db.execute(f"SELECT {columns} FROM chunks WHERE model_id = {mark} ORDER BY id", (model_id,)).fetchall()
+    ids, vectors = vectors_of(rows) if with_vectors else (None, None)
+    return IndexSnapshot(version_of(db), len(rows), cursor_of(db), owners_of(rows), ids, vectors)
+
+
+def changes_of(db, cursor: Cursor, model_id: str, mark: str) -> Changes:
+    """Read inside one read transaction of `db`."""
+    added = db.execute(f"SELECT id, doc_id, vector FROM chunks WHERE id > {mark} AND model_id = {mark} ORDER BY id",
+                       (cursor.passage, model_id)).fetchall()
+    deleted = [r[0] for r in db.execute(f"SELECT chunk_id FROM deleted_chunks WHERE seq > {mark}", (cursor.deletion,))]
+    count = db.execute(f"SELECT count(*) FROM chunks WHERE model_id = {mark}", (model_id,)).fetchone()[0]
+    ids, vectors = vectors_of(added)
+    return Changes(version_of(db), count, cursor_of(db), ids, [r[1] for r in added], vectors if added else None,
+                   np.array(deleted, dtype=np.int64))
+
+
+def counts_of(db, listed: str) -> dict[str, object]:
+    """Read inside one read transaction of `db`; `listed` counts the values of a JSON list column
+    of documents (`{}` stands for the column), in the backend's own SQL."""
+    one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    grouped = lambda sql: dict(db.execute(sql).fetchall())  # noqa: E731
+    return {
+        "documents": one("SELECT count(*) FROM documents"),
+        "chunks": one("SELECT count(*) FROM chunks"),
+        "cities": one("SELECT count(*) FROM cities"),
+        "models": [r[0] for r in db.execute("SELECT DISTINCT model_id FROM chunks")],
+        "by_kind": grouped("SELECT kind, count(*) FROM documents GROUP BY kind"),
+        "by_language": grouped("SELECT language, count(*) FROM documents GROUP BY language"),
+        "by_domain": grouped(listed.format("domains")),
+        "by_lever": grouped(listed.format("levers")),
+    }
+
+
+def document_means(rows: Iterable) -> tuple[list[str], np.ndarray]:
+    """Each document's normalised mean vector from (doc_id, vector) rows grouped by document."""
+    grouped: dict[str, list[np.ndarray]] = {}
+    for doc_id, blob in rows:
+        grouped.setdefault(doc_id, []).append(np.frombuffer(blob, dtype=np.float32))
+    if not grouped:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    matrix = np.vstack([np.mean(vectors, axis=0) for vectors in grouped.values()])
+    return list(grouped), matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
 def owners_of(rows: Iterable) -> dict[int, str]:

@@ -26,7 +26,8 @@ from kb.store.base import (
     PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched,
 )
 from kb.store.rows import (
-    TABLES, city_of, document_values, note_of, owners_of, plan_of, practice_of, user_of, vectors_of,
+    TABLES, changes_of, city_of, counts_of, document_means, document_values, index_snapshot_of, note_of,
+    plan_of, practice_of, user_of, version_of,
 )
 from kb.store.sqlite_migrations import migrate
 
@@ -277,7 +278,7 @@ class SqliteStore(Store):
             yield from self._rows(sql.format(ids=",".join("?" * len(part))), [*params, *part])
 
     def version(self) -> int:
-        return _version(self._db())
+        return version_of(self._db())
 
     def secret(self, name: str) -> bytes:
         key = f"secret:{name}"
@@ -319,29 +320,11 @@ class SqliteStore(Store):
         else:
             rows = list(self._by_ids("SELECT doc_id, vector FROM chunks WHERE model_id = ? AND doc_id IN ({ids}) "
                                      "ORDER BY doc_id, id", ids, (model_id,)))
-        grouped: dict[str, list[np.ndarray]] = {}
-        for doc_id, blob in rows:
-            grouped.setdefault(doc_id, []).append(np.frombuffer(blob, dtype=np.float32))
-        if not grouped:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        matrix = np.vstack([np.mean(vectors, axis=0) for vectors in grouped.values()])
-        return list(grouped), matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        return document_means(rows)
 
     def counts(self) -> dict[str, object]:
         with self._snapshot() as db:
-            one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-            grouped = lambda sql: dict(db.execute(sql).fetchall())  # noqa: E731
-            listed = "SELECT j.value, count(*) FROM documents, json_each(documents.{}) j GROUP BY j.value"
-            return {
-                "documents": one("SELECT count(*) FROM documents"),
-                "chunks": one("SELECT count(*) FROM chunks"),
-                "cities": one("SELECT count(*) FROM cities"),
-                "models": [r[0] for r in db.execute("SELECT DISTINCT model_id FROM chunks")],
-                "by_kind": grouped("SELECT kind, count(*) FROM documents GROUP BY kind"),
-                "by_language": grouped("SELECT language, count(*) FROM documents GROUP BY language"),
-                "by_domain": grouped(listed.format("domains")),
-                "by_lever": grouped(listed.format("levers")),
-            }
+            return counts_of(db, "SELECT j.value, count(*) FROM documents, json_each(documents.{}) j GROUP BY j.value")
 
     # -- passages ----------------------------------------------------------------------------
 
@@ -371,25 +354,11 @@ class SqliteStore(Store):
 
     def index_snapshot(self, model_id: str, with_vectors: bool) -> IndexSnapshot:
         with self._snapshot() as db:
-            columns = "id, doc_id, vector" if with_vectors else "id, doc_id"
-            rows = db.execute(f"SELECT {columns} FROM chunks WHERE model_id = ? ORDER BY id", (model_id,)).fetchall()
-            snapshot = IndexSnapshot(_version(db), len(rows), _cursor(db), owners_of(rows))
-        if not with_vectors:
-            return snapshot
-        ids, vectors = vectors_of(rows)
-        return IndexSnapshot(snapshot.version, snapshot.count, snapshot.cursor, snapshot.owners, ids, vectors)
+            return index_snapshot_of(db, model_id, with_vectors, "?")
 
     def changes_since(self, cursor: Cursor, model_id: str) -> Changes:
         with self._snapshot() as db:
-            added = db.execute("SELECT id, doc_id, vector FROM chunks WHERE id > ? AND model_id = ? ORDER BY id",
-                               (cursor.passage, model_id)).fetchall()
-            deleted = [r[0] for r in db.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > ?",
-                                                (cursor.deletion,))]
-            count = db.execute("SELECT count(*) FROM chunks WHERE model_id = ?", (model_id,)).fetchone()[0]
-            version, now = _version(db), _cursor(db)
-        ids, vectors = vectors_of(added)
-        return Changes(version, count, now, ids, [r[1] for r in added], vectors if len(added) else None,
-                       np.array(deleted, dtype=np.int64))
+            return changes_of(db, cursor, model_id, "?")
 
     # -- cities ------------------------------------------------------------------------------
 
@@ -483,17 +452,6 @@ class SqliteStore(Store):
         where = f" WHERE key != 'secret:{IDENTITY}'" if table == "meta" else ""  # each store's own
         for row in self._db().execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{where}"):
             yield tuple(row)
-
-
-def _version(db: sqlite3.Connection) -> int:
-    row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _cursor(db: sqlite3.Connection) -> Cursor:
-    passage = db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
-    deletion = db.execute("SELECT coalesce(max(seq), 0) FROM deleted_chunks").fetchone()[0]
-    return Cursor(passage, deletion)
 
 
 def _note(db: sqlite3.Connection, note_id: str) -> NoteRecord | None:

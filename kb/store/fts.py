@@ -89,8 +89,9 @@ MIRROR_DOCUMENT_COLUMNS = ("id", "kind", "module", "country", "city", "language"
 
 class KeywordMirror:
     """A local, derived FTS5 index of a remote store's passages (a file in the app server's data
-    folder). `update(changes)` applies what the store logged since `cursor()`; a mirror of
-    another store (a different `identity`) starts over. Processes sharing the file take turns."""
+    folder). `state()` says which store, version and log cursor it mirrors; `apply` adds what the
+    store logged after that, or starts over for another store. Processes sharing the file take
+    turns (one write transaction each)."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,7 @@ from kb.store.base import (
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
     TABLES, changes_of, city_of, counts_of, cursor_of, document_means, document_values, index_snapshot_of,
-    note_of, plan_of, practice_of, user_of, version_of,
+    note_in, note_of, plan_in, practice_of, user_of, version_of,
 )
 
 MIRROR_FILE = "keywords.sqlite3"  # the local keyword mirror, in the app server's data folder
@@ -113,8 +113,7 @@ class PostgresTransaction(Transaction):
                   json.dumps(c.domains), c.source) for c in cities])
 
     def note(self, note_id: str) -> NoteRecord | None:
-        row = self._run("SELECT * FROM notes WHERE id = %s", (note_id,)).fetchone()
-        return note_of(row) if row is not None else None
+        return note_in(self.conn, note_id, "%s")
 
     def save_note(self, note: NoteRecord, author_id: int | None) -> None:
         self._run(
@@ -181,7 +180,7 @@ class PostgresTransaction(Transaction):
         return self._run("DELETE FROM shortlist WHERE twin = %s AND doc_id = %s", (twin, doc_id)).rowcount == 1
 
     def plan(self, twin: str) -> PlanRecord | None:
-        return _plan(self.conn, twin)
+        return plan_in(self.conn, twin, "%s")
 
     def save_plan(self, plan: PlanRecord, user_id: int | None) -> None:
         sections = json.dumps(plan.sections)
@@ -436,8 +435,8 @@ class PostgresStore(Store):
     # -- notes -------------------------------------------------------------------------------
 
     def note(self, note_id: str) -> NoteRecord | None:
-        row = self._one("SELECT * FROM notes WHERE id = %s", (note_id,))
-        return note_of(row) if row is not None else None
+        with self._connection() as conn:
+            return note_in(conn, note_id, "%s")
 
     def note_versions(self, note_id: str) -> list[NoteVersion]:
         rows = self._rows("SELECT version, action, fields, user_id, at FROM note_versions WHERE note_id = %s "
@@ -469,7 +468,7 @@ class PostgresStore(Store):
 
     def plan(self, twin: str) -> PlanRecord | None:
         with self._connection() as conn:
-            return _plan(conn, twin)
+            return plan_in(conn, twin, "%s")
 
     def plan_versions(self, twin: str) -> list[tuple[int, str]]:
         rows = self._rows("SELECT version, at FROM plan_versions WHERE twin = %s ORDER BY version", (twin,))
@@ -521,9 +520,3 @@ class PostgresStore(Store):
             cursor.execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{where}")
             for row in cursor:
                 yield tuple(row)
-
-
-def _plan(conn: psycopg.Connection, twin: str) -> PlanRecord | None:
-    row = conn.execute("SELECT twin, version, sections, shared, final, adopted, updated_at FROM plans "
-                       "WHERE twin = %s", (twin,)).fetchone()
-    return plan_of(row) if row is not None else None

@@ -131,8 +131,18 @@ def note_of(row) -> NoteRecord:
                       bool(row["deleted"]))
 
 
-def plan_of(row) -> PlanRecord:
-    """From (twin, version, sections, shared, final, adopted, updated_at)."""
+def note_in(db, note_id: str, mark: str) -> NoteRecord | None:
+    """The note `note_id`, read through `db` (a connection, or a transaction's)."""
+    row = db.execute(f"SELECT * FROM notes WHERE id = {mark}", (note_id,)).fetchone()
+    return note_of(row) if row is not None else None
+
+
+def plan_in(db, twin: str, mark: str) -> PlanRecord | None:
+    """The plan of `twin`, read through `db` (a connection, or a transaction's)."""
+    row = db.execute("SELECT twin, version, sections, shared, final, adopted, updated_at FROM plans "
+                     f"WHERE twin = {mark}", (twin,)).fetchone()
+    if row is None:
+        return None
     return PlanRecord(row[0], row[1], json.loads(row[2]), bool(row[3]), bool(row[4]), tuple(json.loads(row[5])), row[6])
 
 

@@ -26,8 +26,8 @@ from kb.store.base import (
     PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched,
 )
 from kb.store.rows import (
-    TABLES, changes_of, city_of, counts_of, document_means, document_values, index_snapshot_of, note_of,
-    plan_of, practice_of, user_of, version_of,
+    TABLES, changes_of, city_of, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
+    plan_in, practice_of, user_of, version_of,
 )
 from kb.store.sqlite_migrations import migrate
 
@@ -88,7 +88,7 @@ class SqliteTransaction(Transaction):
         )
 
     def note(self, note_id: str) -> NoteRecord | None:
-        return _note(self.db, note_id)
+        return note_in(self.db, note_id, "?")
 
     def save_note(self, note: NoteRecord, author_id: int | None) -> None:
         self.db.execute(
@@ -160,7 +160,7 @@ class SqliteTransaction(Transaction):
         return self.db.execute("DELETE FROM shortlist WHERE twin = ? AND doc_id = ?", (twin, doc_id)).rowcount == 1
 
     def plan(self, twin: str) -> PlanRecord | None:
-        return _plan(self.db, twin)
+        return plan_in(self.db, twin, "?")
 
     def save_plan(self, plan: PlanRecord, user_id: int | None) -> None:
         sections = json.dumps(plan.sections)
@@ -372,7 +372,7 @@ class SqliteStore(Store):
     # -- notes -------------------------------------------------------------------------------
 
     def note(self, note_id: str) -> NoteRecord | None:
-        return _note(self._db(), note_id)
+        return note_in(self._db(), note_id, "?")
 
     def note_versions(self, note_id: str) -> list[NoteVersion]:
         rows = self._rows("SELECT version, action, fields, user_id, at FROM note_versions WHERE note_id = ? "
@@ -403,7 +403,7 @@ class SqliteStore(Store):
         return [ShortlistItem(*r) for r in rows]
 
     def plan(self, twin: str) -> PlanRecord | None:
-        return _plan(self._db(), twin)
+        return plan_in(self._db(), twin, "?")
 
     def plan_versions(self, twin: str) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in self._rows("SELECT version, at FROM plan_versions WHERE twin = ? ORDER BY version",
@@ -452,14 +452,3 @@ class SqliteStore(Store):
         where = f" WHERE key != 'secret:{IDENTITY}'" if table == "meta" else ""  # each store's own
         for row in self._db().execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{where}"):
             yield tuple(row)
-
-
-def _note(db: sqlite3.Connection, note_id: str) -> NoteRecord | None:
-    row = db.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
-    return note_of(row) if row is not None else None
-
-
-def _plan(db: sqlite3.Connection, twin: str) -> PlanRecord | None:
-    row = db.execute("SELECT twin, version, sections, shared, final, adopted, updated_at FROM plans WHERE twin = ?",
-                     (twin,)).fetchone()
-    return plan_of(row) if row is not None else None

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from kb.store.connections import ThreadConnections
 
 FTS_TABLE = """CREATE VIRTUAL TABLE chunks_fts USING fts5(
             title, section, text, tokenize = 'porter unicode61 remove_diacritics 2'
@@ -96,29 +97,22 @@ class KeywordMirror:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._connections = ThreadConnections(self._connect)
         db = self.db()
         db.executescript(MIRROR_SCHEMA)
         db.execute(FTS_RANK)  # idempotent: a setting
 
-    def db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            db.execute("PRAGMA journal_mode = WAL")
-            self._local.db = db
-            with self._lock:
-                self._opened.append(db)
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        db.execute("PRAGMA journal_mode = WAL")
         return db
 
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection to the mirror."""
+        return self._connections.get()
+
     def close(self) -> None:
-        with self._lock:
-            for db in self._opened:
-                db.close()
-            self._opened.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     def state(self) -> dict[str, str]:
         return dict(self.db().execute("SELECT key, value FROM state").fetchall())

@@ -21,13 +21,26 @@ from pypdf.errors import DependencyError
 
 from kb.errors import Invalid
 
-FILE_TYPES = {".pdf": "PDF", ".docx": "Word document", ".pptx": "PowerPoint slides", ".html": "web page",
-              ".htm": "web page"}
+
+@dataclass(frozen=True)
+class FileType:
+    name: str  # as results and the type of an Extracted say it
+    article: str  # as a refusal says it: "report.pdf is not a PDF"
+    media_type: str  # as the kept original is served
+
+
+_HTML = FileType("web page", "a web page", "text/html")
+FILE_TYPES = {
+    ".pdf": FileType("PDF", "a PDF", "application/pdf"),
+    ".docx": FileType("Word document", "a Word document",
+                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".pptx": FileType("PowerPoint slides", "a PowerPoint file",
+                      "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    ".html": _HTML, ".htm": _HTML,
+}
 MB = 1024 * 1024  # sizes are told in the MB a file manager shows; the caller's KB_MAX_FILE_MB counts these
 MAX_UNZIPPED = 500 * MB  # a .docx or .pptx that unpacks to more is a ZIP bomb, not a document
 
-_AS = {".pdf": "a PDF", ".docx": "a Word document", ".pptx": "a PowerPoint file", ".html": "a web page",
-       ".htm": "a web page"}
 _ZIP_PART = {".docx": "word/document.xml", ".pptx": "ppt/presentation.xml"}  # the part each format must hold
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"  # repeats mc:Choice
@@ -56,7 +69,7 @@ class Section:
 
 @dataclass(frozen=True)
 class Extracted:
-    file_type: str  # a value of FILE_TYPES
+    file_type: str  # the name of one of FILE_TYPES
     title: str | None  # the document's own title, if it has one
     sections: list[Section]
 
@@ -107,7 +120,7 @@ def _mismatch(data: bytes, name: str, suffix: str) -> BadFile:
     actual = _looks_like(data)
     advice = ("open it in Word or PowerPoint and save it as .docx or .pptx" if actual.startswith("an old")
               else "check that it is the file you meant, or give it the extension of what it holds")
-    return BadFile(f"{name} is not {_AS[suffix]} (its content looks like {actual}); {advice}.")
+    return BadFile(f"{name} is not {FILE_TYPES[suffix].article} (its content looks like {actual}); {advice}.")
 
 
 def _looks_like(data: bytes) -> str:

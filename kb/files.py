@@ -18,10 +18,6 @@ from kb.store import Store
 _REF = re.compile(r"^[0-9a-f]{64}/[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _PAGE = re.compile(r"^(?:(?P<name>.+), )?(?:page|slide) (?P<number>\d{1,5})$", re.IGNORECASE)
-MEDIA_TYPES = {".pdf": "application/pdf",
-               ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-               ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-               ".html": "text/html", ".htm": "text/html"}
 
 
 def safe_name(name: str) -> str:
@@ -100,7 +96,7 @@ class FileStore:
         path = self._path(ref)
         if not self.has(ref):
             raise NotFound(f"no file {ref.rsplit('/', 1)[-1]!r} is kept; it may belong to a document since removed")
-        return path, MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        return path, FILE_TYPES[path.suffix.lower()].media_type  # _path admits no other suffix
 
     def _path(self, ref: str) -> Path:
         if not isinstance(ref, str) or not _REF.match(ref) or PurePath(ref).suffix.lower() not in FILE_TYPES:

@@ -26,7 +26,7 @@ import numpy as np
 from kb.embedding.base import EmbedderError, sha256_file
 
 OPSET = 17
-FORMAT = 2  # how exports are made; an export of another format is made again
+FORMAT = 3  # how exports are made; an export of another format is made again
 TOKENIZER_FILE, MANIFEST_FILE = "tokenizer.json", "manifest.json"
 # A vocabulary's per-code-point normalisation, where its tokenizer.json cannot hold it (see e5.py).
 NORMALISATION_FILE = "normalisation.json"
@@ -114,10 +114,25 @@ def _matching_nodes(model: Path, patterns: Sequence[str]) -> list[str]:
     return [node.name for node in graph.node if any(re.search(p, node.name) for p in patterns)]
 
 
+def _fuse(model: Path) -> None:
+    """Rewrite the transformer's common patterns in `model` as ONNX Runtime's fused operators
+    (a residual add with its layer norm, a bias with its GELU): fewer passes over the
+    activations, the same arithmetic. e5's int8 query: 13.7 -> 12.7 ms with its feed-forward
+    outputs in fp32 (README, "Performance")."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    logging.disable(logging.WARNING)  # the optimiser's notes on the patterns it did not find
+    try:
+        optimize_model(str(model), model_type="bert", opt_level=1).save_model_to_file(str(model))
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def export(backend, directory: Path, probe: Sequence[str]) -> None:
     """Export `backend` to `directory`: its fp32 graph, an int8 quantisation of it, and its
     tokenizer. The export is kept only if every variant reproduces the model on `probe`, and its
     manifest is written last, so a half-made or disagreeing export is never loaded."""
+    import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -134,6 +149,7 @@ def export(backend, directory: Path, probe: Sequence[str]) -> None:
                 output_names=["embedding"], dynamic_axes={**axes, "embedding": {0: "batch"}},
                 opset_version=OPSET, dynamo=False,
             )
+            _fuse(fp32)
             # The matrix products are quantised per output channel, and the token embeddings
             # too: multilingual-e5-small's 250,000-row table is 384 MB in fp32, 96 MB in int8
             # (query p50 unchanged, lowest cosine to fp32 0.995 -> 0.994 on the eval queries).
@@ -142,7 +158,9 @@ def export(backend, directory: Path, probe: Sequence[str]) -> None:
             try:
                 quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
                                  op_types_to_quantize=["MatMul", "Gather"],
-                                 nodes_to_exclude=_matching_nodes(fp32, backend.onnx_keep_fp32))
+                                 nodes_to_exclude=_matching_nodes(fp32, backend.onnx_keep_fp32),
+                                 # the fused operators' outputs have no inferred type: they are fp32
+                                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
             finally:
                 logging.disable(logging.NOTSET)
     except EmbedderError:

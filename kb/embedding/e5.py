@@ -54,8 +54,9 @@ class E5Embedder(Embedder):
     # Two feed-forward down-projections stay fp32 in the int8 query encoder: the inputs of
     # layers 0 and 4 have outliers that per-tensor int8 cannot hold (quantising one of them
     # alone drops the lowest cosine to fp32 on the eval queries to 0.990 / 0.991; any other
-    # layer's, 0.996 or more). All quantised: SciFact dense nDCG@10 0.656 -> 0.649, 7.4 ms a
-    # query; these two kept: 0.655, 9.5 ms; all twelve kept: 0.656, 12.7 ms (one thread).
+    # layer's, 0.996 or more). All twelve quantised: SciFact dense nDCG@10 0.649; these two
+    # kept: 0.658, 5 % slower; all twelve kept (until export format 3): 0.656, 44 % slower
+    # (one thread, the three graphs timed in turn, median of 7 rounds).
     onnx_keep_fp32 = (r"layer\.(0|4)/output/dense/MatMul",)
     query_prefix = QUERY_PREFIX
     weak_below = 0.829  # calibrated on the dev half of corpus/eval (README, "Search quality")

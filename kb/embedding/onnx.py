@@ -114,20 +114,6 @@ def _matching_nodes(model: Path, patterns: Sequence[str]) -> list[str]:
     return [node.name for node in graph.node if any(re.search(p, node.name) for p in patterns)]
 
 
-def _fuse(model: Path) -> None:
-    """Rewrite the transformer's common patterns in `model` as ONNX Runtime's fused operators
-    (a residual add with its layer norm, a bias with its GELU): fewer passes over the
-    activations, the same arithmetic. With fewer fp32 layers in e5's int8 variant (e5.py), an
-    e5 query went from 8.5 to 4.7 ms (`make bench`, e5_query_embed_int8_p50_ms)."""
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    logging.disable(logging.WARNING)  # the optimiser's notes on the patterns it did not find
-    try:
-        optimize_model(str(model), model_type="bert", opt_level=1).save_model_to_file(str(model))
-    finally:
-        logging.disable(logging.NOTSET)
-
-
 def export(backend, directory: Path, probe: Sequence[str]) -> None:
     """Export `backend` to `directory`: its fp32 graph, an int8 quantisation of it, and its
     tokenizer. The export is kept only if every variant reproduces the model on `probe`, and its
@@ -135,6 +121,7 @@ def export(backend, directory: Path, probe: Sequence[str]) -> None:
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
 
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MANIFEST_FILE).unlink(missing_ok=True)
@@ -149,13 +136,19 @@ def export(backend, directory: Path, probe: Sequence[str]) -> None:
                 output_names=["embedding"], dynamic_axes={**axes, "embedding": {0: "batch"}},
                 opset_version=OPSET, dynamo=False,
             )
-            _fuse(fp32)
-            # The matrix products are quantised per output channel, and the token embeddings
-            # too: multilingual-e5-small's 250,000-row table is 384 MB in fp32, 96 MB in int8
-            # (query p50 unchanged, lowest cosine to fp32 0.995 -> 0.994 on the eval queries).
-            # Norms stay fp32: quantising them costs far more agreement than it saves time.
-            logging.disable(logging.WARNING)  # the quantiser's advice to pre-process, which would not change it
+            # Both tools below log advice that would not change what they make (the optimiser's
+            # patterns it did not find, the quantiser's advice to pre-process).
+            logging.disable(logging.WARNING)
             try:
+                # The transformer's common patterns become ONNX Runtime's fused operators (a
+                # residual add with its layer norm, a bias with its GELU): fewer passes over the
+                # activations, the same arithmetic. With fewer fp32 layers in e5's int8 variant
+                # (e5.py), an e5 query went from 8.5 to 4.7 ms (`make bench`).
+                optimize_model(str(fp32), model_type="bert", opt_level=1).save_model_to_file(str(fp32))
+                # The matrix products are quantised per output channel, and the token embeddings
+                # too: multilingual-e5-small's 250,000-row table is 384 MB in fp32, 96 MB in int8
+                # (query p50 unchanged, lowest cosine to fp32 0.995 -> 0.994 on the eval queries).
+                # Norms stay fp32: quantising them costs far more agreement than it saves time.
                 quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
                                  op_types_to_quantize=["MatMul", "Gather"],
                                  nodes_to_exclude=_matching_nodes(fp32, backend.onnx_keep_fp32),

@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.common import OUT, REPO, SCIFACT, timed
 from indexer import read_corpus
-from kb.chunking import chunk_practice
+from kb.documents import chunk_practice
 from kb.embedding import with_fast_queries
 from kb.embedding.e5 import E5Embedder
 from kb.embedding.onnx import OnnxQueryEncoder

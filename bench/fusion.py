@@ -1,5 +1,5 @@
 """Fusion compared: fixed convex weights, reciprocal rank fusion, and the query-adaptive weight
-in use (kb/ranking.py), on SciFact, NFCorpus and each slice of corpus/eval, from one set of
+in use (kb/search/ranking.py), on SciFact, NFCorpus and each slice of corpus/eval, from one set of
 rankings per query. Part of `make eval`."""
 
 from __future__ import annotations
@@ -7,10 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from kb.evaluation import Query, ndcg_at
-from kb.keyword import parse_query
 from kb.knowledge_base import KnowledgeBase
-from kb.ranking import DEPTH, fuse, keyword_weight
-from kb.search import rank
+from kb.search import DEPTH, fuse, rank
 
 FIXED = (0.3, 0.4, 0.5, 0.6, 0.7)  # keyword weights
 RRF_K = 60
@@ -30,15 +28,15 @@ def compare(kb: KnowledgeBase, queries: list[Query], qrels: dict[str, dict[str, 
     for query in queries:
         if not any(g > 0 for g in qrels.get(query.id, {}).values()):
             continue
-        found = rank(kb, parse_query(query.text), DEPTH)
+        read = kb.queries.read(query.text, correct=False)
+        found = rank(kb, read, DEPTH)
         fused = {"dense": [d for d, _, _ in found.dense], "keyword": [d for d, _, _ in found.keyword],
                  "rrf": rrf(found.dense, found.keyword)}
         for weight in FIXED:
             fused[f"fixed {weight}"] = [d for d, _, _ in fuse(found.dense, found.dense_hits, found.keyword,
                                                               found.keyword_hits, weight)]
-        adaptive = keyword_weight(kb.language_share(kb.query_language(query.text)), kb.word_coverage(query.text))
         fused["adaptive"] = [d for d, _, _ in fuse(found.dense, found.dense_hits, found.keyword, found.keyword_hits,
-                                                   adaptive)]
+                                                   read.keyword_weight)]
         for name, ranked in fused.items():
             totals.setdefault(name, []).append(ndcg_at(ranked, qrels[query.id]))
     return {name: round(float(np.mean(values)), 4) for name, values in totals.items()}

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import OUT, REPO, SCIFACT, percentile
-from kb.chunking import Chunk
-from kb.documents import Practice
+from kb.documents import Chunk, Practice
 from kb.embedding import passage_embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.search import search
@@ -104,7 +103,7 @@ def run() -> dict:
         figures[f"index_kind_{label}"] = kb.index.kind
         figures[f"index_load_s_{label}"] = round(time.perf_counter() - t, 1)
         # real query embeddings, aligned as a search aligns them, and cached before any timing
-        vectors = {q: kb.embed_query(q) for q in queries}
+        vectors = {q: kb.queries.vector(q) for q in queries}
         assert kb.index.count() == size, (kb.index.count(), size)
         for mode in ("dense", "keyword", "hybrid"):
             p50, p95 = _latency(lambda q: search(kb, q, k=10, mode=mode, correct=False), queries)

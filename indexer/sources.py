@@ -12,11 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from kb.documents import Practice, ValidationErrors, validate
-from kb.extract import FILE_TYPES, BadFile, as_markdown, extract
-from kb.files import reference
+from kb.documents import CITY_ROLES, DOMAINS, Practice, ValidationErrors, validate
+from kb.files import FILE_TYPES, BadFile, as_markdown, extract, reference
 from kb.store import City
-from kb.vocab import CITY_ROLES, DOMAINS
 
 CITIES_FILE = "cities.csv"
 SIDECAR = ".meta.yaml"  # report.pdf.meta.yaml (or report.meta.yaml): the file's front matter

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
-from kb.chunking import fingerprint
 from kb.core import Core
+from kb.documents import fingerprint
 from kb.live_index import IndexState
 
 from indexer.sources import Corpus

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from kb.errors import Invalid, NotFound, RateLimited, Unauthenticated
 from kb.store import Store, Transaction, UserRecord
 
-# What an account may do (not a city's part in the programme: kb/vocab.py CITY_ROLES).
+# What an account may do (not a city's part in the programme: kb/documents/vocab.py CITY_ROLES).
 ACCOUNT_ROLES = ("pilot", "twin", "matching", "admin")
 CITY_OF_ROLE = {"pilot": "pilot", "twin": "twin"}  # the accounts bound to a city, and the city's role
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}

@@ -3,32 +3,23 @@ vector index of one data folder, and the one ingest path."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from kb.chunking import chunk_practice, fingerprint
-from kb.documents import Practice, with_language
+from kb.documents import Practice, chunk_practice, fingerprint, with_language
 from kb.embedding import Embedder, load_embedder, passage_embedder, with_fast_queries
 from kb.embedding.onnx import current
 from kb.files import FileStore
-from kb.keyword import words
-from kb.languages import detect_query
 from kb.live_index import IndexState, LiveIndex
+from kb.search import QueryReader
 from kb.settings import Settings
-from kb.spelling import Spelling
-from kb.stopwords import STOPWORDS
 from kb.store import Transaction, open_store
 from kb.vector_index import IndexFiles, VectorIndex
 
 INGEST_GROUP = 128  # documents embedded and committed together
-QUERY_CACHE_SIZE = 1024  # query vectors kept, oldest dropped first
-# Spelling is corrected only in queries whose language holds at least this share of the
-# documents (relative to the most common language): another language's words are not typos.
-SPELLING_SHARE = 0.2
 
 Progress = Callable[[int, int], None]  # (documents done, passages embedded) since the last call
 
@@ -41,9 +32,6 @@ class Core:
         snapshots = IndexFiles(Path(self.settings.index_snapshots)) if self.settings.index_snapshots else None
         self.live = LiveIndex(self.store, IndexFiles(self.data / "index"), self.settings.index, snapshots)
         self._embedder = embedder
-        self._query_cache: dict[str, np.ndarray] = {}
-        self._query_lock = threading.Lock()
-        self._shares: tuple[int, dict[str, float]] = (-1, {})
 
     @classmethod
     def open(cls, settings: Settings):
@@ -140,47 +128,7 @@ class Core:
 
     # -- queries -----------------------------------------------------------------------------
 
-    @staticmethod
-    @lru_cache(maxsize=QUERY_CACHE_SIZE)
-    def query_language(text: str) -> str | None:
-        """The language a query is written in, when detection is sure of it."""
-        return detect_query(text)
-
-    def language_share(self, language: str | None) -> float:
-        """The documents in `language` relative to the most common language (1 when unknown)."""
-        if language is None:
-            return 1.0
-        version = self.store.version()
-        if self._shares[0] != version:
-            counts = self.store.document_languages()
-            top = max(counts.values(), default=1)
-            self._shares = (version, {code: n / top for code, n in counts.items()})
-        return self._shares[1].get(language, 0.0)
-
     @cached_property
-    def spelling(self) -> Spelling:
-        return Spelling(self.store)
-
-    def word_coverage(self, text: str) -> float:
-        """The share of the words of `text` (stop words aside) that occur in the documents."""
-        found = [w for w in dict.fromkeys(words(text)) if w not in STOPWORDS] or words(text)
-        return len(self.store.known_words(found)) / len(found) if found else 1.0
-
-    def correct_spelling(self, query: str, language: str | None) -> str | None:
-        """The query with misspelt words corrected, or None (nothing to correct, or a language
-        the knowledge base holds too little of to judge its spelling)."""
-        if self.language_share(language) < SPELLING_SHARE:
-            return None
-        return self.spelling.correct(query)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """The query's vector, aligned across languages; repeated queries (typing, paging,
-        several modes) hit a cache."""
-        cached = self._query_cache.get(text)
-        if cached is None:
-            cached = self.embedder.align_query(self.embedder.embed_query(text), self.query_language(text))
-            with self._query_lock:  # the web app searches on several threads
-                if len(self._query_cache) >= QUERY_CACHE_SIZE:
-                    self._query_cache.pop(next(iter(self._query_cache)))
-                self._query_cache[text] = cached
-        return cached
+    def queries(self) -> QueryReader:
+        """Reads queries against this knowledge base (kb/search/query.py), keeping its caches."""
+        return QueryReader(self)

@@ -10,18 +10,13 @@ from functools import cached_property
 
 from kb.accounts import Accounts, User
 from kb.core import Core
-from kb.documents import Practice
+from kb.documents import DOMAINS, Practice
 from kb.errors import Invalid, NotFound
-from kb.explorer import Explorer, ExplorerView, Heatmap
-from kb.facets import facet_counts
+from kb.matching import Explorer, ExplorerView, Heatmap, Pairings, PartnerResponse, Profile, similar, suggest
 from kb.notes import CaseNote, Notes, may_change
-from kb.pairings import Pairings
-from kb.workspace import Workspace
-from kb.partners import PartnerResponse, PartnerSuggestion, Profile, suggest
-from kb.search import SearchResponse, SearchResult, search
-from kb.similarity import similar
+from kb.search import SearchResponse, SearchResult, facet_counts, search
 from kb.store import City, Pairing
-from kb.vocab import DOMAINS
+from kb.workspace import Workspace
 
 FACET_DEPTH = 100  # facet counts and partner suggestions beside a result list look this deep
 
@@ -105,9 +100,10 @@ class KnowledgeBase(Core):
                     correct: bool = True, user: User | None = None) -> SearchPage:
         """Results, facet counts among the best matches without the filters (so that the other
         values of a filter still show what they would give), and pilot cities to learn from."""
-        response = search(self, query, k=k, mode=mode, filters=filters, correct=correct)
-        hybrid = search(self, query, k=FACET_DEPTH, mode="hybrid", correct=correct)
-        best = hybrid if mode == "hybrid" else search(self, query, k=FACET_DEPTH, mode=mode, correct=correct)
+        read = self.queries.read(query, correct=correct)  # once, for the three rankings and the partners
+        response = search(self, read, k=k, mode=mode, filters=filters)
+        hybrid = search(self, read, k=FACET_DEPTH, mode="hybrid")
+        best = hybrid if mode == "hybrid" else search(self, read, k=FACET_DEPTH, mode=mode)
         return SearchPage(response, facet_counts(best.results, filters or {}),
                           suggest(self, query, k=3, response=hybrid), self.workspace.kept(user))
 
@@ -194,7 +190,7 @@ class KnowledgeBase(Core):
         """Check the index against the store (repairing it) and load the model, before the
         first visitor's search has to."""
         self.refresh_index()
-        self.embed_query("district heating")
+        self.queries.vector("district heating")
 
     def health(self) -> dict:
         """Liveness and what is being served; the index is caught up with the store first."""

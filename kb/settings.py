@@ -69,4 +69,4 @@ class Settings:
 
     @property
     def max_file_bytes(self) -> int:
-        return self.max_file_mb * 1024 * 1024  # the MB a file manager shows (kb/extract.py)
+        return self.max_file_mb * 1024 * 1024  # the MB a file manager shows (kb/files/extract.py)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from kb.partners import MAX_POPULATION, Profile
+from kb.matching import MAX_POPULATION, Profile
 from search_app.deps import KB
 from search_app.errors import documented
 from search_app.guards import StrictRoute

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
-from kb.note_fields import MAX_UPLOADS
+from kb.notes import MAX_UPLOADS
 from kb.settings import Settings
 from search_app import api, notes, pages, workspace
 from search_app.auth import Sessions

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from kb.explorer import EuropeMap, Heatmap
+from kb.matching import EuropeMap, Heatmap
 
 # From the ColorBrewer "Greens" scale: pale (weak match) to deep (strong match).
 HEAT = ("#edf8e9", "#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#005a32")

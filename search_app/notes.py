@@ -11,12 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
 from kb.accounts import MAX_USERNAME
+from kb.documents import DOMAINS, LEVERS, MODULES, NAMES, markdown_html
 from kb.errors import KBError
-from kb.languages import NAMES
-from kb.markdown import markdown_html
-from kb.note_fields import MAX_INDICATORS, MAX_UPLOADS, NOTE_FIELDS, TEXTS
-from kb.notes import WHO_PUBLISHES, NoteForm
-from kb.vocab import DOMAINS, LEVERS, MODULES
+from kb.notes import MAX_INDICATORS, MAX_UPLOADS, NOTE_FIELDS, TEXTS, WHO_PUBLISHES, NoteForm
 from search_app.auth import CheckedForm, check_csrf, csrf_token, log_in, log_out, login_first
 from search_app.deps import KB, Writer
 from search_app.errors import STATUS, WRITE, documented, retry_after, status_of

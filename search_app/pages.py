@@ -7,12 +7,10 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 
+from kb.documents import markdown_html
 from kb.errors import Invalid, NotFound
-from kb.facets import FACETS
-from kb.markdown import markdown_html
-from kb.pairings import MATCHING_ROLES
-from kb.partners import MAX_POPULATION, Profile
-from kb.search import MAX_K, MODES
+from kb.matching import MATCHING_ROLES, MAX_POPULATION, Profile
+from kb.search import FACETS, MAX_K, MODES
 from search_app.auth import csrf_token
 from search_app.charts import europe, heatmap
 from search_app.deps import KB

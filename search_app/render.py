@@ -9,8 +9,7 @@ from pathlib import Path
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
-from kb.languages import language_name
-from kb.vocab import DOCUMENT_KINDS, DOMAINS, LEVERS
+from kb.documents import DOCUMENT_KINDS, DOMAINS, LEVERS, language_name
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -20,7 +19,7 @@ KIND_LABELS = {
     "workshop_output": "Workshop output",
     "portal_resource": "Portal resource",
 }
-# The words people read for the corpus's controlled vocabularies (kb/vocab.py).
+# The words people read for the corpus's controlled vocabularies (kb/documents/vocab.py).
 LABELS = {
     **KIND_LABELS,
     "energy": "Energy", "buildings": "Buildings", "mobility": "Mobility", "waste-circular": "Waste and circular economy",

@@ -1,5 +1,5 @@
 """The twin's workspace: keeping practices, writing the replication plan, sharing, comments,
-exports; pages for people and JSON for programs, with the same rules (kb/workspace.py)."""
+exports; pages for people and JSON for programs, with the same rules (kb/workspace/workspace.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from kb.markdown import markdown_html
-from kb.plan_sections import SECTION_NAMES, SECTIONS
+from kb.documents import markdown_html
 from kb.errors import StaleEdit
-from kb.workspace import STATUSES
+from kb.workspace import SECTIONS, SECTION_NAMES, STATUSES
 from search_app.auth import CheckedForm, check_csrf, csrf_token, login_first
 from search_app.deps import KB, Reader, Writer
 from search_app.errors import PRIVATE_READ, STATUS, WRITE, documented

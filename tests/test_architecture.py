@@ -67,6 +67,65 @@ def test_no_private_module_is_imported_from_outside_its_package():
     assert offenders == []
 
 
+# The core's rooms (kb/<room>/) and what each must not import. A room may import the ones
+# below it in docs/architecture.md's list; these are the walls that list implies.
+ROOMS = ("documents", "files", "search", "matching", "notes", "workspace")
+UPPER = ("kb.core", "kb.knowledge_base", "kb.live_index", "kb.accounts", "kb.cli")
+WALLS = {
+    "kb/documents/": ("kb.store", "kb.files", "kb.search", "kb.matching", "kb.notes", "kb.workspace", *UPPER),
+    "kb/files/": ("kb.search", "kb.matching", "kb.notes", "kb.workspace", *UPPER),
+    "kb/search/": ("kb.matching", "kb.notes", "kb.workspace", "kb.knowledge_base", "kb.accounts", "kb.cli"),
+    "kb/matching/": ("kb.notes", "kb.workspace", "kb.knowledge_base", "kb.cli"),
+    "kb/notes/": ("kb.matching", "kb.workspace", "kb.knowledge_base", "kb.cli"),
+    "kb/workspace/": ("kb.notes", "kb.knowledge_base", "kb.cli"),
+    "kb/core.py": ("kb.matching", "kb.notes", "kb.workspace", "kb.knowledge_base", "kb.cli"),
+}
+
+
+def _imports_any(path: Path, prefixes: tuple[str, ...]) -> list[str]:
+    return sorted({m for m in imported_modules(path) for p in prefixes if m == p or m.startswith(p + ".")})
+
+
+@pytest.mark.parametrize("room", sorted(WALLS))
+def test_each_room_keeps_to_its_walls(room):
+    paths = [p for p in sources("kb") if rel(p) == room or rel(p).startswith(room)]
+    assert paths
+    assert {rel(p): found for p in paths if (found := _imports_any(p, WALLS[room]))} == {}
+
+
+def test_the_store_imports_only_the_records_it_stores_and_the_errors():
+    allowed = re.compile(r"^kb\.(store|documents|errors)(\.|$)")
+    offenders = {rel(p): sorted(m for m in imported_modules(p) if m.startswith("kb.") and not allowed.match(m))
+                 for p in sources("kb") if rel(p).startswith("kb/store/")}
+    assert {path: found for path, found in offenders.items() if found} == {}
+
+
+def test_other_packages_import_a_room_by_its_face():
+    """Outside kb/<room>/, a room's names come from kb.<room> (its __init__), never a module of it."""
+    offenders = []
+    for path in sources(*PACKAGES):
+        for node in ast.walk(tree(path)):
+            modules = ([node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+                       else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for module in modules:
+                parts = module.split(".")
+                if (len(parts) > 2 and parts[0] == "kb" and parts[1] in ROOMS
+                        and not rel(path).startswith(f"kb/{parts[1]}/")):
+                    offenders.append(f"{rel(path)}:{node.lineno} imports {module}")
+    assert offenders == []
+
+
+def test_kb_itself_holds_at_most_ten_modules_and_a_folder_per_job():
+    modules = sorted(p.name for p in (REPO / "kb").glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
+    assert len(modules) <= 10, modules
+    for room in ROOMS:
+        face = REPO / "kb" / room / "__init__.py"
+        docstring = ast.get_docstring(tree(face))
+        assert docstring and len(docstring) > 60, f"kb/{room}/__init__.py says what it owns"
+        exported = next(n for n in tree(face).body if isinstance(n, ast.Assign) and n.targets[0].id == "__all__")
+        assert len(exported.value.elts) > 0
+
+
 def _routes():
     for path in sources("search_app"):
         for node in ast.walk(tree(path)):
@@ -98,7 +157,7 @@ def test_every_route_makes_at_most_one_call_into_the_knowledge_base():
 
 def test_the_web_never_reaches_behind_the_knowledge_base():
     """No route or helper of search_app uses the store, the embedder or the index directly."""
-    behind = re.compile(r"\bkb\.(store|embedder|live|index|embed_query|refresh_index|ingest)\b")
+    behind = re.compile(r"\bkb\.(store|embedder|live|index|queries|refresh_index|ingest)\b")
     offenders = [f"{rel(path)}: {match.group(0)}" for path in sources("search_app")
                  for match in behind.finditer(path.read_text(encoding="utf-8"))]
     assert offenders == []

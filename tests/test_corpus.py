@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 
 from indexer import read_corpus
+from kb.documents import DOMAINS, LEVERS, MODULES
 from kb.evaluation import load_qrels, load_queries
 from kb.search import check_filters
-from kb.vocab import DOMAINS, LEVERS, MODULES
 
 from tests.conftest import REPO
 

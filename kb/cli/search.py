@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from kb.cli.options import data_option, json_option, open_kb, print_json
-from kb.evaluation import EvaluationError, evaluate as run_eval, evaluate_partners, load_partner_cases
-from kb.evaluation import load_qrels, load_queries, select, weak_match_rates, write_run
-from kb.partners import Profile
+from kb.evaluation import (EvaluationError, evaluate as run_eval, evaluate_partners, load_partner_cases, load_qrels,
+                           load_queries, select, weak_match_rates, write_run)
+from kb.matching import Profile
 from kb.search import SearchError
 from kb.settings import Settings
 

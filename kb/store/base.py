@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.chunking import Chunk
-from kb.documents import Practice
+from kb.documents import Chunk, Practice
 
 
 IDENTITY = "identity"  # the secret that names a store (`Store.identity`)

@@ -20,10 +20,8 @@ import numpy as np
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from kb.chunking import Chunk
-from kb.documents import Practice
+from kb.documents import Chunk, Practice, words
 from kb.errors import Busy, Unavailable
-from kb.keyword import words
 from kb.store import describe, fts
 from kb.store.base import (
     IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,

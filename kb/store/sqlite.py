@@ -15,10 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.chunking import Chunk
-from kb.documents import Practice
+from kb.documents import Chunk, Practice, words
 from kb.errors import Busy
-from kb.keyword import words
 from kb.store import fts
 from kb.store.connections import ThreadConnections
 from kb.store.base import (

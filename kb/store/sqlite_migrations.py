@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 
-from kb.keyword import words
+from kb.documents import words
 from kb.store.fts import FTS_RANK, FTS_TABLE
 
 

@@ -1,5 +1,4 @@
-from kb.chunking import chunk_practice
-from kb.documents import validate
+from kb.documents import chunk_practice, validate
 from kb.embedding.fake import FakeEmbedder
 
 

@@ -14,7 +14,7 @@ from docx.oxml import OxmlElement
 from PIL import Image
 
 from kb.errors import Invalid
-from kb.extract import FILE_TYPES, MB, BadFile, Extracted, Section, as_markdown, extract
+from kb.files import FILE_TYPES, MB, BadFile, Extracted, Section, as_markdown, extract
 
 LIMITS = {"max_bytes": 10 * MB, "max_pages": 50}
 PHRASE = "Zebra quartz phrase"

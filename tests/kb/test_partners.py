@@ -3,7 +3,7 @@ import re
 import pytest
 
 from indexer import read_corpus, sync
-from kb.partners import Profile, suggest
+from kb.matching import Profile, suggest
 from kb.search import SearchError
 
 from tests.conftest import write_corpus

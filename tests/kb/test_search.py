@@ -4,7 +4,6 @@ import pytest
 
 from indexer import read_corpus, sync
 from kb.search import MODES, SearchError, search
-
 from tests.conftest import find, write_corpus
 
 
@@ -118,7 +117,7 @@ def test_bad_parameters_are_refused(indexed, kwargs):
 
 
 def test_similar_practices_exclude_the_document_itself(indexed):
-    from kb.similarity import UnknownDocument, similar
+    from kb.matching import UnknownDocument, similar
 
     results = similar(indexed, "heat", k=3)
     assert [r.doc_id for r in results][0] == "visit" and "heat" not in [r.doc_id for r in results]
@@ -130,7 +129,7 @@ def test_similar_practices_exclude_the_document_itself(indexed):
 
 
 def test_snippets_are_plain_text_without_markdown_marks():
-    from kb.highlight import plain
+    from kb.search import plain
 
     assert plain("## Results\n- **Bold** and _draft_ and *em*; keep snake_case and 5 * 3") == \
         "Results Bold and draft and em; keep snake_case and 5 * 3"
@@ -150,14 +149,14 @@ def test_no_result_is_a_weak_match_and_a_correct_query_is_not(indexed):
 
 
 def test_the_keyword_weight_follows_the_share_of_the_query_language(indexed):
-    from kb.ranking import KEYWORD_WEIGHT, keyword_weight
+    from kb.search import KEYWORD_WEIGHT, keyword_weight
 
-    assert indexed.language_share(None) == 1.0 and indexed.language_share("en") == 1.0
-    assert indexed.language_share("sv") == 0.0
-    assert keyword_weight(indexed.language_share("en")) == KEYWORD_WEIGHT
-    assert keyword_weight(indexed.language_share("sv"), coverage=0.0) == 0.0
-    assert keyword_weight(indexed.language_share("sv"), coverage=1.0) == KEYWORD_WEIGHT  # its words are there
-    assert indexed.word_coverage("coal heating zeppelin") == 2 / 3 and indexed.word_coverage("xqzzv") == 0
+    assert indexed.queries.language_share(None) == 1.0 and indexed.queries.language_share("en") == 1.0
+    assert indexed.queries.language_share("sv") == 0.0
+    assert keyword_weight(indexed.queries.language_share("en")) == KEYWORD_WEIGHT
+    assert keyword_weight(indexed.queries.language_share("sv"), coverage=0.0) == 0.0
+    assert keyword_weight(indexed.queries.language_share("sv"), coverage=1.0) == KEYWORD_WEIGHT  # its words are there
+    assert indexed.queries.word_coverage("coal heating zeppelin") == 2 / 3 and indexed.queries.word_coverage("xqzzv") == 0
 
 
 @pytest.mark.parametrize("noise", ["xqzzv", "xkcd qwfp"])

@@ -1,4 +1,4 @@
-from kb.spelling import Speller
+from kb.search import Speller
 
 VOCABULARY = {"district": 40, "heating": 30, "meeting": 3, "insulation": 12, "retrofit": 9, "panels": 5,
               "solar": 8, "once": 1, "heat": 20}

@@ -72,7 +72,7 @@ def test_an_anonymous_write_is_refused_before_its_body_is_parsed(client):
 
 # 3. No anonymous page costs more than a few ms after the first: the explorer is computed once.
 def test_the_explorer_is_computed_once_per_state_of_the_knowledge_base(client, monkeypatch):
-    from kb import explorer
+    from kb.matching import explorer
 
     computed = []
     real = explorer._compute

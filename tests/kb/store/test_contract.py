@@ -5,8 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from kb.chunking import chunk_practice, fingerprint
-from kb.documents import validate
+from kb.documents import chunk_practice, fingerprint, validate
 from kb.embedding.fake import FakeEmbedder
 from kb.errors import Invalid
 from kb.store import City, Cursor, NoteRecord, PlanRecord

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field, replace
 
 from kb.accounts import User
 from kb.core import Core
-from kb.documents import Practice
+from kb.documents import MODULES, Practice
 from kb.errors import Conflict, Forbidden, Invalid, NotFound, StaleEdit, Unauthenticated
-from kb.pairings import MATCHING_ROLES, Pairings
-from kb.plan_export import FORMATS, export
-from kb.plan_sections import SECTION_NAMES, SECTIONS, plan_document
+from kb.matching import MATCHING_ROLES, Pairings
 from kb.store import City, PlanComment, PlanRecord, ShortlistItem
-from kb.vocab import MODULES
+from kb.workspace.export import FORMATS, export
+from kb.workspace.sections import SECTIONS, SECTION_NAMES, plan_document
 
 STATUSES = ("considering", "adopting", "dropped")
 MAX_SECTION, MAX_NOTE, MAX_COMMENT = 20_000, 2_000, 2_000

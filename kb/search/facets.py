@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from kb.search import SearchResult
+from kb.search.pipeline import SearchResult
 
 FACETS = ("domain", "lever", "kind", "module", "twin", "country", "language")
 

@@ -19,12 +19,11 @@ import yaml
 
 from kb.accounts import User
 from kb.core import Core
+from kb.documents import language_name
 from kb.errors import Forbidden, Invalid, KBError, NotFound, StaleEdit, Unauthenticated
-from kb.extract import BadFile, extract
-from kb.files import reference
-from kb.languages import language_name
-from kb.note_fields import (MAX_ATTACHMENTS, NOTE_FIELDS, TEXTS, InvalidNote, attachment, check_fields, empty_fields,
-                            note_body, practice_of)
+from kb.files import BadFile, extract, reference
+from kb.notes.fields import (MAX_ATTACHMENTS, NOTE_FIELDS, TEXTS, InvalidNote, attachment, check_fields, empty_fields,
+                             note_body, practice_of)
 from kb.store import NoteRecord, Transaction
 
 LABELS = {"title": "Title", **dict(TEXTS), "indicators": "Indicators", "start": "Start", "end": "End",

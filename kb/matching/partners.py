@@ -18,11 +18,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from kb.core import Core
-from kb.documents import Practice
-from kb.regions import region_of
+from kb.documents import DOMAINS, Practice
+from kb.matching.regions import region_of
 from kb.search import SearchError, SearchResponse, SearchResult, check_k, search
 from kb.store import City
-from kb.vocab import DOMAINS
 
 MAX_CHALLENGE = 2000
 MAX_POPULATION = 100_000_000  # more than any city; bounds what a form or an API body may claim

@@ -9,11 +9,9 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from kb.documents import MAX_BODY, Practice, ValidationErrors, validate
+from kb.documents import DOMAINS, LEVERS, MAX_BODY, MODULES, Practice, ValidationErrors, code_of, validate
 from kb.errors import Invalid
-from kb.extract import Extracted, as_markdown
-from kb.languages import code_of
-from kb.vocab import DOMAINS, LEVERS, MODULES
+from kb.files import Extracted, as_markdown
 
 # (field, heading on the practice page); the free text and the structured text fields
 TEXTS = (("challenge", "Challenge"), ("what_was_done", "What was done"), ("results", "Results"),
@@ -40,7 +38,7 @@ def empty_fields() -> dict:
 
 def check_fields(payload: dict, twin_cities: tuple[str, ...] = ()) -> dict:
     """The note's fields, cleaned, or InvalidNote listing every problem as 'field: message'.
-    Attachments are the caller's (kb/notes.py): they need the files, not the payload alone."""
+    Attachments are the caller's (kb/notes/notes.py): they need the files, not the payload alone."""
     if not isinstance(payload, dict):
         raise InvalidNote("the note must be a JSON object with title, challenge, what_was_done, domains, ...")
     errors = [f"{k}: unknown field; use {', '.join(NOTE_FIELDS)}" for k in payload
@@ -175,7 +173,7 @@ def note_body(fields: dict) -> str:
 
 def attachment(name: str, ref: str, extracted: Extracted) -> dict:
     """An attached file as the note keeps it: its sections labelled "report.pdf, page 2", so a
-    result names the file and page (kb/files.py finds them again from the label)."""
+    result names the file and page (kb/files/kept.py finds them again from the label)."""
     name = " ".join(name.replace("\\", "/").rsplit("/", 1)[-1].split())[:120] or "file"
     sections = [replace(s, label=f"{name}, {s.label[0].lower() + s.label[1:] if s.page else s.label}")
                 for s in extracted.sections]

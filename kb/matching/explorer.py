@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.core import Core
-from kb.geography import Outline, extent, outlines, project
-from kb.pairings import Pairings
-from kb.partners import PartnerSuggestion, Profile, suggest
+from kb.matching.geography import Outline, extent, outlines, project
+from kb.matching.pairings import Pairings
+from kb.matching.partners import PartnerSuggestion, Profile, suggest
 from kb.search import search
 from kb.store import City, Pairing
 
@@ -55,7 +55,7 @@ class Place:
     role: str
     lat: float
     lon: float
-    x: float  # km, projected (kb/geography.py)
+    x: float  # km, projected (kb/matching/geography.py)
     y: float
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from kb.markdown import markdown_html, tokens
+from kb.documents import markdown_html, tokens
 from kb.store import City, PlanRecord
-from kb.plan_sections import plan_markdown
+from kb.workspace.sections import plan_markdown
 
 FORMATS = {"md": "text/markdown; charset=utf-8",
            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

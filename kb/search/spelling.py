@@ -15,8 +15,8 @@ import time
 from functools import lru_cache
 from importlib.resources import files
 
-from kb.keyword import words
-from kb.stopwords import STOPWORDS
+from kb.documents import words
+from kb.search.stopwords import STOPWORDS
 
 MIN_LENGTH = 4  # shorter words have too many neighbours to correct
 MIN_COUNT = 2  # a suggestion must occur at least this often in the documents

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from kb.documents import Practice
+from kb.documents.model import Practice
 from kb.embedding.base import Embedder
 
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePath
 
 from kb.errors import NotFound
-from kb.extract import FILE_TYPES
+from kb.files.extract import FILE_TYPES
 from kb.store import Store
 
 _REF = re.compile(r"^[0-9a-f]{64}/[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")

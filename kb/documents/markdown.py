@@ -14,5 +14,5 @@ def markdown_html(text: str) -> str:
 
 
 def tokens(text: str) -> list:
-    """The parsed Markdown, for writers of other formats (kb/plan_export.py)."""
+    """The parsed Markdown, for writers of other formats (kb/workspace/export.py)."""
     return _markdown.parse(text)

@@ -8,7 +8,7 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 
-from kb.stopwords import STOPWORDS
+from kb.search.stopwords import STOPWORDS
 
 _BLOCK_MARKS = re.compile(r"^#+\s|^\s*[-*+]\s|^\s*\d+\.\s", re.M)  # headings, list items
 _INLINE_MARKS = re.compile(r"\*\*|__|`|(?<!\w)[_*](?=\S)|(?<=\S)[_*](?!\w)")  # emphasis, code

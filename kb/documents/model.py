@@ -8,13 +8,13 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date as _date
 
-from kb.languages import detect
-from kb.vocab import CITY_KINDS, DOCUMENT_KINDS, DOMAINS, LEVERS, MODULES
+from kb.documents.languages import detect
+from kb.documents.vocab import CITY_KINDS, DOCUMENT_KINDS, DOMAINS, LEVERS, MODULES
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2}$")
-MAX_TITLE = 500  # published notes keep a tighter limit of their own (kb/notes.py)
+MAX_TITLE = 500  # published notes keep a tighter limit of their own (kb/notes/notes.py)
 MAX_BODY = 200_000
 
 FRONT_MATTER_FIELDS = (
@@ -41,7 +41,7 @@ class Practice:
     source: str | None = None
     sample: bool = False
     path: str | None = None
-    files: tuple[str, ...] = ()  # originals kept in the data folder (kb/files.py), for a file or a note's attachments
+    files: tuple[str, ...] = ()  # originals kept in the data folder (kb/files/kept.py), for a file or a note's attachments
     twins: tuple[str, ...] = ()  # the twin cities a case note or workshop output concerns
 
     def content_hash(self) -> str:

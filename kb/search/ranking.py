@@ -13,10 +13,12 @@ enough; on the dev half of the other-language queries, squares gave hybrid 0.360
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.core import Core
+if TYPE_CHECKING:
+    from kb.core import Core
 
 # Each mode ranks this many passages (at least) before they are grouped into documents.
 DEPTH = 200

@@ -1,35 +1,28 @@
 """Search: from a query and exact filters to documents, each with its best passage.
 
 Three modes: `dense` (the embedding model), `keyword` (FTS5 BM25) and `hybrid` (both, fused
-per document; kb/ranking.py says how)."""
+per document; kb/search/ranking.py says how)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.core import Core
-from kb.documents import Practice
-from kb.errors import Invalid
+from kb.documents import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES, Practice
 from kb.files import file_at
-from kb.highlight import snippet
-from kb.keyword import ParsedQuery, parse_query
-from kb.ranking import DEPTH, Hits, Ranking, by_document, dense_passages, fuse, keyword_weight
+from kb.search.highlight import snippet
+from kb.search.query import Query, SearchError
+from kb.search.ranking import DEPTH, Hits, Ranking, by_document, dense_passages, fuse
 from kb.store import Passage
-from kb.vocab import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES
+
+if TYPE_CHECKING:
+    from kb.core import Core
 
 MODES = ("hybrid", "dense", "keyword")
-MAX_QUERY = 1000
 MAX_K = 100
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _VOCABULARIES = {"domain": DOMAINS, "lever": LEVERS, "kind": DOCUMENT_KINDS, "module": MODULES}
-
-
-class SearchError(Invalid):
-    """The caller's query, k, mode or filters are unusable; the message says what to change."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +42,7 @@ class SearchResult:
     levers: tuple[str, ...] = ()
     module: str | None = None
     twins: tuple[str, ...] = ()
-    file: str | None = None  # the kept original the passage comes from (kb/files.py) ...
+    file: str | None = None  # the kept original the passage comes from (kb/files/kept.py) ...
     page: int | None = None  # ... and its page or slide
 
     def to_json(self) -> dict:
@@ -57,19 +50,6 @@ class SearchResult:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["domains"], data["levers"], data["twins"] = list(self.domains), list(self.levers), list(self.twins)
         return data
-
-
-def clean_query(query: str) -> str:
-    """The query as searched: control characters dropped, whitespace collapsed, length checked."""
-    if not isinstance(query, str):
-        raise SearchError("the query must be text")
-    query = unicodedata.normalize("NFC", _CONTROL.sub(" ", query))
-    query = " ".join(query.split())
-    if not query:
-        raise SearchError("the query is empty: type a few words describing your challenge")
-    if len(query) > MAX_QUERY:
-        raise SearchError(f"the query is {len(query)} characters long; shorten it to at most {MAX_QUERY}")
-    return query
 
 
 def check_filters(filters: dict[str, str] | None) -> dict[str, str]:
@@ -116,39 +96,37 @@ class SearchResponse:
                 "language": self.language, "results": [r.to_json() for r in self.results]}
 
 
-def search(kb: Core, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None,
-           correct: bool = True) -> SearchResponse:
+def search(kb: Core, query: str | Query, *, k: int = 10, mode: str = "hybrid",
+           filters: dict[str, str] | None = None, correct: bool = True) -> SearchResponse:
     """The k best documents for `query`, ranked by their best passages.
 
-    Filters are exact and applied inside each ranking, so a filtered search returns the true
-    top-k of the matching documents; a "quoted phrase" must appear in the passage. A misspelt
-    word is corrected first (unless `correct` is false), and the response says so."""
-    query, k, mode, filters = clean_query(query), check_k(k), check_mode(mode), check_filters(filters)
-    language = kb.query_language(query)
-    corrected = kb.correct_spelling(query, language) if correct and '"' not in query else None
-    parsed = parse_query(corrected or query)
-    allowed = None
-    if filters:
-        allowed = kb.store.passage_ids_matching(filters)
-    if parsed.phrases:
-        with_phrases = np.fromiter(kb.store.passages_with_phrases(parsed.phrases), dtype=np.int64)
-        allowed = with_phrases if allowed is None else np.intersect1d(allowed, with_phrases)
+    The query is read once (kb/search/query.py: its language, its corrected spelling unless
+    `correct` is false, its words, phrases and vector), or given already read; then ranked, then
+    presented. Filters are exact and applied inside each ranking, so a filtered search returns
+    the true top-k of the matching documents; a "quoted phrase" must appear in the passage."""
+    k, mode, filters = check_k(k), check_mode(mode), check_filters(filters)
+    if isinstance(query, str):
+        query = kb.queries.read(query, correct=correct, dense=mode != "keyword")
+    allowed = _allowed(kb, query, filters)
     if allowed is not None and len(allowed) == 0:
-        return SearchResponse(query, mode, [], True, corrected, language)
-
-    found = rank(kb, parsed, max(DEPTH, k * 10), mode, filters, allowed)
+        return SearchResponse(query.text, mode, [], True, query.corrected, query.language)
+    found = rank(kb, query, max(DEPTH, k * 10), mode, filters, allowed)
     if mode == "hybrid":
-        coverage = kb.word_coverage(corrected or query)
-        fused = fuse(found.dense, found.dense_hits, found.keyword, found.keyword_hits,
-                     keyword_weight(kb.language_share(language), coverage))
+        fused = fuse(found.dense, found.dense_hits, found.keyword, found.keyword_hits, query.keyword_weight)
     else:
         fused = found.dense or found.keyword
-    rankings = [found.dense, found.keyword]
-    results = _results(kb, fused[:k], rankings, parsed.terms)
-    # a query of which the knowledge base knows no word, in no language it can tell, is noise ("xqzzv")
-    noise = language is None and kb.word_coverage(corrected or query) == 0
-    weak = noise or weak_match(found.dense_hits, results, kb.embedder.weak_below)
-    return SearchResponse(query, mode, results, weak, corrected, language)
+    results = _results(kb, fused[:k], [found.dense, found.keyword], query.parsed.terms)
+    weak = query.noise or weak_match(found.dense_hits, results, kb.embedder.weak_below)
+    return SearchResponse(query.text, mode, results, weak, query.corrected, query.language)
+
+
+def _allowed(kb: Core, query: Query, filters: dict[str, str]) -> np.ndarray | None:
+    """The passages the filters and the query's "quoted phrases" leave (None: all)."""
+    allowed = kb.store.passage_ids_matching(filters) if filters else None
+    if query.parsed.phrases:
+        with_phrases = np.fromiter(kb.store.passages_with_phrases(query.parsed.phrases), dtype=np.int64)
+        allowed = with_phrases if allowed is None else np.intersect1d(allowed, with_phrases)
+    return allowed
 
 
 @dataclass(frozen=True)
@@ -161,9 +139,14 @@ class Rankings:
     keyword: Ranking
 
 
-def rank(kb: Core, parsed: ParsedQuery, depth: int, mode: str = "hybrid", filters: dict[str, str] | None = None,
+def rank(kb: Core, query: Query, depth: int, mode: str = "hybrid", filters: dict[str, str] | None = None,
          allowed: np.ndarray | None = None) -> Rankings:
-    dense = dense_passages(kb, kb.embed_query(parsed.text), depth, allowed) if mode != "keyword" and parsed.text else []
+    parsed = query.parsed
+    dense = []
+    if mode != "keyword" and parsed.text:
+        if query.vector is None:
+            raise ValueError("a query read for keyword ranking only has no vector to rank by meaning")
+        dense = dense_passages(kb, query.vector, depth, allowed)
     keyword = []
     if mode != "dense":
         keyword = kb.store.keyword_passages(parsed.keyword_terms, depth, filters, allowed if parsed.phrases else None)

@@ -1,0 +1,17 @@
+"""Documents: what the knowledge base holds and how it is read. The `Practice` model and its
+validation, passages (chunking), the controlled vocabularies, languages (names and detection),
+the words a text is counted by, and Markdown made safe for pages and exports. Depends on nothing
+of the knowledge base but the embedder's tokenizer (for passage lengths)."""
+
+from kb.documents.chunking import Chunk, chunk_practice, fingerprint
+from kb.documents.languages import NAMES, code_of, detect, detect_query, language_name
+from kb.documents.markdown import markdown_html, tokens
+from kb.documents.model import MAX_BODY, Practice, ValidationErrors, validate, with_language
+from kb.documents.vocab import CITY_KINDS, CITY_ROLES, DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES
+from kb.documents.words import words
+
+__all__ = [
+    "CITY_KINDS", "CITY_ROLES", "Chunk", "DOCUMENT_KINDS", "DOMAINS", "FILTER_KEYS", "LEVERS", "MAX_BODY", "MODULES",
+    "NAMES", "Practice", "ValidationErrors", "chunk_practice", "code_of", "detect", "detect_query", "fingerprint",
+    "language_name", "markdown_html", "tokens", "validate", "with_language", "words",
+]

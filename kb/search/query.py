@@ -1,0 +1,157 @@
+"""A query, read once: cleaned, its language, its misspelt words corrected, its words and "quoted
+phrases", how many of its words the documents hold, how much BM25 may count, and its vector.
+Ranking and presenting take this one value; nothing after it goes back for another fact."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kb.documents import detect_query, words
+from kb.errors import Invalid
+from kb.search.ranking import keyword_weight
+from kb.search.spelling import Spelling
+from kb.search.stopwords import STOPWORDS
+
+if TYPE_CHECKING:
+    from kb.core import Core
+
+MAX_QUERY = 1000
+QUERY_CACHE_SIZE = 1024  # query vectors kept, oldest dropped first
+# Spelling is corrected only in queries whose language holds at least this share of the
+# documents (relative to the most common language): another language's words are not typos.
+SPELLING_SHARE = 0.2
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TERM = re.compile(r"\w+", re.UNICODE)
+_PHRASE = re.compile(r'"([^"]+)"')
+
+
+class SearchError(Invalid):
+    """The caller's query, k, mode or filters are unusable; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str  # what the dense model reads
+    terms: tuple[str, ...]  # every word, for BM25 and highlighting
+    phrases: tuple[str, ...]  # "quoted phrases" every result must contain
+
+    @property
+    def keyword_terms(self) -> tuple[str, ...]:
+        """The words a BM25 ranking looks for. Stop words are left out: they match nearly every
+        passage, which costs time, not quality (a query of stop words only keeps them)."""
+        return tuple(t for t in self.terms if t not in STOPWORDS) or self.terms
+
+
+def parse_query(query: str) -> ParsedQuery:
+    phrases = tuple(" ".join(_TERM.findall(p)) for p in _PHRASE.findall(query))
+    return ParsedQuery(
+        text=query.replace('"', " ").strip(),
+        terms=tuple(dict.fromkeys(t.lower() for t in _TERM.findall(query))),
+        phrases=tuple(p for p in phrases if p),
+    )
+
+
+def clean_query(query: str) -> str:
+    """The query as searched: control characters dropped, whitespace collapsed, length checked."""
+    if not isinstance(query, str):
+        raise SearchError("the query must be text")
+    query = unicodedata.normalize("NFC", _CONTROL.sub(" ", query))
+    query = " ".join(query.split())
+    if not query:
+        raise SearchError("the query is empty: type a few words describing your challenge")
+    if len(query) > MAX_QUERY:
+        raise SearchError(f"the query is {len(query)} characters long; shorten it to at most {MAX_QUERY}")
+    return query
+
+
+@lru_cache(maxsize=QUERY_CACHE_SIZE)
+def query_language(text: str) -> str | None:
+    """The language a query is written in, when detection is sure of it."""
+    return detect_query(text)
+
+
+@dataclass(frozen=True)
+class Query:
+    """Everything the ranking and the presentation need to know of a query."""
+
+    text: str  # as searched (cleaned)
+    language: str | None  # when detection is sure
+    corrected: str | None  # the text searched instead, when a misspelt word was corrected
+    parsed: ParsedQuery  # of the corrected text, if any
+    coverage: float  # the share of its words (stop words aside) the documents hold
+    keyword_weight: float  # how much BM25 counts when fused with the dense ranking
+    vector: np.ndarray | None  # None: read for keyword ranking only, or nothing for the model to read
+
+    @property
+    def noise(self) -> bool:
+        """A query of which the knowledge base knows no word, in no language it can tell ("xqzzv")."""
+        return self.language is None and self.coverage == 0
+
+
+class QueryReader:
+    """Reads queries against one knowledge base, keeping what does not change from one query to
+    the next: the documents' share per language (per store version), the speller, query vectors."""
+
+    def __init__(self, kb: Core):
+        self.kb = kb
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._shares: tuple[int, dict[str, float]] = (-1, {})
+
+    def read(self, query: str, *, correct: bool = True, dense: bool = True) -> Query:
+        """The query analysed; `dense=False` leaves the vector out (a keyword-only search)."""
+        text = clean_query(query)
+        language = query_language(text)
+        corrected = self.correct_spelling(text, language) if correct and '"' not in text else None
+        parsed = parse_query(corrected or text)
+        coverage = self.word_coverage(corrected or text)
+        vector = self.vector(parsed.text) if dense and parsed.text else None
+        return Query(text, language, corrected, parsed, coverage,
+                     keyword_weight(self.language_share(language), coverage), vector)
+
+    def language_share(self, language: str | None) -> float:
+        """The documents in `language` relative to the most common language (1 when unknown)."""
+        if language is None:
+            return 1.0
+        version = self.kb.store.version()
+        if self._shares[0] != version:
+            counts = self.kb.store.document_languages()
+            top = max(counts.values(), default=1)
+            self._shares = (version, {code: n / top for code, n in counts.items()})
+        return self._shares[1].get(language, 0.0)
+
+    def word_coverage(self, text: str) -> float:
+        """The share of the words of `text` (stop words aside) that occur in the documents."""
+        found = [w for w in dict.fromkeys(words(text)) if w not in STOPWORDS] or words(text)
+        return len(self.kb.store.known_words(found)) / len(found) if found else 1.0
+
+    @cached_property
+    def spelling(self) -> Spelling:
+        return Spelling(self.kb.store)
+
+    def correct_spelling(self, query: str, language: str | None) -> str | None:
+        """The query with misspelt words corrected, or None (nothing to correct, or a language
+        the knowledge base holds too little of to judge its spelling)."""
+        if self.language_share(language) < SPELLING_SHARE:
+            return None
+        return self.spelling.correct(query)
+
+    def vector(self, text: str) -> np.ndarray:
+        """The text's vector as a query, aligned across languages; repeated queries (typing,
+        paging, several modes) hit a cache."""
+        cached = self._vectors.get(text)
+        if cached is None:
+            embedder = self.kb.embedder
+            cached = embedder.align_query(embedder.embed_query(text), query_language(text))
+            with self._lock:  # the web app searches on several threads
+                if len(self._vectors) >= QUERY_CACHE_SIZE:
+                    self._vectors.pop(next(iter(self._vectors)))
+                self._vectors[text] = cached
+        return cached

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.documents import Chunk, Practice
+from kb.errors import Conflict
 
 
 IDENTITY = "identity"  # the secret that names a store (`Store.identity`)
@@ -230,7 +231,9 @@ class Transaction(ABC):
 
     @abstractmethod
     def save_plan(self, plan: PlanRecord, user_id: int | None) -> None:
-        """Insert or replace the plan, and keep its sections as version `plan.version`."""
+        """Store the plan as the one after the stored version (`plan.version` - 1, or none yet)
+        and keep its sections as version `plan.version`. A plan derived from any other version
+        raises `Conflict` and writes nothing: no save overwrites one it did not start from."""
 
     @abstractmethod
     def add_comment(self, twin: str, section: str, text: str, user_id: int) -> int: ...
@@ -445,3 +448,9 @@ def batched(items: Iterable, size: int = 500) -> Iterator[list]:
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def plan_moved_on(plan: PlanRecord) -> Conflict:
+    """The refusal of a plan saved from a version that is no longer the stored one."""
+    return Conflict(f"{plan.twin}'s plan changed while this change was being saved (it is past version "
+                    f"{plan.version - 1} now); reload the plan and make the change again")

@@ -25,7 +25,7 @@ from kb.errors import Busy, Unavailable
 from kb.store import describe, fts
 from kb.store.base import (
     IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
-    ShortlistItem, Store, StoredDocument, Transaction, UserRecord,
+    ShortlistItem, Store, StoredDocument, Transaction, UserRecord, plan_moved_on,
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
@@ -182,15 +182,17 @@ class PostgresTransaction(Transaction):
 
     def save_plan(self, plan: PlanRecord, user_id: int | None) -> None:
         sections = json.dumps(plan.sections)
-        self._run(
+        cursor = self._run(
             "INSERT INTO plans (twin, version, sections, shared, final, adopted, updated_by) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (twin) DO UPDATE SET version = excluded.version, "
             "sections = excluded.sections, shared = excluded.shared, final = excluded.final, "
-            f"adopted = excluded.adopted, updated_by = excluded.updated_by, updated_at = {NOW}",
+            f"adopted = excluded.adopted, updated_by = excluded.updated_by, updated_at = {NOW} "
+            "WHERE plans.version = excluded.version - 1",
             (plan.twin, plan.version, sections, int(plan.shared), int(plan.final), json.dumps(plan.adopted), user_id))
-        self._run("INSERT INTO plan_versions (twin, version, sections, user_id) VALUES (%s, %s, %s, %s) "
-                  f"ON CONFLICT (twin, version) DO UPDATE SET sections = excluded.sections, "
-                  f"user_id = excluded.user_id, at = {NOW}", (plan.twin, plan.version, sections, user_id))
+        if cursor.rowcount != 1:
+            raise plan_moved_on(plan)
+        self._run("INSERT INTO plan_versions (twin, version, sections, user_id) VALUES (%s, %s, %s, %s)",
+                  (plan.twin, plan.version, sections, user_id))
 
     def add_comment(self, twin: str, section: str, text: str, user_id: int) -> int:
         return self._run("INSERT INTO plan_comments (twin, section, text, author_id) VALUES (%s, %s, %s, %s) "

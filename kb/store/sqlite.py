@@ -21,7 +21,7 @@ from kb.store import fts
 from kb.store.connections import ThreadConnections
 from kb.store.base import (
     IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
-    PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched,
+    PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on,
 )
 from kb.store.rows import (
     TABLES, changes_of, city_of, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
@@ -162,13 +162,15 @@ class SqliteTransaction(Transaction):
 
     def save_plan(self, plan: PlanRecord, user_id: int | None) -> None:
         sections = json.dumps(plan.sections)
-        self.db.execute(
+        values = (plan.twin, plan.version, sections, int(plan.shared), int(plan.final), json.dumps(plan.adopted), user_id)
+        cursor = self.db.execute(
             "INSERT INTO plans (twin, version, sections, shared, final, adopted, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(twin) DO UPDATE SET version = excluded.version, sections = excluded.sections, "
             "shared = excluded.shared, final = excluded.final, adopted = excluded.adopted, "
-            f"updated_by = excluded.updated_by, updated_at = {_NOW}",
-            (plan.twin, plan.version, sections, int(plan.shared), int(plan.final), json.dumps(plan.adopted), user_id))
-        self.db.execute("INSERT OR REPLACE INTO plan_versions (twin, version, sections, user_id) VALUES (?, ?, ?, ?)",
+            f"updated_by = excluded.updated_by, updated_at = {_NOW} WHERE plans.version = excluded.version - 1", values)
+        if cursor.rowcount != 1:
+            raise plan_moved_on(plan)
+        self.db.execute("INSERT INTO plan_versions (twin, version, sections, user_id) VALUES (?, ?, ?, ?)",
                         (plan.twin, plan.version, sections, user_id))
 
     def add_comment(self, twin: str, section: str, text: str, user_id: int) -> int:

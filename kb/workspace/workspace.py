@@ -23,6 +23,7 @@ from kb.workspace.sections import SECTIONS, SECTION_NAMES, plan_document
 
 STATUSES = ("considering", "adopting", "dropped")
 MAX_SECTION, MAX_NOTE, MAX_COMMENT = 20_000, 2_000, 2_000
+FINALISE_TRIES = 3  # a plan saved while its final document is embedded: read again, at most this often
 STEPS_TEMPLATE = "| Step | Owner | Start | End |\n| --- | --- | --- | --- |\n|  |  |  |  |\n"
 
 
@@ -217,6 +218,8 @@ class Workspace:
         twin = self._editor(user, twin)
         with self.store.write(documents=False) as tx:
             current = tx.plan(twin) or self._new_plan(twin)
+            if current.final:
+                raise Conflict("the plan is final: it stays shared with the paired pilots and the matching team")
             tx.save_plan(replace(current, version=current.version + 1, shared=bool(shared)), user.id)
         return self.store.plan(twin)
 
@@ -239,20 +242,28 @@ class Workspace:
 
     def finalise(self, user: User | None, twin: str | None = None) -> PlanRecord:
         """The plan made final: a searchable document of kind replication_plan, linked to the
-        practices it adopts (the shortlist's "adopting" ones), which link back to it."""
+        practices it adopts (the shortlist's "adopting" ones), which link back to it. The
+        document is made from the plan as read; a save that lands while it is embedded makes
+        the final write refuse (the store's version check), and the plan is read again."""
         twin = self.store.city(self._editor(user, twin))
-        current = self.store.plan(twin.city)
-        if current is None or current.version == 0:
-            raise Invalid("save the plan before making it final")
-        if current.final:
-            raise Conflict("the plan is final already")
-        adopted = tuple(k.doc.id for k in self.shortlist(user) if k.item.status == "adopting")
-        if not adopted:
-            raise Invalid("mark at least one kept practice as adopting before making the plan final")
-        docs = self.store.documents(adopted)
-        document = plan_document(twin, current, [docs[d] for d in adopted if d in docs])
-        final = replace(current, version=current.version + 1, final=True, shared=True, adopted=adopted)
-        self.kb.ingest([document], also=lambda tx: tx.save_plan(final, user.id))
+        for attempt in range(1, FINALISE_TRIES + 1):
+            current = self.store.plan(twin.city)
+            if current is None or current.version == 0:
+                raise Invalid("save the plan before making it final")
+            if current.final:
+                raise Conflict("the plan is final already")
+            adopted = tuple(k.doc.id for k in self.shortlist(user) if k.item.status == "adopting")
+            if not adopted:
+                raise Invalid("mark at least one kept practice as adopting before making the plan final")
+            docs = self.store.documents(adopted)
+            document = plan_document(twin, current, [docs[d] for d in adopted if d in docs])
+            final = replace(current, version=current.version + 1, final=True, shared=True, adopted=adopted)
+            try:
+                self.kb.ingest([document], also=lambda tx: tx.save_plan(final, user.id))
+                break
+            except Conflict:
+                if attempt == FINALISE_TRIES:
+                    raise
         self.kb.refresh_index()
         return self.store.plan(twin.city)
 

@@ -178,3 +178,43 @@ def test_exports_keep_headings_tables_version_and_date(ws, people, tmp_path):
     assert "Phasing coal out of district heating" in text and "Version 1 (draft)" in text
     with pytest.raises(Invalid):
         ws.export(people["oulu"], "Oulu", "odt")
+
+
+def test_a_save_acknowledged_while_the_plan_is_made_final_is_in_the_final_plan(indexed, ws, people, monkeypatch):
+    """Probe 2, finding 1: finalise read the plan, embedded its document for seconds, then wrote
+    version N+1 over the save that had landed meanwhile (also N+1)."""
+    ws.keep(people["oulu"], "heat")
+    ws.update(people["oulu"], "heat", "adopting", "")
+    plan = ws.save(people["oulu"], {"situation": "Peat and coal."}, 0)
+    embed, saved = indexed.embedder.embed, []
+
+    def embed_while_a_save_lands(texts, **kwargs):
+        if not saved:  # the first embedding of the final document: the twin saves meanwhile
+            saved.append(ws.save(people["oulu"], {"situation": "Peat and coal. MARKER"}, plan.version))
+        return embed(texts, **kwargs)
+
+    monkeypatch.setattr(indexed.embedder, "embed", embed_while_a_save_lands)
+    final = ws.finalise(people["oulu"])
+    assert saved[0].version == 2 and final.version == 3 and final.final
+    assert "MARKER" in final.sections["situation"] and "MARKER" in indexed.document("plan-oulu").body
+    assert [v for v, _ in indexed.store.plan_versions("Oulu")] == [1, 2, 3]
+
+
+def test_the_store_refuses_a_plan_saved_from_a_version_that_is_not_the_stored_one(indexed, ws, people):
+    from dataclasses import replace
+
+    plan = ws.save(people["oulu"], {"situation": "One."}, 0)
+    with pytest.raises(Conflict, match="changed while"):
+        with indexed.store.write(documents=False) as tx:
+            tx.save_plan(replace(plan, version=plan.version, sections={"situation": "Lost?"}), None)
+    assert indexed.store.plan("Oulu").sections["situation"] == "One."
+
+
+def test_a_final_plan_cannot_be_unshared(ws, people):
+    ws.keep(people["oulu"], "heat")
+    ws.update(people["oulu"], "heat", "adopting", "")
+    ws.save(people["oulu"], {"situation": "Peat."}, 0)
+    final = ws.finalise(people["oulu"])
+    with pytest.raises(Conflict, match="final"):
+        ws.share(people["oulu"], False)
+    assert ws.plan(people["hel"], "Oulu").plan == final

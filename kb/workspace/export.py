@@ -7,12 +7,17 @@ import io
 from datetime import date
 
 from kb.documents import markdown_html, tokens
+from kb.errors import Invalid
 from kb.store import City, PlanRecord
 from kb.workspace.sections import plan_markdown
 
 FORMATS = {"md": "text/markdown; charset=utf-8",
            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
            "pdf": "application/pdf"}
+# The paragraphs, headings, list items and table rows a Word or PDF export lays out at most:
+# 2,000 take WeasyPrint about 8 s and python-docx 2 s here; a plan at the section limits can hold
+# 12,000 list items (80 s and 50 s).
+MAX_BLOCKS = 2_000
 _CSS = """
 @page { size: A4; margin: 2cm; @bottom-center { content: counter(page); font-size: 9pt; } }
 body { font-family: "DejaVu Sans", sans-serif; font-size: 10.5pt; line-height: 1.4; color: #1d2a33; }
@@ -43,9 +48,11 @@ def to_html(twin: City, plan: PlanRecord, today: date) -> str:
 
 
 def to_pdf(twin: City, plan: PlanRecord, today: date) -> bytes:
-    from weasyprint import HTML  # 0.5 s to import, and only exports need it
+    from weasyprint import HTML, URLFetcher  # 0.5 s to import, and only exports need it
 
-    return HTML(string=to_html(twin, plan, today)).write_pdf()
+    # Nothing is fetched: an image written into a plan as ![x](http://…) stays out of the PDF.
+    fetch_nothing = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
+    return HTML(string=to_html(twin, plan, today), url_fetcher=fetch_nothing).write_pdf()
 
 
 def to_docx(twin: City, plan: PlanRecord, today: date) -> bytes:
@@ -102,18 +109,29 @@ def _table(document, stream: list, start: int) -> int:
     width = max((len(r) for r in rows), default=0)
     table = document.add_table(rows=len(rows), cols=width)
     table.style = "Table Grid"
-    for r, cells in enumerate(rows):
-        for c, text in enumerate(cells):
-            table.cell(r, c).text = text
+    # row by row: table.cell(r, c) lays out the whole grid at each call (quadratic in rows)
+    for r, (row, cells) in enumerate(zip(table.rows, rows)):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
             if r == 0:
-                for run in table.cell(r, c).paragraphs[0].runs:
+                for run in cell.paragraphs[0].runs:
                     run.bold = True
     return i + 1
+
+
+def check_size(markdown: str) -> None:
+    """Refuse a plan too long to lay out in bounded time, saying by how much."""
+    blocks = sum(t.type in ("paragraph_open", "heading_open", "tr_open") for t in tokens(markdown))
+    if blocks > MAX_BLOCKS:
+        raise Invalid(f"the plan has {blocks:,} paragraphs, list items and table rows; a Word or PDF export lays "
+                      f"out at most {MAX_BLOCKS:,}: shorten its tables and lists, or export it as Markdown")
 
 
 def export(twin: City, plan: PlanRecord, fmt: str, today: date | None = None) -> tuple[bytes, str, str]:
     """(content, file name, media type) of the plan in `fmt`: md, docx or pdf."""
     today = today or date.today()
+    if fmt != "md":
+        check_size(plan_markdown(twin, plan))
     writer = {"md": to_markdown, "docx": to_docx, "pdf": to_pdf}[fmt]
     slug = "-".join(twin.city.casefold().split())
     return writer(twin, plan, today), f"replication-plan-{slug}-v{plan.version}.{fmt}", FORMATS[fmt]

@@ -40,6 +40,15 @@ FILE_TYPES = {
 }
 MB = 1024 * 1024  # sizes are told in the MB a file manager shows; the caller's KB_MAX_FILE_MB counts these
 MAX_UNZIPPED = 500 * MB  # a .docx or .pptx that unpacks to more is a ZIP bomb, not a document
+# The markup a .docx or .pptx may unpack to (its XML parts; pictures aside). Parsing costs about 70
+# bytes of memory and 1 s per 1 MB of it: a 300-page report's is 2 to 6 MB; a bomb's document.xml
+# of 20 MB packs into 67 KB and cost 28 s and 1.4 GB.
+MAX_MARKUP = 8 * MB
+MAX_MARKUP_RATIO = 100  # an XML part of more than 1 MB that packs this much tighter is repetition, not text
+# The page content a PDF may inflate to, all pages together (a page that shares a stream counts it
+# again): reading its text costs 2 to 4 s per MB here. A 300-page report of text holds 1 to 3 MB; a
+# 15.9 KB file whose page inflates to 5 MB cost 17 to 26 s, ten pages sharing one 1 MB stream 26 s.
+MAX_PDF_CONTENT = 4 * MB
 
 _ZIP_PART = {".docx": "word/document.xml", ".pptx": "ppt/presentation.xml"}  # the part each format must hold
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -154,9 +163,13 @@ def _check_zip(data: bytes, name: str, suffix: str) -> None:
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
     if _ZIP_PART[suffix] not in {e.filename for e in entries}:
         raise _mismatch(data, name, suffix)
-    if sum(e.file_size for e in entries) > MAX_UNZIPPED:
-        raise BadFile(f"{name} unpacks to more than {_mb(MAX_UNZIPPED)} MB, far more than its text could need; "
-                      f"save a fresh copy from Word or PowerPoint and try again.")
+    markup = [e for e in entries if e.filename.endswith((".xml", ".rels"))]
+    packed_tight = any(e.file_size > MB and e.file_size > MAX_MARKUP_RATIO * max(e.compress_size, 1) for e in markup)
+    if (sum(e.file_size for e in entries) > MAX_UNZIPPED or sum(e.file_size for e in markup) > MAX_MARKUP
+            or packed_tight):
+        raise BadFile(f"{name} unpacks to far more than its text could need (at most {_mb(MAX_MARKUP)} MB of "
+                      f"markup, each part packed at most {MAX_MARKUP_RATIO} times); save a fresh copy from Word "
+                      f"or PowerPoint and try again.")
 
 
 @contextmanager
@@ -206,6 +219,7 @@ def _pdf(data: bytes, name: str, max_pages: int) -> Extracted:
                           f"upload that.")
         if len(reader.pages) > max_pages:
             raise _too_many(name, len(reader.pages), "pages", max_pages)
+        _check_pdf_content(reader, name)
         texts = [_clean(page.extract_text(), join_hyphens=True) for page in reader.pages]
         if not any(texts):
             if any(len(page.images) for page in reader.pages):
@@ -217,6 +231,33 @@ def _pdf(data: bytes, name: str, max_pages: int) -> Extracted:
     except Exception:  # a broken info dictionary costs the title, not the file
         title = None
     return Extracted("PDF", title, [Section(f"Page {n}", n, text) for n, text in enumerate(texts, 1)])
+
+
+def _check_pdf_content(reader: pypdf.PdfReader, name: str) -> None:
+    """Refuse a PDF whose pages inflate past MAX_PDF_CONTENT before any of it is read as text: each page's
+    content and the forms it draws, counted at each use as reading the text reads them (pypdf inflates no
+    one stream past 75 MB)."""
+    inflated = 0
+
+    def add(size: int) -> None:
+        nonlocal inflated
+        inflated += size
+        if inflated > MAX_PDF_CONTENT:
+            raise BadFile(f"{name} inflates to more than {_mb(MAX_PDF_CONTENT)} MB of page content, far more than "
+                          f"its text could need; print it to a new PDF and try again, or split it.")
+
+    def forms(resources, depth: int) -> None:
+        xobjects = resources.get("/XObject") if resources is not None else None
+        for ref in (xobjects.get_object().values() if xobjects is not None else ()):
+            form = ref.get_object()
+            if depth < 10 and form.get("/Subtype") == "/Form":
+                add(len(form.get_data()))
+                forms(form.get("/Resources"), depth + 1)
+
+    for page in reader.pages:
+        contents = page.get_contents()
+        add(len(contents.get_data()) if contents is not None else 0)
+        forms(page.get("/Resources"), 0)
 
 
 def _docx(data: bytes, name: str, max_pages: int) -> Extracted:

@@ -15,6 +15,7 @@ from PIL import Image
 
 from kb.errors import Invalid
 from kb.files import FILE_TYPES, MB, BadFile, Extracted, Section, as_markdown, extract
+from tests.bombs import inflating_docx, inflating_pdf
 
 LIMITS = {"max_bytes": 10 * MB, "max_pages": 50}
 PHRASE = "Zebra quartz phrase"
@@ -211,3 +212,32 @@ def test_a_word_document_holding_plain_text_says_what_it_looks_like():
 
 def test_a_web_page_holding_binary_data_is_refused():
     assert "is not a web page (its content looks like an image)" in refusal(b"\x89PNG\r\n\x1a\n\x00\x00", "x.html")
+
+
+@pytest.mark.parametrize("make, why", [
+    (lambda: inflating_pdf(5), "inflates to more than 4 MB of page content"),  # 16 KB on disk
+    (lambda: inflating_pdf(1, pages=10, shared=True), "inflates to more than 4 MB of page content"),  # 5 KB
+])
+def test_a_pdf_that_inflates_is_refused_before_its_text_is_read(make, why):
+    """Probe 2, finding 3: 17-26 s of CPU for 15.9 KB, 25.8 s for 5 KB."""
+    data = make()
+    assert len(data) < 20_000
+    assert why in refusal(data, "bomb.pdf")
+
+
+def test_a_pdf_of_ordinary_size_is_still_read():
+    extracted = extract(inflating_pdf(0.5, pages=3), "long.pdf", max_bytes=10 * MB, max_pages=300)
+    assert len(extracted.sections) == 3 and extracted.sections[2].text.startswith("zz")
+
+
+@pytest.mark.parametrize("document_mb", [20, 50])
+def test_a_word_document_whose_markup_inflates_is_refused_before_it_is_parsed(document_mb):
+    """Probe 2, finding 5: 20 / 50 MB of document.xml in 67 / 113 KB: 28 s and +1.4 GB."""
+    data = inflating_docx(document_mb)
+    assert len(data) < 250_000
+    assert "unpacks to far more than its text could need" in refusal(data, "bomb.docx")
+
+
+def test_a_word_document_of_ordinary_size_is_still_read():
+    extracted = extract(inflating_docx(0.5), "report.docx", max_bytes=10 * MB, max_pages=300)
+    assert "heat heat" in extracted.sections[0].text

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from kb.accounts import SESSION_S, Accounts, User
+from search_app.errors import check_storable
 
 COOKIE = "kb_session"
 _UNSET = object()
@@ -61,8 +62,14 @@ def check_csrf(request: Request, token: str | None) -> None:
         raise HTTPException(403, "the form has expired or did not come from this site; reload the page and try again")
 
 
-def _checked_form(request: Request, csrf_token_: str = Form("", alias="csrf_token")) -> None:
-    check_csrf(request, csrf_token_)
+def check_form(request: Request, form) -> None:
+    """A submitted form: its CSRF token, and no field with text a store cannot hold (422 naming it)."""
+    check_csrf(request, form.get("csrf_token"))
+    check_storable((("form", name), value) for name, value in form.multi_items() if isinstance(value, str))
+
+
+async def _checked_form(request: Request, csrf_token_: str = Form("", alias="csrf_token")) -> None:
+    check_form(request, await request.form())  # parsed once, for the route too
 
 
 CheckedForm = Annotated[None, Depends(_checked_form)]  # a form route's parameter: its CSRF token checked

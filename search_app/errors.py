@@ -3,8 +3,10 @@ the shape every error answer of the API has (documented in the OpenAPI document)
 
 from __future__ import annotations
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 
+from kb.accounts import is_unicode
 from kb.errors import KBError
 
 STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409,
@@ -61,3 +63,12 @@ PRIVATE_READ, WRITE = (401, 403, 404), (400, 401, 403, 404, 409, 413, 503)
 def documented(*codes: int) -> dict:
     """The `responses` of an API route that may answer with these errors (and 422, as all do)."""
     return {code: {"model": ErrorBody, "description": _MEANING[code]} for code in sorted({*codes, 422})}
+
+
+def check_storable(texts) -> None:
+    """422 naming each (location, text) a store cannot hold: a NUL character or an unpaired surrogate."""
+    bad = [{"loc": loc, "msg": "text with a NUL character cannot be kept" if "\x00" in text
+            else "text with an unpaired surrogate is not Unicode", "type": "string_type"}
+           for loc, text in texts if "\x00" in text or not is_unicode(text)]
+    if bad:
+        raise RequestValidationError(bad)

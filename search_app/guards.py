@@ -4,13 +4,18 @@
   is read, or as soon as a body sent without one grows past it.
 - An API write is authenticated before its body is read: without a valid token or session it
   is refused at once.
-- An API route refuses query parameters it does not know, and JSON text that is not Unicode
-  (unpaired surrogates, which JSON's escapes can spell), with 422 naming them."""
+- A form that carries files is read only from a logged-in person.
+- No request reaches a route with text a store cannot hold: a NUL character in its address, its
+  query, a form field or a JSON string, or JSON text that is not Unicode (unpaired surrogates,
+  which JSON's escapes can spell), is refused with 422 naming where it is; so is JSON nested too
+  deeply to parse.
+- An API route refuses query parameters it does not know, with 422 naming them."""
 
 from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote_to_bytes
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,8 +23,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kb.accounts import is_unicode
 from search_app.auth import bearer_user
+from search_app.errors import check_storable
 from search_app.render import render_error
 
 MAX_BODY = 1_000_000  # bytes: a case note of 50,000 characters in any script is well below
@@ -33,12 +38,19 @@ class GuardRequests:
         self.upload_body = upload_body  # the limit on forms that carry files
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope["query_string"])):
+            where = "address" if "\x00" in scope["path"] else "query"
+            await _refuse(scope, receive, send, 422, f"the {where} holds a NUL character (%00), which no text may hold")
+            return
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
         path = scope["path"]
         uploads = UPLOADS.match(path) is not None
+        if uploads and request.state.user is None:  # only pilots publish; nobody else's files are read
+            await _refuse(scope, receive, send, 403, "Log in with a pilot city's account to publish case notes.")
+            return
         limit = self.upload_body if uploads else MAX_BODY
         length = request.headers.get("content-length", "")
         if length and (not length.isdigit() or int(length) > limit):
@@ -107,9 +119,7 @@ class StrictRoute(APIRoute):
                     {"loc": ("query", name), "msg": f"unknown parameter; this operation takes: {expected}",
                      "type": "extra_forbidden"} for name in unknown])
             if "json" in request.headers.get("content-type", ""):
-                body = await request.body()
-                if b"\\ud" in body.lower():
-                    _check_unicode(body)
+                check_storable_json(await request.body())
             return await handler(request)
 
         return strict
@@ -123,15 +133,16 @@ def _query_names(dependant) -> set[str]:
     return names
 
 
-def _check_unicode(body: bytes) -> None:
+def check_storable_json(body: bytes) -> None:
+    """422 for JSON nested too deeply to parse, or whose strings a store cannot hold."""
     try:
         document = json.loads(body)
+    except RecursionError:
+        raise RequestValidationError([{"loc": ("body",), "msg": "the JSON is nested too deeply",
+                                       "type": "json_invalid"}]) from None
     except ValueError:
         return  # the route's own parsing says what is wrong with it
-    bad = [loc for loc, text in _strings(document, ("body",)) if not is_unicode(text)]
-    if bad:
-        raise RequestValidationError([{"loc": loc, "msg": "text with an unpaired surrogate is not Unicode",
-                                       "type": "string_type"} for loc in bad])
+    check_storable(_strings(document, ("body",)))
 
 
 def _strings(value, loc: tuple):

@@ -14,7 +14,7 @@ from kb.accounts import MAX_USERNAME
 from kb.documents import DOMAINS, LEVERS, MODULES, NAMES, markdown_html
 from kb.errors import KBError
 from kb.notes import MAX_INDICATORS, MAX_UPLOADS, NOTE_FIELDS, TEXTS, WHO_PUBLISHES, NoteForm
-from search_app.auth import CheckedForm, check_csrf, csrf_token, log_in, log_out, login_first
+from search_app.auth import CheckedForm, check_form, csrf_token, log_in, log_out, login_first
 from search_app.deps import KB, Writer
 from search_app.errors import STATUS, WRITE, documented, retry_after, status_of
 from search_app.guards import StrictRoute
@@ -32,7 +32,7 @@ async def _note_payload(request: Request) -> dict:
     """A submitted note form (CSRF-checked) as the note's JSON fields, and its uploaded files
     under "uploads" as (name, content), at most MAX_UPLOADS of them."""
     form = await request.form(max_files=MAX_UPLOADS)
-    check_csrf(request, form.get("csrf_token"))
+    check_form(request, form)
     lists = ("domains", "levers", "twins", "attachments", "indicators")
     payload = {name: form.get(name, "") for name in NOTE_FIELDS if name not in lists}
     payload |= {name: [v for v in form.getlist(name) if isinstance(v, str)] for name in lists[:4]}

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from kb.documents import markdown_html
 from kb.errors import StaleEdit
 from kb.workspace import SECTIONS, SECTION_NAMES, STATUSES
-from search_app.auth import CheckedForm, check_csrf, csrf_token, login_first
+from search_app.auth import CheckedForm, check_form, csrf_token, login_first
 from search_app.deps import KB, Reader, Writer
 from search_app.errors import PRIVATE_READ, STATUS, WRITE, documented
 from search_app.guards import StrictRoute
@@ -79,7 +79,7 @@ def plan_editor(request: Request, kb: KB):
 
 async def _sections_form(request: Request) -> tuple[dict[str, str], int]:
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
+    check_form(request, form)
     version = form.get("version", "")
     return ({name: form[name] for name in SECTION_NAMES if name in form},
             int(version) if str(version).isdigit() else -1)

@@ -205,3 +205,61 @@ def test_the_openapi_document_describes_every_error_an_operation_gives(client):
                 assert {"401", "403", "413", "503"} <= codes, (method, path)
             assert operation["responses"]["422"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/ErrorBody"}
+
+
+# Probe 2 (issue 25), numbered as there.
+
+# 6. Text a store cannot hold is refused at the edge, alike on SQLite and PostgreSQL (make test
+# runs this file on both).
+@pytest.mark.parametrize("method, url", [
+    ("GET", "/api/docs/abc%00def"), ("GET", "/cities/Ou%00lu"), ("GET", "/doc/heat%00"),
+    ("GET", "/api/search?q=heat%00ing"), ("GET", "/?q=%00"), ("GET", "/api/plans/Oulu%00"),
+    ("PATCH", "/api/notes/n%00te"), ("DELETE", "/api/shortlist/he%00at"),
+])
+def test_a_nul_in_an_address_or_query_is_refused_naming_where(client, creds, method, url):
+    response = client.request(method, url, headers=bearer(creds, "hel"))
+    assert response.status_code == 422 and "NUL" in response.text
+
+
+@pytest.mark.parametrize("field", ["title", "challenge", "what_was_done", "costs", "contact"])
+@pytest.mark.parametrize("bad", ["\x00", "\ud800"])
+def test_a_nul_or_a_surrogate_in_any_note_field_is_refused_naming_it(client, creds, field, bad):
+    import json
+
+    body = json.dumps({**NOTE, field: f"before {bad} after"})  # json.dumps escapes both as \uXXXX
+    response = client.post("/api/notes", content=body, headers={**bearer(creds, "hel"),
+                                                                 "Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", field]
+
+
+def test_a_nul_in_a_form_field_is_refused_naming_it(client, creds):
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"username": "h\x00el", "password": "x", "csrf_token": token})
+    assert response.status_code == 422 and "username: text with a NUL character cannot be kept" in response.text
+    login(client, creds, "hel")
+    form = client.get("/notes/new").text
+    response = client.post("/notes/new", data={**NOTE, "domains": "energy", "levers": "technology",
+                                               "title": "Heat\x00", "csrf_token": csrf_of(form)})
+    assert response.status_code == 422 and "title" in response.text
+
+
+# 7. JSON nested too deeply to parse is a 422, not a RecursionError.
+@pytest.mark.parametrize("url", ["/api/partners", "/api/notes"])
+def test_json_nested_thousands_deep_is_refused(client, creds, url):
+    body = "[" * 5000 + '"\\ud800"' + "]" * 5000
+    response = client.post(url, content=body, headers={**bearer(creds, "hel"), "Content-Type": "application/json"})
+    assert response.status_code == 422 and "nested too deeply" in response.text
+
+
+# 10. A form that carries files is not read from someone who is not logged in.
+def test_an_anonymous_form_with_files_is_refused_before_it_is_read(client):
+    sent = []
+
+    def body():
+        for _ in range(100):
+            sent.append(1)
+            yield b"x" * 65536
+
+    response = client.post("/notes/new", content=body(),
+                           headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 403 and "Log in" in response.text and len(sent) < 5

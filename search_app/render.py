@@ -62,10 +62,17 @@ def render(request: Request, template: str, context: dict, status_code: int = 20
 
 
 def csv_response(rows: list[list], filename: str) -> Response:
+    """Rows as a CSV download; a text cell a spreadsheet would run as a formula is written as text."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([[_as_text(cell) for cell in row] for row in rows])
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _as_text(cell):
+    """A string starting with = + - @ (or a tab or carriage return) is a formula to Excel and its kin:
+    a leading apostrophe keeps it text (OWASP's advice for CSV injection). Numbers stay numbers."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r")) else cell
 
 
 def render_error(request: Request, status_code: int, message: str, headers: dict | None = None):

@@ -263,3 +263,15 @@ def test_an_anonymous_form_with_files_is_refused_before_it_is_read(client):
     response = client.post("/notes/new", content=body(),
                            headers={"Content-Type": "multipart/form-data; boundary=x"})
     assert response.status_code == 403 and "Log in" in response.text and len(sent) < 5
+
+
+# 9. A city or country a spreadsheet would run as a formula reaches the CSVs as text.
+def test_csv_cells_that_look_like_formulas_are_written_as_text(client, indexed):
+    from kb.store import City
+
+    evil = City('=HYPERLINK("http://x.invalid","open")', "+Evil", "twin", lat=60.0, lon=25.0)
+    with indexed.store.write(documents=False) as tx:
+        tx.replace_cities([*indexed.store.cities(), evil])
+    rows = client.get("/explorer/map.csv").text.splitlines()
+    (row,) = [r for r in rows if "HYPERLINK" in r]
+    assert row.startswith('"\'=HYPERLINK(""http://x.invalid"",""open"")",\'+Evil,twin')

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from kb.accounts import Accounts, User
 from kb.core import Core
@@ -117,6 +118,15 @@ class KnowledgeBase(Core):
         if doc is None:
             raise NotFound(f"no document has the id {doc_id!r}")
         return doc
+
+    def original_file(self, ref: str) -> tuple[Path, str]:
+        """A kept original's path and media type, while a document lists it: a deleted note's
+        files are kept (an admin may restore the note) but no longer served."""
+        documents, _ = self.store.holders_of_file(ref) if isinstance(ref, str) else ([], [])
+        if not documents:
+            raise NotFound(f"no file {str(ref).rsplit('/', 1)[-1][:80]!r} is kept; it may belong to a document "
+                           f"since removed")
+        return self.files.open(ref)
 
     def practice_page(self, doc_id: str, user: User | None) -> PracticePage:
         doc = self.document(doc_id)

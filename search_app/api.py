@@ -58,7 +58,7 @@ def api_document(kb: KB, doc_id: str) -> dict:
 def original_file(kb: KB, digest: str, name: str) -> FileResponse:
     """The original of an indexed file or a note's attachment (PDFs open in the browser, at
     `#page=N` when the link says so; other types download)."""
-    path, media_type = kb.files.open(f"{digest}/{name}")
+    path, media_type = kb.original_file(f"{digest}/{name}")
     inline = media_type == "application/pdf"
     return FileResponse(path, media_type=media_type, filename=name, content_disposition_type="inline" if inline
                         else "attachment", headers={"X-Content-Type-Options": "nosniff",

@@ -309,6 +309,10 @@ class Store(ABC):
         return self.documents([doc_id]).get(doc_id)
 
     @abstractmethod
+    def holders_of_file(self, ref: str) -> tuple[list[str], list[str]]:
+        """(documents, notes — deleted ones included) that list the kept file `ref`, by id."""
+
+    @abstractmethod
     def document_count(self) -> int: ...
 
     @abstractmethod

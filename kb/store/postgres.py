@@ -338,6 +338,12 @@ class PostgresStore(Store):
     def document_languages(self) -> dict[str, int]:
         return dict(self._rows("SELECT language, count(*) FROM documents GROUP BY language"))
 
+    def holders_of_file(self, ref: str) -> tuple[list[str], list[str]]:
+        quoted = json.dumps(ref)  # as it stands in the JSON of a document's files and a note's fields
+        documents = self._rows("SELECT id FROM documents WHERE strpos(files, %s) > 0", (quoted,))
+        notes = self._rows("SELECT id FROM notes WHERE strpos(fields, %s) > 0", (quoted,))
+        return [r[0] for r in documents], [r[0] for r in notes]
+
     def documents_of_city(self, name: str) -> list[Practice]:
         rows = self._rows('SELECT * FROM documents WHERE lower(city) = lower(%s) ORDER BY kind COLLATE "C", '
                           'title COLLATE "C"', (name,))

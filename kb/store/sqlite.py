@@ -299,6 +299,12 @@ class SqliteStore(Store):
     def document_languages(self) -> dict[str, int]:
         return dict(self._rows("SELECT language, count(*) FROM documents GROUP BY language"))
 
+    def holders_of_file(self, ref: str) -> tuple[list[str], list[str]]:
+        quoted = json.dumps(ref)  # as it stands in the JSON of a document's files and a note's fields
+        documents = self._rows("SELECT id FROM documents WHERE instr(files, ?) > 0", (quoted,))
+        notes = self._rows("SELECT id FROM notes WHERE instr(fields, ?) > 0", (quoted,))
+        return [r[0] for r in documents], [r[0] for r in notes]
+
     def documents_of_city(self, name: str) -> list[Practice]:
         rows = self._rows("SELECT * FROM documents WHERE city = ? COLLATE NOCASE ORDER BY kind, title", (name,))
         return [practice_of(r) for r in rows]

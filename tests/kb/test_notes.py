@@ -198,3 +198,23 @@ def test_the_form_says_who_may_publish_before_anyone_types(notes, people, actor,
     with pytest.raises(refusal) as exc:
         notes.form(people[actor])
     assert actor == "anonymous" or "Pilot cities' accounts publish" in str(exc.value)
+
+
+def test_a_deleted_notes_files_are_neither_served_nor_reattached_until_it_is_restored(indexed, notes, people):
+    """Probe 2, finding 8: /files/<hash>/<name> answered 200 after the note was deleted, and
+    another city's pilot attached it by its hash (201), searchable again."""
+    from tests.kb.test_extract import docx_bytes
+
+    data = docx_bytes(lambda d: d.add_paragraph("Seawater heat pumps under the harbour."))
+    note = notes.create(people["hel"], NOTE, uploads=[("harbour.docx", data)])
+    (ref,) = [a["file"] for a in note.fields["attachments"]]
+    assert indexed.original_file(ref)[1].endswith("wordprocessingml.document")
+    notes.delete(people["hel"], note.id)
+    with pytest.raises(NotFound):
+        indexed.original_file(ref)
+    with pytest.raises(InvalidNote, match="is not a file of this note"):
+        notes.create(people["dun"], {**NOTE, "attachments": [ref]})
+    notes.restore(people["root"], note.id)
+    assert indexed.original_file(ref)[0].read_bytes() == data
+    again = notes.create(people["dun"], NOTE, uploads=[("copy.docx", data)])  # the same content, uploaded
+    assert [a["file"].split("/")[0] for a in again.fields["attachments"]] == [ref.split("/")[0]]

@@ -182,3 +182,18 @@ def test_the_shipped_language_shifts_are_those_of_the_parallel_sentences(e5):
 def test_minilm_stays_selectable(tmp_path):
     embedder = load_embedder(settings(tmp_path, model="all-MiniLM-L6-v2"), tmp_path / "onnx")
     assert embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2" and embedder.dim == 384
+
+
+def test_e5_exports_from_the_weights_file_whatever_precision_passages_ran_in(e5):
+    """Probe 2, finding 12: a server whose data folder was indexed (passages in bf16) exported its
+    query encoder from bf16-rounded weights; one started on a fresh folder from the file's: the same
+    document scored 0.5586 on one and 0.5489 on the other, and rankings differed from the 7th."""
+    import torch
+
+    indexed = E5Embedder(precision="fp32")
+    indexed._model.to(torch.bfloat16)  # as choosing bf16 for passages does
+    graph, _ = indexed.onnx_graph()
+    fresh = dict(e5.onnx_graph()[0].state_dict())
+    assert all(torch.equal(value, fresh[name]) for name, value in graph.state_dict().items())
+    texts = ["district heating phase-out", "fjärrvärme utan kol"]
+    assert np.array_equal(indexed.reference_queries(texts), e5.reference_queries(texts))

@@ -98,20 +98,8 @@ class E5Embedder(Embedder):
     @cached_property
     def _model(self):
         """A transformers XLM-RoBERTa model holding the dequantised weights, in fp32."""
-        quiet_offline_hub()
-        import torch
-        from transformers import XLMRobertaConfig, XLMRobertaModel
-
-        w = self._weights
-        config = XLMRobertaConfig(
-            vocab_size=w.vocab, hidden_size=w.hidden, num_hidden_layers=w.layers, num_attention_heads=w.heads,
-            intermediate_size=w.ffn, max_position_embeddings=w.max_positions + 2, type_vocab_size=w.token_types,
-            layer_norm_eps=w.eps, hidden_act="gelu", pad_token_id=w.pad, bos_token_id=w.bos, eos_token_id=w.eos,
-            attn_implementation="sdpa",
-        )
-        model = XLMRobertaModel(config, add_pooling_layer=False).eval()
-        model.load_state_dict(_state_dict(w), strict=True)
-        w.tensors.clear()  # copied into the model; 470 MB less
+        model = _xlm_roberta(self._weights)
+        self._weights.tensors.clear()  # copied into the model; 470 MB less
         return model
 
     @property
@@ -191,13 +179,16 @@ class E5Embedder(Embedder):
         return Graph().eval(), {"input_ids": ids, "attention_mask": mask}
 
     def _fp32_model(self):
-        """The model in fp32 (a copy if the one in use was converted to bf16)."""
-        import copy
-
+        """The model in fp32. One converted to bf16 for passages is not converted back: bf16
+        rounding stays in the weights, and an export made from them would differ from the one a
+        process that never embedded a passage makes (two app servers ranked apart from the 7th
+        result). It is read from the weights file again instead."""
         import torch
 
         model = self._model
-        return copy.deepcopy(model).to(torch.float32) if next(model.parameters()).dtype != torch.float32 else model
+        if next(model.parameters()).dtype == torch.float32:
+            return model
+        return _xlm_roberta(e5_weights.read(e5_weights.weights_path()))
 
     def save_tokenizer(self, path: Path) -> None:
         self._tokenizer.save(str(path))
@@ -205,6 +196,22 @@ class E5Embedder(Embedder):
 
     def reference_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([QUERY_PREFIX + t for t in texts], bf16=False, model=self._fp32_model())
+
+
+def _xlm_roberta(w: e5_weights.E5Weights):
+    """A transformers XLM-RoBERTa model holding the file's dequantised weights, in fp32."""
+    quiet_offline_hub()
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+
+    config = XLMRobertaConfig(
+        vocab_size=w.vocab, hidden_size=w.hidden, num_hidden_layers=w.layers, num_attention_heads=w.heads,
+        intermediate_size=w.ffn, max_position_embeddings=w.max_positions + 2, type_vocab_size=w.token_types,
+        layer_norm_eps=w.eps, hidden_act="gelu", pad_token_id=w.pad, bos_token_id=w.bos, eos_token_id=w.eos,
+        attn_implementation="sdpa",
+    )
+    model = XLMRobertaModel(config, add_pooling_layer=False).eval()
+    model.load_state_dict(_state_dict(w), strict=True)
+    return model
 
 
 def _state_dict(w: e5_weights.E5Weights) -> dict:

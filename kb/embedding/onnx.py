@@ -26,7 +26,7 @@ import numpy as np
 from kb.embedding.base import EmbedderError, sha256_file
 
 OPSET = 17
-FORMAT = 3  # how exports are made; an export of another format is made again
+FORMAT = 4  # how exports are made; an export of another format is made again (4: e5 from the file's fp32 weights)
 TOKENIZER_FILE, MANIFEST_FILE = "tokenizer.json", "manifest.json"
 # A vocabulary's per-code-point normalisation, where its tokenizer.json cannot hold it (see e5.py).
 NORMALISATION_FILE = "normalisation.json"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.documents import Chunk, Practice
-from kb.errors import Conflict
+from kb.errors import Conflict, Invalid
 
 
 IDENTITY = "identity"  # the secret that names a store (`Store.identity`)
@@ -458,3 +458,19 @@ def plan_moved_on(plan: PlanRecord) -> Conflict:
     """The refusal of a plan saved from a version that is no longer the stored one."""
     return Conflict(f"{plan.twin}'s plan changed while this change was being saved (it is past version "
                     f"{plan.version - 1} now); reload the plan and make the change again")
+
+
+def storable(params: Iterable) -> tuple:
+    """The parameters of a write, or Invalid naming the first text no store can hold: a NUL
+    character (PostgreSQL refuses it, SQLite would keep it) or an unpaired surrogate (neither
+    can encode it). Both stores check every write, so they answer alike."""
+    params = tuple(params)
+    for value in (v for param in params for v in (param if isinstance(param, list) else (param,))):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise Invalid(f"text with an unpaired surrogate cannot be kept: {value[:40]!r}") from None
+            if "\x00" in value:
+                raise Invalid(f"text with a NUL character cannot be kept: {value[:40]!r}")
+    return params

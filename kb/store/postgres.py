@@ -25,7 +25,7 @@ from kb.errors import Busy, Unavailable
 from kb.store import describe, fts
 from kb.store.base import (
     IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
-    ShortlistItem, Store, StoredDocument, Transaction, UserRecord, plan_moved_on,
+    ShortlistItem, Store, StoredDocument, Transaction, UserRecord, plan_moved_on, storable,
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
@@ -67,7 +67,7 @@ class PostgresTransaction(Transaction):
         self.conn = conn
 
     def _run(self, sql: str, params: Iterable = ()) -> psycopg.Cursor:
-        return self.conn.execute(sql, tuple(params))
+        return self.conn.execute(sql, storable(params))
 
     def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str,
                      fingerprint: str) -> None:
@@ -80,8 +80,8 @@ class PostgresTransaction(Transaction):
             cursor.executemany(
                 "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [(practice.id, c.ordinal, c.section, c.text, c.content_hash, model_id,
-                  np.asarray(v, dtype=np.float32).tobytes()) for c, v in zip(chunks, vectors)])
+                [storable((practice.id, c.ordinal, c.section, c.text, c.content_hash, model_id,
+                           np.asarray(v, dtype=np.float32).tobytes())) for c, v in zip(chunks, vectors)])
 
     def remove_documents(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
@@ -107,8 +107,8 @@ class PostgresTransaction(Transaction):
         with self.conn.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO cities VALUES ({', '.join(['%s'] * len(TABLES['cities']))})",
-                [(c.city, c.country, c.role, c.cohort, c.population, c.lat, c.lon, c.pilot_project,
-                  json.dumps(c.domains), c.source) for c in cities])
+                [storable((c.city, c.country, c.role, c.cohort, c.population, c.lat, c.lon, c.pilot_project,
+                           json.dumps(c.domains), c.source)) for c in cities])
 
     def note(self, note_id: str) -> NoteRecord | None:
         return note_in(self.conn, note_id, "%s")
@@ -218,7 +218,7 @@ class PostgresTransaction(Transaction):
         upsert = " ON CONFLICT (key) DO UPDATE SET value = excluded.value" if table == "meta" else ""
         with self.conn.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "
-                               f"VALUES ({', '.join(['%s'] * len(columns))}){upsert}", list(rows))
+                               f"VALUES ({', '.join(['%s'] * len(columns))}){upsert}", [storable(r) for r in rows])
         if table in _SERIAL_TABLES:  # new rows continue after the copied ids
             column = _SERIAL_TABLES[table]
             self._run(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
@@ -296,11 +296,11 @@ class PostgresStore(Store):
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[_Row]:
         with self._connection() as conn:
-            return conn.execute(sql, tuple(params)).fetchall()
+            return conn.execute(sql, storable(params)).fetchall()
 
     def _one(self, sql: str, params: Iterable = ()):
         with self._connection() as conn:
-            return conn.execute(sql, tuple(params)).fetchone()
+            return conn.execute(sql, storable(params)).fetchone()
 
     def _value(self, key: str) -> str | None:
         row = self._one("SELECT value FROM meta WHERE key = %s", (key,))

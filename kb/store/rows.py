@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from kb.documents import Practice
-from kb.store.base import Changes, City, Cursor, IndexSnapshot, NoteRecord, PlanRecord, UserRecord
+from kb.store.base import Changes, City, Cursor, IndexSnapshot, NoteRecord, PlanRecord, UserRecord, storable
 
 # Every table of a store's own data, in an order that respects its references, with its columns.
 # Derived data is left out: keyword indexes are rebuilt from passages, the deletion log starts empty.
@@ -133,14 +133,14 @@ def note_of(row) -> NoteRecord:
 
 def note_in(db, note_id: str, mark: str) -> NoteRecord | None:
     """The note `note_id`, read through `db` (a connection, or a transaction's)."""
-    row = db.execute(f"SELECT * FROM notes WHERE id = {mark}", (note_id,)).fetchone()
+    row = db.execute(f"SELECT * FROM notes WHERE id = {mark}", storable((note_id,))).fetchone()
     return note_of(row) if row is not None else None
 
 
 def plan_in(db, twin: str, mark: str) -> PlanRecord | None:
     """The plan of `twin`, read through `db` (a connection, or a transaction's)."""
     row = db.execute("SELECT twin, version, sections, shared, final, adopted, updated_at FROM plans "
-                     f"WHERE twin = {mark}", (twin,)).fetchone()
+                     f"WHERE twin = {mark}", storable((twin,))).fetchone()
     if row is None:
         return None
     return PlanRecord(row[0], row[1], json.loads(row[2]), bool(row[3]), bool(row[4]), tuple(json.loads(row[5])), row[6])

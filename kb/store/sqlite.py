@@ -21,7 +21,7 @@ from kb.store import fts
 from kb.store.connections import ThreadConnections
 from kb.store.base import (
     IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
-    PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on,
+    PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on, storable,
 )
 from kb.store.rows import (
     TABLES, changes_of, city_of, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
@@ -35,9 +35,22 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 BUSY_TIMEOUT_S, RETRY_AFTER_S = 3, 2
 
 
+class _Storable:
+    """A connection whose writes refuse text no store can hold (kb/store/base.py `storable`)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def execute(self, sql: str, params: Iterable = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, storable(params))
+
+    def executemany(self, sql: str, rows: Iterable[Iterable]) -> sqlite3.Cursor:
+        return self._db.executemany(sql, (storable(row) for row in rows))
+
+
 class SqliteTransaction(Transaction):
     def __init__(self, db: sqlite3.Connection):
-        self.db = db
+        self.db = _Storable(db)
 
     def put_document(self, practice: Practice, chunks: list[Chunk], vectors: np.ndarray, model_id: str,
                      fingerprint: str) -> None:
@@ -258,10 +271,10 @@ class SqliteStore(Store):
             db.execute("COMMIT")
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
-        return self._db().execute(sql, tuple(params)).fetchall()
+        return self._db().execute(sql, storable(params)).fetchall()
 
     def _one(self, sql: str, params: Iterable = ()):
-        return self._db().execute(sql, tuple(params)).fetchone()
+        return self._db().execute(sql, storable(params)).fetchone()
 
     def _by_ids(self, sql: str, ids: Iterable, params: tuple = ()) -> Iterator[sqlite3.Row]:
         """Rows of `sql` for every id, in batches: `{ids}` in `sql` stands for a list of

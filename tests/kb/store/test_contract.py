@@ -271,3 +271,46 @@ def test_files_are_kept_once_by_reference(store):
         tx.keep_file("a" * 64 + "/report.pdf", b"%PDF-1 again")
     assert store.file("a" * 64 + "/report.pdf") == b"%PDF-1 first" and store.file("b" * 64 + "/x.pdf") is None
     assert store.version() == 0
+
+
+BAD_TEXT = ["with\x00nul", "with\ud800surrogate"]
+
+
+def _writes(bad: str):
+    """One write per text a transaction takes, each with `bad` in that text."""
+    practice = doc()
+    chunks = chunk_practice(practice, EMB)
+    vectors = EMB.embed([c.embedding_text for c in chunks])
+    return {
+        "document title": lambda tx: tx.put_document(doc(title=bad), chunks, vectors, EMB.model_id, "f"),
+        "passage text": lambda tx: tx.put_document(practice, [chunks[0].__class__(**{**chunks[0].__dict__,
+                                                                                     "text": bad})],
+                                                   vectors[:1], EMB.model_id, "f"),
+        "city": lambda tx: tx.replace_cities([City(bad, "Sweden", "twin")]),
+        "user name": lambda tx: tx.add_user(bad, None, "matching"),
+        "note id": lambda tx: tx.save_note(NoteRecord(bad, "Umeå", "Sweden", {"title": "T"}, 1, False), None),
+        "note city": lambda tx: tx.save_note(NoteRecord("n", bad, "Sweden", {"title": "T"}, 1, False), None),
+        "plan twin": lambda tx: tx.save_plan(PlanRecord(bad, 1, {"why": "x"}, False, False, (), ""), None),
+        "comment": lambda tx: tx.add_comment("Kozani", "why", bad, None),
+        "shortlist note": lambda tx: tx.keep("Kozani", bad, None),
+        "pairing": lambda tx: tx.add_pairing("Kozani", bad, None),
+    }
+
+
+@pytest.mark.parametrize("bad", BAD_TEXT, ids=["nul", "surrogate"])
+@pytest.mark.parametrize("field", list(_writes("x")))
+def test_every_text_a_store_cannot_hold_is_refused_alike_and_nothing_is_written(store, bad, field):
+    """Probe 2, finding 6: PostgreSQL answered a NUL with psycopg.DataError (a 500), SQLite kept it."""
+    put(store, doc("kept"))
+    counts = store.counts()
+    with pytest.raises(Invalid, match="cannot be kept"):
+        with store.write() as tx:
+            _writes(bad)[field](tx)
+    assert store.counts() == counts and store.version() == 1
+
+
+@pytest.mark.parametrize("bad", BAD_TEXT, ids=["nul", "surrogate"])
+def test_a_lookup_by_such_a_text_is_refused_alike(store, bad):
+    for lookup in (store.document, store.note, store.plan, store.city, store.user):
+        with pytest.raises(Invalid, match="cannot be kept"):
+            lookup(bad)

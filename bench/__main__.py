@@ -1,10 +1,10 @@
 """`make bench`: indexing throughput, embedding throughput against plain sentence-transformers,
-re-index time, /api/search latency, and app servers sharing a PostgreSQL store; printed as one
-table and saved to bench/results.json."""
+re-index time, /api/search latency, app servers sharing a PostgreSQL store, backups and restores;
+printed as one table and saved to bench/results.json."""
 
 from __future__ import annotations
 
-from bench import embedding, indexing, latency, replicas, scale
+from bench import backups, embedding, indexing, latency, replicas, scale
 from bench.common import OUT, RESULTS, save, table
 
 ROWS = [
@@ -54,6 +54,9 @@ ROWS = [
     ("replica_catch_up_max_ms", "Note on one server found on the other, max ms", ""),
     ("replica_index_rebuild_s_100k", "New server's index rebuilt from stored vectors, s", "100k passages"),
     ("replica_index_snapshot_load_s_100k", "New server's index from the published snapshot, s", "100k passages"),
+    *[(f"{name}_{label}", f"{title}, {label}", note) for label in ("shipped", "100k") for name, title, note in (
+        ("backup_s", "kb backup, s", "whole command, median of 3"), ("restore_s", "kb restore, s", "index rebuilt"),
+        ("backup_mb", "Backup size, MB", ""), ("backup_vs_folder_copy", "Backup time / copying the data folder", "x"))],
 ]
 
 
@@ -61,7 +64,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     figures = {}
     for name, part in (("indexing", indexing), ("embedding", embedding), ("scale", scale), ("latency", latency),
-                       ("replicas", replicas)):
+                       ("replicas", replicas), ("backups", backups)):
         print(f"[bench] {name} …", flush=True)
         figures.update(part.run())
         save(figures)

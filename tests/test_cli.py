@@ -127,3 +127,32 @@ def test_store_copy_moves_a_knowledge_base_to_postgresql_once_and_migrate_report
     migrated = run("migrate")
     assert migrated.exit_code == 0 and "schema up to date, 4 documents" in migrated.output
     assert json.loads(run("search", "coal district heating", "--json").output)["results"][0]["doc_id"] == "heat"
+
+
+def test_backup_then_restore_into_a_new_folder_and_into_postgresql_searches_alike(run, corpus, pg_cluster, tmp_path):
+    run("index", "--corpus", str(corpus))
+    first = run("backup", str(tmp_path / "backups"), "--json")
+    assert first.exit_code == 0, first.output
+    made = json.loads(first.output)
+    assert made["rows"] > 0 and made["tables"]["documents"]["rows"] == 4
+    second = json.loads(run("backup", str(tmp_path / "backups"), "--keep", "1", "--json").output)
+    assert second["removed"] == [made["backup"]]
+
+    def restored(*args, data):
+        return CliRunner().invoke(main, ["restore", second["backup"], *args, "--data", str(data)],
+                                  catch_exceptions=False)
+
+    into = restored(data=tmp_path / "restored")
+    assert into.exit_code == 0 and "vector index rebuilt" in into.output, into.output
+    url = pg_cluster.new_database()
+    assert restored("--to", url, data=tmp_path / "pg-folder").exit_code == 0
+    expected = json.loads(run("search", "coal district heating", "--json").output)["results"]
+    for data, store in ((tmp_path / "restored", ""), (tmp_path / "pg-folder", url)):
+        found = CliRunner(env={"KB_STORE": store}).invoke(
+            main, ["search", "coal district heating", "--json", "--data", str(data)], catch_exceptions=False)
+        assert json.loads(found.output)["results"] == expected
+    again = restored(data=tmp_path / "restored")
+    assert again.exit_code == 2 and "is not empty: restore into a new folder" in again.output
+    assert restored("--to", url, data=tmp_path / "pg-folder-2").exit_code == 1  # the database is not empty
+    nothing = CliRunner().invoke(main, ["backup", str(tmp_path / "b2"), "--data", str(tmp_path / "nothing")])
+    assert nothing.exit_code == 2 and "no knowledge base in" in nothing.output

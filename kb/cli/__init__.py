@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from kb.cli.accounts import notes, users
+from kb.cli.backup import backup, restore
 from kb.cli.cities import cities, pairings
 from kb.cli.index import index, info
 from kb.cli.search import eval_partners, evaluate, partners, search, similar
@@ -27,5 +28,5 @@ def main() -> None:
 
 
 for command in (index, info, search, similar, evaluate, partners, eval_partners, serve, users, notes, cities, pairings,
-                migrate, store):
+                migrate, store, backup, restore):
     main.add_command(command)

@@ -7,7 +7,7 @@ passes the contract suite in tests/kb/store/."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -445,6 +445,11 @@ class Store(ABC):
     @abstractmethod
     def table_rows(self, table: str) -> Iterator[tuple]:
         """Every row of one of kb/store/rows.py TABLES, with its columns in that order."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractContextManager[Callable[[str], Iterator[tuple]]]:
+        """A reader of tables like `table_rows` whose every table comes from one committed state,
+        while writers go on (`kb backup`)."""
 
 
 def batched(items: Iterable, size: int = 500) -> Iterator[list]:

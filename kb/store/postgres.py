@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,13 +24,13 @@ from kb.documents import Chunk, Practice, words
 from kb.errors import Busy, Unavailable
 from kb.store import describe, fts
 from kb.store.base import (
-    IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
+    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
     ShortlistItem, Store, StoredDocument, Transaction, UserRecord, plan_moved_on, storable,
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
     TABLES, changes_of, city_of, counts_of, cursor_of, document_means, document_values, index_snapshot_of,
-    note_in, note_of, plan_in, practice_of, user_of, version_of,
+    note_in, note_of, plan_in, practice_of, select_all, user_of, version_of,
 )
 
 MIRROR_FILE = "keywords.sqlite3"  # the local keyword mirror, in the app server's data folder
@@ -521,8 +521,18 @@ class PostgresStore(Store):
     # -- copying -----------------------------------------------------------------------------
 
     def table_rows(self, table: str) -> Iterator[tuple]:
-        where = f" WHERE key != 'secret:{IDENTITY}'" if table == "meta" else ""  # each store's own
-        with self._connection() as conn, conn.transaction(), conn.cursor(name=f"copy_{table}") as cursor:
-            cursor.execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{where}")
-            for row in cursor:
-                yield tuple(row)
+        with self._connection() as conn, conn.transaction():
+            yield from _table_rows(conn, table)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Callable[[str], Iterator[tuple]]]:
+        with self._snapshot() as conn:
+            yield lambda table: _table_rows(conn, table)
+
+
+def _table_rows(conn: psycopg.Connection, table: str) -> Iterator[tuple]:
+    """A table's rows through a server-side cursor: a large table is not held in memory at once."""
+    with conn.cursor(name=f"copy_{table}") as cursor:
+        cursor.execute(select_all(table))
+        for row in cursor:
+            yield tuple(row)

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from kb.documents import Practice
-from kb.store.base import Changes, City, Cursor, IndexSnapshot, NoteRecord, PlanRecord, UserRecord, storable
+from kb.store.base import (IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, PlanRecord, UserRecord,
+                           storable)
 
 # Every table of a store's own data, in an order that respects its references, with its columns.
 # Derived data is left out: keyword indexes are rebuilt from passages, the deletion log starts empty.
@@ -37,11 +38,26 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+def select_all(table: str) -> str:
+    """Every row of `table` in TABLES' column order (the meta row naming a store's identity is
+    each store's own, never copied)."""
+    where = f" WHERE key != 'secret:{IDENTITY}'" if table == "meta" else ""
+    return f"SELECT {', '.join(TABLES[table])} FROM {table}{where}"
+
+
 def checksum(rows: Iterable[tuple]) -> str:
     """A digest of a table's rows that ignores their order and each backend's types for the same
     value (bytes and memoryviews, ints and bools)."""
-    digests = sorted(hashlib.sha256(repr(tuple(_plain(v) for v in row)).encode()).digest() for row in rows)
-    return hashlib.sha256(b"".join(digests)).hexdigest()
+    return checksum_of(row_digest(row) for row in rows)
+
+
+def row_digest(row: tuple) -> bytes:
+    """One row's part of `checksum`, for callers that see the rows one at a time."""
+    return hashlib.sha256(repr(tuple(_plain(v) for v in row)).encode()).digest()
+
+
+def checksum_of(digests: Iterable[bytes]) -> str:
+    return hashlib.sha256(b"".join(sorted(digests))).hexdigest()
 
 
 def _plain(value):

@@ -9,8 +9,8 @@ import json
 import secrets
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +20,12 @@ from kb.errors import Busy
 from kb.store import fts
 from kb.store.connections import ThreadConnections
 from kb.store.base import (
-    IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
+    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
     PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on, storable,
 )
 from kb.store.rows import (
     TABLES, changes_of, city_of, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
-    plan_in, practice_of, user_of, version_of,
+    plan_in, practice_of, select_all, user_of, version_of,
 )
 from kb.store.sqlite_migrations import migrate
 
@@ -460,6 +460,16 @@ class SqliteStore(Store):
     # -- copying -----------------------------------------------------------------------------
 
     def table_rows(self, table: str) -> Iterator[tuple]:
-        where = f" WHERE key != 'secret:{IDENTITY}'" if table == "meta" else ""  # each store's own
-        for row in self._db().execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{where}"):
+        for row in self._db().execute(select_all(table)):
             yield tuple(row)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Callable[[str], Iterator[tuple]]]:
+        # A connection of its own in one read transaction: in WAL mode it keeps reading the state
+        # of its first read, and writers are not held up by it.
+        with closing(self._connect()) as db:
+            db.execute("BEGIN")
+            try:
+                yield lambda table: (tuple(row) for row in db.execute(select_all(table)))
+            finally:
+                db.execute("ROLLBACK")

@@ -57,13 +57,13 @@ NotePayload = Annotated[dict, Depends(_note_payload)]
 # -- login ------------------------------------------------------------------------------------
 
 @pages.get("/login")
-def login_form(request: Request, next: str = "/notes/new"):
+def login_form(request: Request, next: str = ""):
     return render(request, "login.html", {"csrf": csrf_token(request), "next": _safe_next(next), "error": None})
 
 
 @pages.post("/login")
 def login(request: Request, kb: KB, _: CheckedForm, username: str = Form(""), password: str = Form(""),
-          next: str = Form("/notes/new")):
+          next: str = Form("")):
     try:
         user = kb.accounts.login(username, password, request.client.host if request.client else "")
     except KBError as exc:
@@ -71,7 +71,17 @@ def login(request: Request, kb: KB, _: CheckedForm, username: str = Form(""), pa
                                               "error": str(exc), "username": username[:MAX_USERNAME]},
                       status_code=status_of(exc), headers=retry_after(exc))
     log_in(request, kb.accounts, user)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(_safe_next(next) if next else home_of(user), status_code=303)
+
+
+def home_of(user) -> str:
+    """Where a person lands after logging in: a twin in its workspace, a pilot on its city's page,
+    the matching team in the explorer, an admin among the cities (deleted notes to restore)."""
+    if user.role == "twin":
+        return "/workspace"
+    if user.role == "pilot" and user.city:
+        return f"/cities/{quote(user.city)}"
+    return "/explorer" if user.role == "matching" else "/cities"
 
 
 @pages.post("/logout")

@@ -96,3 +96,21 @@ def test_others_see_no_keep_button_and_no_workspace(client, creds):
     login(client, creds, "hel")
     assert 'action="/workspace/keep"' not in client.get("/", params={"q": "coal district heating"}).text
     assert client.get("/workspace").status_code == 403
+
+
+@pytest.mark.parametrize("who, home", [("oulu", "/workspace"), ("hel", "/cities/Helsinki"), ("team", "/explorer"),
+                                       ("root", "/cities")])
+def test_each_role_lands_on_its_home_after_logging_in(client, creds, who, home):
+    """Issue 26: a twin and the matching team landed on the note form with a red refusal."""
+    page = client.get("/login").text
+    assert all(role in page for role in ("Twin cities", "Pilot cities", "The matching team"))
+    response = client.post("/login", data={"username": who, "password": creds[who].password, "csrf_token": csrf(page)},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == home
+    assert client.get(home).status_code == 200
+
+
+def test_logged_out_a_result_says_who_can_keep_it(client, creds):
+    page = client.get("/", params={"q": "coal district heating"}).text
+    assert 'action="/workspace/keep"' not in page
+    assert 'href="/login?next=/%3Fq%3Dcoal%2Bdistrict%2Bheating">Log in as a twin city to keep practices' in page

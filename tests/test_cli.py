@@ -154,5 +154,6 @@ def test_backup_then_restore_into_a_new_folder_and_into_postgresql_searches_alik
     again = restored(data=tmp_path / "restored")
     assert again.exit_code == 2 and "is not empty: restore into a new folder" in again.output
     assert restored("--to", url, data=tmp_path / "pg-folder-2").exit_code == 1  # the database is not empty
-    nothing = CliRunner().invoke(main, ["backup", str(tmp_path / "b2"), "--data", str(tmp_path / "nothing")])
+    nothing = CliRunner(env={"KB_STORE": ""}).invoke(main, ["backup", str(tmp_path / "b2"), "--data",
+                                                      str(tmp_path / "nothing")])
     assert nothing.exit_code == 2 and "no knowledge base in" in nothing.output

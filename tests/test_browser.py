@@ -277,6 +277,29 @@ def test_a_twin_officer_keeps_practices_writes_the_plan_and_exports_it(server, b
     page.locator("#s-situation").press_sequentially("Oulu heats with peat and wood; the plant closes in 2030.", delay=5)
     page.wait_for_selector("#save-status:has-text('Saved: version')", timeout=15_000)
     assert "peat" in page.locator("#p-situation").inner_text()  # the live preview
+    saved = page.locator("#save-status").inner_text().split()[-1]
+    assert page.locator("#plan-version-label").inner_text() == f"Version {saved}"  # one version on the page
+    # Typed, then the page left 300 ms later (before the 2 s autosave): the text is kept all the same.
+    def leave(dialog):  # "leave the page?"
+        dialog.accept()
+
+    page.on("dialog", leave)
+    page.locator("#s-situation").press_sequentially(" Biomass boilers bridge the gap.", delay=5)
+    page.wait_for_timeout(300)
+    page.click("header.site a[href='/workspace']")
+    page.wait_for_url(server + "/workspace")
+    page.goto(server + "/workspace/plan")
+    for _ in range(50):
+        if "Biomass boilers bridge the gap." in page.input_value("#s-situation"):
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    assert "Biomass boilers bridge the gap." in page.input_value("#s-situation")
+    page.remove_listener("dialog", leave)
+    page.once("dialog", lambda dialog: dialog.dismiss())  # "Make the plan final?" answered no
+    page.click("text=Make the plan final")
+    page.wait_for_timeout(300)
+    assert page.url == server + "/workspace/plan" and page.locator("#plan-form").count() == 1
     page.click("text=Share with our paired pilots and the matching team")
     page.wait_for_load_state()
     page.screenshot(path=shots / "plan-editor.png", full_page=True)

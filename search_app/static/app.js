@@ -28,3 +28,38 @@ document.addEventListener("DOMContentLoaded", function () {
   var first = document.querySelector("form [aria-invalid='true']");
   if (first) { first.focus(); }
 });
+
+// The plan editor: nothing typed is lost. Text not yet saved is sent when the page is left
+// (a beacon, which the browser delivers after the page is gone) and leaving asks first; an
+// answered autosave clears it.
+(function () {
+  "use strict";
+  var form = null;
+  var unsaved = false;
+  document.addEventListener("DOMContentLoaded", function () {
+    form = document.getElementById("plan-form");
+    if (!form) { return; }
+    form.addEventListener("input", function () { unsaved = true; });
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.elt === form && event.detail.successful) { unsaved = false; }
+    });
+    form.addEventListener("submit", function () { unsaved = false; });
+  });
+  function sendUnsaved() {
+    if (form && unsaved && navigator.sendBeacon(form.action, new FormData(form))) { unsaved = false; }
+  }
+  window.addEventListener("pagehide", sendUnsaved);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { sendUnsaved(); }
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (form && unsaved) { event.preventDefault(); event.returnValue = ""; }
+  });
+})();
+
+// A form whose step cannot be undone asks first (data-confirm holds the question).
+document.addEventListener("submit", function (event) {
+  "use strict";
+  var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) { event.preventDefault(); }
+});

@@ -1,5 +1,5 @@
-"""The core every reading and writing module works on: the store, the embedder and the live
-vector index of one data folder, and the one ingest path."""
+"""The core every reading and writing module works on: the store, the embedder, the live vector
+index and the query reader (kb/search/query.py) of one data folder, and the one ingest path."""
 
 from __future__ import annotations
 

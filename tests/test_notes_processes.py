@@ -219,30 +219,29 @@ def test_searches_go_on_while_long_notes_are_embedded(data, token):
         server.stop()
 
 
-def _twin_token(data, name: str, city: str) -> str:
+def twin_token(data, name: str, city: str, store: str = "") -> str:
     out = subprocess.run([sys.executable, "-m", "kb", "users", "add", name, "--city", city, "--role", "twin",
-                          "--json", "--data", str(data)], capture_output=True, text=True, check=True)
+                          "--json", "--data", str(data)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "KB_STORE": store})
     return json.loads(out.stdout)["token"]
 
 
-def test_a_backup_taken_while_four_clients_write_restores_every_acknowledged_write(data, token, tmp_path):
-    """Two clients publish notes and two save plans through a real server while `kb backup` runs:
-    the restore holds every note and plan version acknowledged before the backup began, and no
-    write half (a note without its document or version, a plan without its version row)."""
-    twins = {city: _twin_token(data, city.lower(), city) for city in ("Amersfoort", "Belfast")}
-    server = Server(data)
+def backup_while_four_clients_write(servers: list[Server], token: str, twins: dict[str, str], backups, store=""):
+    """Two clients publish notes and two save plans (through `servers` in turn) while `kb backup`
+    runs: the (note id, time) and (twin, version, time) acknowledged, and when the backup began."""
     notes, plans, stop = [], [], threading.Event()
 
     def publisher(c: int) -> None:
         i = 0
         while not stop.is_set():
-            notes.append((publish(server.url, token, note(i, f"qzxbackup{c}n{i}")), time.monotonic()))
+            url = servers[(c + i) % len(servers)].url
+            notes.append((publish(url, token, note(i, f"qzxbackup{c}n{i}")), time.monotonic()))
             i += 1
 
-    def planner(city: str) -> None:
+    def planner(c: int, city: str) -> None:
         version = 0
         while not stop.is_set():
-            response = httpx.put(f"{server.url}/api/plans/{city}", timeout=60,
+            response = httpx.put(f"{servers[c % len(servers)].url}/api/plans/{city}", timeout=60,
                                  json={"sections": {"situation": f"Draft {version + 1}"}, "version": version},
                                  headers={"Authorization": f"Bearer {twins[city]}"})
             assert response.status_code == 200, response.text
@@ -250,25 +249,32 @@ def test_a_backup_taken_while_four_clients_write_restores_every_acknowledged_wri
             plans.append((city, version, time.monotonic()))
 
     clients = [threading.Thread(target=publisher, args=(c,)) for c in range(2)]
-    clients += [threading.Thread(target=planner, args=(city,)) for city in twins]
+    clients += [threading.Thread(target=planner, args=(c, city)) for c, city in enumerate(twins)]
     try:
         for client in clients:
             client.start()
         while len(notes) < 2 or len(plans) < 6:
             time.sleep(0.05)
         began = time.monotonic()
-        subprocess.run([sys.executable, "-m", "kb", "backup", str(tmp_path / "backups"), "--data", str(data)],
-                       check=True, capture_output=True)
-        written_during = len(notes) + len(plans)
+        subprocess.run([sys.executable, "-m", "kb", "backup", str(backups), "--data", str(servers[0].data)],
+                       check=True, capture_output=True, env={**os.environ, "KB_STORE": store})
+        acknowledged_before = len([n for n, at in notes if at < began])
+        assert len(notes) > acknowledged_before or len(plans) > 6  # the clients did write meanwhile
     finally:
         stop.set()
         for client in clients:
             client.join()
-        server.stop()
-    (made,) = (tmp_path / "backups").iterdir()
-    subprocess.run([sys.executable, "-m", "kb", "restore", str(made), "--data", str(tmp_path / "restored")],
-                   check=True, capture_output=True)
-    with closing(sqlite3.connect(tmp_path / "restored" / "kb.sqlite3")) as db:
+    return notes, plans, began
+
+
+def check_restored(backups, restored, notes, plans, began) -> None:
+    """The restore of the one backup in `backups` holds every note and plan version acknowledged
+    before the backup began, and no write half: no note without its document and version row, no
+    plan without its version row."""
+    (made,) = backups.iterdir()
+    subprocess.run([sys.executable, "-m", "kb", "restore", str(made), "--data", str(restored)],
+                   check=True, capture_output=True, env={**os.environ, "KB_STORE": ""})
+    with closing(sqlite3.connect(restored / "kb.sqlite3")) as db:
         restored_notes = {r[0]: r[1] for r in db.execute("SELECT id, version FROM notes")}
         note_versions = {(r[0], r[1]) for r in db.execute("SELECT note_id, version FROM note_versions")}
         documents = {r[0] for r in db.execute("SELECT id FROM documents")}
@@ -278,4 +284,13 @@ def test_a_backup_taken_while_four_clients_write_restores_every_acknowledged_wri
     assert all(restored_plans[city] >= version for city, version, at in plans if at < began)
     assert all((n, v) in note_versions and n in documents for n, v in restored_notes.items())
     assert all((city, v) in plan_versions for city, v in restored_plans.items())
-    assert written_during > len([n for n, at in notes if at < began])  # the clients did write meanwhile
+
+
+def test_a_backup_taken_while_four_clients_write_restores_every_acknowledged_write(data, token, tmp_path):
+    twins = {city: twin_token(data, city.lower(), city) for city in ("Amersfoort", "Belfast")}
+    server = Server(data)
+    try:
+        written = backup_while_four_clients_write([server], token, twins, tmp_path / "backups")
+    finally:
+        server.stop()
+    check_restored(tmp_path / "backups", tmp_path / "restored", *written)

@@ -20,7 +20,8 @@ from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from tests.conftest import free_port
 from tests.pg_cluster import Cluster
-from tests.test_notes_processes import Server, kill_9_while_publishing, note, publish, top_hit
+from tests.test_notes_processes import (Server, backup_while_four_clients_write, check_restored, twin_token,
+                                        kill_9_while_publishing, note, publish, top_hit)
 
 pytestmark = pytest.mark.model
 
@@ -121,6 +122,15 @@ def test_twenty_concurrent_publishes_through_both_servers_are_all_kept(servers, 
             assert top_hit(server.url, marker) == note_id
 
 
+def test_a_backup_of_postgresql_taken_while_four_clients_write_through_both_servers(servers, store_url, token,
+                                                                                   tmp_path):
+    """Issue 32: the same as over SQLite (tests/test_notes_processes.py), PostgreSQL's snapshot."""
+    twins = {city: twin_token(servers[0].data, f"pg-{city.lower()}", city, store_url)
+             for city in ("Chalkida", "Oulu")}
+    written = backup_while_four_clients_write(list(servers), token, twins, tmp_path / "backups", store_url)
+    check_restored(tmp_path / "backups", tmp_path / "restored", *written)
+
+
 def test_while_postgresql_is_stopped_searches_get_503_then_200_within_2_s_of_its_return(servers, cluster):
     answers: list[tuple[float, int, str | None]] = []
     done = threading.Event()
@@ -176,3 +186,4 @@ def test_a_server_whose_local_index_is_deleted_rebuilds_it_at_start(servers, sto
         assert top_hit(again.url, "qzxrebuilt") == note_id
     finally:
         again.stop()
+

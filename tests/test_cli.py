@@ -157,3 +157,16 @@ def test_backup_then_restore_into_a_new_folder_and_into_postgresql_searches_alik
     nothing = CliRunner(env={"KB_STORE": ""}).invoke(main, ["backup", str(tmp_path / "b2"), "--data",
                                                       str(tmp_path / "nothing")])
     assert nothing.exit_code == 2 and "no knowledge base in" in nothing.output
+
+
+def test_a_refused_restore_leaves_no_folder_and_an_unwritable_destination_fails_cleanly(run, corpus, tmp_path):
+    run("index", "--corpus", str(corpus))
+    made = json.loads(run("backup", str(tmp_path / "backups"), "--json").output)["backup"]
+    with open(f"{made}/tables.sqlite3", "r+b") as data:
+        data.truncate(4096)
+    refused = CliRunner(env={"KB_STORE": ""}).invoke(main, ["restore", made, "--data", str(tmp_path / "new")])
+    assert refused.exit_code == 1 and "truncated or changed" in refused.output
+    assert not (tmp_path / "new").exists()  # a retry is not told the folder is not empty
+    (tmp_path / "a-file").write_text("not a folder")
+    unwritable = run("backup", str(tmp_path / "a-file" / "backups"))
+    assert unwritable.exit_code == 1 and "cannot write the backup in" in unwritable.output

@@ -3,6 +3,8 @@ and a knowledge base made again from one (kb/store/backup.py)."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -32,7 +34,8 @@ def _progress(enabled: bool):
 
 @click.command()
 @click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--keep", type=click.IntRange(min=1), help="Then remove the older backups in DESTINATION beyond this many.")
+@click.option("--keep", type=click.IntRange(min=1),
+              help="Then remove the older backups in DESTINATION beyond this many.")
 @json_option
 @data_option
 def backup(destination: Path, keep: int | None, as_json: bool, settings: Settings) -> None:
@@ -51,9 +54,10 @@ def backup(destination: Path, keep: int | None, as_json: bool, settings: Setting
     try:
         made = take_backup(store, FileStore(settings.data / "files").in_folder(), destination,
                            _progress(sys.stderr.isatty() and not as_json))
-    except OSError as exc:
-        raise click.ClickException(f"cannot write the backup in {destination}: {exc.strerror or exc}; "
-                                   f"nothing was left there") from exc
+    except (OSError, sqlite3.Error) as exc:  # a full or unwritable destination
+        reason = getattr(exc, "strerror", None) or exc
+        raise click.ClickException(f"cannot write the backup in {destination}: {reason}; nothing was left "
+                                   "there") from exc
     except KBError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -90,15 +94,18 @@ def restore(source: Path, to: str | None, as_json: bool, settings: Settings) -> 
     if to is None and data.exists() and any(data.iterdir()):
         raise click.UsageError(f"--data {data} is not empty: restore into a new folder")
     started = time.perf_counter()
+    made_folder = not data.exists()
     store = open_store(data, to or "")
     files = FileStore(data / "files")
     try:
         manifest = restore_backup(source, store, files.keep, files.in_folder, _progress(sys.stderr.isatty()
                                                                                         and not as_json))
     except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
         store.close()
+        if made_folder:  # nothing half-restored is left to be taken for a knowledge base
+            shutil.rmtree(data, ignore_errors=True)
+        raise click.ClickException(str(exc)) from exc
+    store.close()
     settings = Settings.from_env(data=str(data), store=to or "")
     core = Core(data, settings=settings)
     try:

@@ -122,7 +122,7 @@ class KnowledgeBase(Core):
     def original_file(self, ref: str) -> tuple[Path, str]:
         """A kept original's path and media type, while a document lists it: a deleted note's
         files are kept (an admin may restore the note) but no longer served."""
-        documents, _ = self.store.holders_of_file(ref) if isinstance(ref, str) else ([], [])
+        documents, _ = self.store.holders_of_file(ref)
         if not documents:
             raise NotFound(f"no file {str(ref).rsplit('/', 1)[-1][:80]!r} is kept; it may belong to a document "
                            f"since removed")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 
-from kb.accounts import is_unicode
+from kb.documents import unstorable
 from kb.errors import KBError
 
 STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409,
@@ -66,9 +66,7 @@ def documented(*codes: int) -> dict:
 
 
 def check_storable(texts) -> None:
-    """422 naming each (location, text) a store cannot hold: a NUL character or an unpaired surrogate."""
-    bad = [{"loc": loc, "msg": "text with a NUL character cannot be kept" if "\x00" in text
-            else "text with an unpaired surrogate is not Unicode", "type": "string_type"}
-           for loc, text in texts if "\x00" in text or not is_unicode(text)]
+    """422 naming each (location, text) no store can hold (kb/documents/words.py `unstorable`)."""
+    bad = [{"loc": loc, "msg": why, "type": "string_type"} for loc, text in texts if (why := unstorable(text))]
     if bad:
         raise RequestValidationError(bad)

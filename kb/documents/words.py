@@ -1,5 +1,6 @@
 """The words of a text as the knowledge base counts them: lower-cased, letters only. The store's
-vocabulary (spelling suggestions, the words a query shares with the documents) is made of these."""
+vocabulary (spelling suggestions, the words a query shares with the documents) is made of these.
+And the text it cannot hold at all."""
 
 from __future__ import annotations
 
@@ -11,3 +12,16 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)  # letters only
 def words(text: str) -> list[str]:
     """The words of a text, lower-cased, letters only."""
     return _WORD.findall(text.lower())
+
+
+def unstorable(text: str) -> str | None:
+    """Why no store can hold `text`, or None: a NUL character (PostgreSQL refuses it, SQLite would
+    keep it) or an unpaired surrogate (no encoding holds it). The web app's edge and both stores
+    ask this one question, so they answer alike."""
+    if "\x00" in text:
+        return "text with a NUL character cannot be kept"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "text with an unpaired surrogate is not Unicode and cannot be kept"
+    return None

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.embedding.base import EmbedderError, sha256_file
+from kb.embedding.base import EmbedderError, cpu_flags, sha256_file
 
 OPSET = 17
 FORMAT = 4  # how exports are made; an export of another format is made again (4: e5 from the file's fp32 weights)
@@ -97,12 +97,8 @@ def reduced_range() -> bool:
     it), ONNX Runtime multiplies u8 activations by s8 weights with an instruction that saturates
     pairs of products at 16 bits: here (AVX2) e5's lowest cosine to fp32 on the eval queries was
     0.968 with 8-bit weights, 0.997 with 7-bit ones. With VNNI the full range is exact."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False  # not Linux on x86: ONNX Runtime's ARM kernels do not saturate so
-    x86 = " avx2" in flags or " sse4_2" in flags
-    return x86 and not any(f in flags for f in ("avx512_vnni", "avx_vnni", "amx_int8"))
+    flags = cpu_flags()  # on ARM, or where no flags can be read, nothing saturates so
+    return "sse4_2" in flags and flags.isdisjoint({"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def current(directory: Path, key: str, variant: str) -> dict | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.embedding.base import Embedder, EmbedderError, sha256_file
+from kb.embedding.base import Embedder, EmbedderError, cpu_flags, sha256_file
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -56,11 +56,7 @@ def verify_weights(weights: Path, expected: str, package: str) -> None:
 
 
 def cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return not cpu_flags().isdisjoint({"avx512_bf16", "amx_bf16"})
 
 
 def choose_precision(requested: str, encode) -> str:

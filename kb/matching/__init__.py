@@ -10,7 +10,7 @@ from kb.matching.regions import region_of
 from kb.matching.similarity import UnknownDocument, similar
 
 __all__ = [
-    "EuropeMap", "Explorer", "ExplorerView", "Heatmap", "MATCHING_ROLES", "MAX_POPULATION", "Outline", "PartnerResponse",
-    "PartnerSuggestion", "Pairings", "Profile", "UnknownDocument", "extent", "outlines", "project", "region_of",
-    "similar", "suggest",
+    "EuropeMap", "Explorer", "ExplorerView", "Heatmap", "MATCHING_ROLES", "MAX_POPULATION", "Outline",
+    "PartnerResponse", "PartnerSuggestion", "Pairings", "Profile", "UnknownDocument", "extent", "outlines", "project",
+    "region_of", "similar", "suggest",
 ]

@@ -201,11 +201,8 @@ def restore(path: Path, destination: Store, keep_file: Callable[[str, bytes], No
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _write_synced(path: Path, data: bytes) -> None:

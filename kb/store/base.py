@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.documents import Chunk, Practice
+from kb.documents import Chunk, Practice, unstorable
 from kb.errors import Conflict, Invalid
 
 
@@ -466,16 +466,10 @@ def plan_moved_on(plan: PlanRecord) -> Conflict:
 
 
 def storable(params: Iterable) -> tuple:
-    """The parameters of a write, or Invalid naming the first text no store can hold: a NUL
-    character (PostgreSQL refuses it, SQLite would keep it) or an unpaired surrogate (neither
-    can encode it). Both stores check every write, so they answer alike."""
+    """The parameters of a write or a lookup, or Invalid naming the first text no store can hold
+    (kb/documents/words.py `unstorable`). Both stores check every one, so they answer alike."""
     params = tuple(params)
     for value in (v for param in params for v in (param if isinstance(param, list) else (param,))):
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                raise Invalid(f"text with an unpaired surrogate cannot be kept: {value[:40]!r}") from None
-            if "\x00" in value:
-                raise Invalid(f"text with a NUL character cannot be kept: {value[:40]!r}")
+        if isinstance(value, str) and (why := unstorable(value)):
+            raise Invalid(f"{why}: {value[:40]!r}")
     return params

@@ -25,7 +25,8 @@ pages = APIRouter(include_in_schema=False)
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """A page of this site to go to after logging in; "" (none asked) leaves it to the role's home."""
+    return target if not target or target.startswith("/") and not target.startswith("//") else "/"
 
 
 async def _note_payload(request: Request) -> dict:
@@ -71,7 +72,7 @@ def login(request: Request, kb: KB, _: CheckedForm, username: str = Form(""), pa
                                               "error": str(exc), "username": username[:MAX_USERNAME]},
                       status_code=status_of(exc), headers=retry_after(exc))
     log_in(request, kb.accounts, user)
-    return RedirectResponse(_safe_next(next) if next else home_of(user), status_code=303)
+    return RedirectResponse(_safe_next(next) or home_of(user), status_code=303)
 
 
 def home_of(user) -> str:

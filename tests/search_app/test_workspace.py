@@ -104,8 +104,9 @@ def test_each_role_lands_on_its_home_after_logging_in(client, creds, who, home):
     """Issue 26: a twin and the matching team landed on the note form with a red refusal."""
     page = client.get("/login").text
     assert all(role in page for role in ("Twin cities", "Pilot cities", "The matching team"))
-    response = client.post("/login", data={"username": who, "password": creds[who].password, "csrf_token": csrf(page)},
-                           follow_redirects=False)
+    hidden_next = re.search(r'name="next" value="([^"]*)"', page).group(1)  # as the form sends it
+    response = client.post("/login", data={"username": who, "password": creds[who].password, "csrf_token": csrf(page),
+                                           "next": hidden_next}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == home
     assert client.get(home).status_code == 200
 

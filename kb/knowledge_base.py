@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from kb.accounts import Accounts, User
+from kb.accounts import MATCHING_ROLES, Accounts, User
 from kb.core import Core
 from kb.documents import DOMAINS, Practice
-from kb.errors import Invalid, NotFound
-from kb.matching import Explorer, ExplorerView, Heatmap, Pairings, PartnerResponse, Profile, similar, suggest
+from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from kb.inbox import Digests, Inbox
+from kb.matching import (Explorer, ExplorerView, Heatmap, Journal, Pairings, PartnerResponse, Profile, Registry,
+                         is_added, similar, suggest)
 from kb.notes import CaseNote, Notes, may_change
 from kb.search import SearchResponse, SearchResult, facet_counts, search
-from kb.store import City, Pairing
+from kb.store import City, Digest, Event, Meeting, Pairing, PlanRecord
 from kb.workspace import Workspace
 
 FACET_DEPTH = 100  # facet counts and partner suggestions beside a result list look this deep
@@ -50,6 +52,9 @@ class CityPage:
     pairings: list[Pairing] = field(default_factory=list)
     mentioned_in: list[SearchResult] = field(default_factory=list)  # for a city without a profile
     deleted_notes: list[CaseNote] = field(default_factory=list)  # for an admin, who may restore them
+    meetings: list[Meeting] = field(default_factory=list)  # of its pairings, newest first
+    kept_by: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # its practice -> (twin, status)
+    shared_plans: list[PlanRecord] = field(default_factory=list)  # for its own pilot accounts
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,41 @@ class ExplorerPage:
     twin: City | None = None
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    events: list[Event]
+    unread: int
+    shared: list[PlanRecord]  # plans shared with the account (pilots, the matching team)
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    digest: Digest
+    mail: bool  # whether this server sends mail at all
+    error: str | None = None
+    email: str | None = None  # as typed, when refused
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    added: list[City]  # cities taken in here, not from the corpus
+    countries: list[str]
+    accounts: list[User]  # for admins
+    error: str | None = None
+    choices: list[dict] = field(default_factory=list)  # the places a name may be, to pick from
+    city: City | None = None  # the city just added
+
+
+@dataclass(frozen=True)
+class PairingPage:
+    twin: str
+    pilot: str
+    meetings: list[Meeting]
+    may_write: bool
+    error: str | None = None
+    added: Meeting | None = None
+
+
 class KnowledgeBase(Core):
     @cached_property
     def notes(self) -> Notes:
@@ -90,6 +130,22 @@ class KnowledgeBase(Core):
     @cached_property
     def workspace(self) -> Workspace:
         return Workspace(self, self.pairings)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        return Inbox(self.store)
+
+    @cached_property
+    def digests(self) -> Digests:
+        return Digests(self.store, self.settings)
+
+    @cached_property
+    def journal(self) -> Journal:
+        return Journal(self.store)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.store)
 
     # -- search ------------------------------------------------------------------------------
 
@@ -151,10 +207,14 @@ class KnowledgeBase(Core):
             mentioned = search(self, f'"{name}"', k=20, mode="keyword", correct=False).results
         if profile is None and not documents and not mentioned:
             raise NotFound(f"No city called “{name}” is in the knowledge base. See the list of cities.")
-        return CityPage(profile.city if profile else name, profile,
+        city = profile.city if profile else name
+        own = user is not None and user.role == "pilot" and user.city == city
+        return CityPage(city, profile,
                         [d for d in documents if d.kind != "case_note"], [d for d in documents if d.kind == "case_note"],
-                        self.pairings.of(profile.city if profile else name), mentioned,
-                        self.notes.deleted(name) if user is not None and user.role == "admin" else [])
+                        self.pairings.of(city), mentioned,
+                        self.notes.deleted(name) if user is not None and user.role == "admin" else [],
+                        self.journal.of_city(city), self.workspace.kept_by(documents),
+                        self.workspace.shared_plans(user) if own else [])
 
     # -- matching ----------------------------------------------------------------------------
 
@@ -193,6 +253,60 @@ class KnowledgeBase(Core):
         elif challenge:
             picked = suggest(self, challenge)
         return ExplorerPage(view, view.heatmap.for_domain(domain), picked, profile)
+
+    # -- people working together -------------------------------------------------------------
+
+    def inbox_page(self, user: User | None) -> InboxPage:
+        return InboxPage(self.inbox.events(user), self.inbox.unread(user), self.workspace.shared_plans(user))
+
+    def mark_read(self, user: User | None, ids: list[int] | None = None) -> InboxPage:
+        self.inbox.mark_read(user, ids)
+        return self.inbox_page(user)
+
+    def open_event(self, user: User | None, event_id: int) -> str:
+        """Mark an event read; where it happened (the inbox, for an event that is not the user's)."""
+        link = next((e.link for e in self.inbox.events(user) if e.id == event_id), "/inbox")
+        self.inbox.mark_read(user, [event_id])
+        return link
+
+    def account_page(self, user: User | None, email: str | None = None, frequency: str | None = None) -> AccountPage:
+        """The account's page; with `frequency`, its digest chosen first (or why not)."""
+        error = None
+        if frequency is not None:
+            try:
+                self.digests.choose(user, email or "", frequency)
+            except Invalid as exc:
+                error = str(exc)
+        return AccountPage(self.digests.choice(user), bool(self.settings.smtp_url), error, email if error else None)
+
+    def admin_page(self, user: User | None, new: dict | None = None) -> AdminPage:
+        """The admin page; with `new` (name, country, role, cohort, geonameid), that city added
+        first, or why not (with the places to choose from when its name is several)."""
+        if user is None:
+            raise Unauthenticated("log in as an admin or the matching team")
+        if user.role not in MATCHING_ROLES:
+            raise Forbidden("the admin page is for admins and the matching team")
+        error, choices, city = None, [], None
+        if new is not None:
+            try:
+                city = self.registry.add(user, **new)
+            except Invalid as exc:
+                error, choices = (None, exc.data["choices"]) if "choices" in exc.data else (str(exc), [])
+        cities = self.store.cities()
+        return AdminPage([c for c in cities if is_added(c)], sorted({c.country for c in cities}),
+                         self.accounts.list() if user.role == "admin" else [], error, choices, city)
+
+    def pairing_page(self, user: User | None, twin: str, pilot: str, meeting: dict | None = None) -> PairingPage:
+        """A pairing's journal; with `meeting`, that meeting recorded first (or why not)."""
+        twin, pilot = self.journal.pairing(twin, pilot)
+        error, added = None, None
+        if meeting is not None:
+            try:
+                added = self.journal.add(user, twin, pilot, meeting)
+            except Invalid as exc:
+                error = str(exc)
+        return PairingPage(twin, pilot, self.journal.meetings(twin, pilot),
+                           self.journal.may_write(user, twin, pilot), error, added)
 
     # -- state -------------------------------------------------------------------------------
 

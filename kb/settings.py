@@ -29,6 +29,10 @@ SETTINGS = (
     ("max_file_mb", "KB_MAX_FILE_MB", "20", "largest PDF, Word, PowerPoint or HTML file read by `kb index` or "
      "attached to a note, in MB"),
     ("max_pages", "KB_MAX_PAGES", "300", "most pages (or slides) of such a file"),
+    ("smtp_url", "KB_SMTP_URL", "", "smtp://host:port (or smtps://user:password@host:port) through which "
+     "`kb digests send` mails the digests accounts chose; empty: no mail is sent"),
+    ("mail_from", "KB_MAIL_FROM", "twin-cities-kb@localhost", "the sender of the digests"),
+    ("site_url", "KB_SITE_URL", "http://127.0.0.1:8000", "the address the digests' links start with"),
 )
 
 
@@ -43,6 +47,9 @@ class Settings:
     query_encoder: str = "int8"
     max_file_mb: int = 20
     max_pages: int = 300
+    smtp_url: str = ""
+    mail_from: str = "twin-cities-kb@localhost"
+    site_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -63,9 +70,12 @@ class Settings:
             if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
                 raise ValueError(f"{env}={value!r}: use a whole number from 1 to {upper}")
             limits[name] = int(value)
+        if values["smtp_url"] and not values["smtp_url"].startswith(("smtp://", "smtps://")):
+            raise ValueError(f"KB_SMTP_URL={values['smtp_url']!r}: give smtp://host:port or smtps://user:password@host:port")
         return cls(data=Path(values["data"]), model=values["model"], precision=values["precision"],
                    store=values["store"], index_snapshots=values["index_snapshots"], index=values["index"],
-                   query_encoder=values["query_encoder"], **limits)
+                   query_encoder=values["query_encoder"], smtp_url=values["smtp_url"], mail_from=values["mail_from"],
+                   site_url=values["site_url"].rstrip("/"), **limits)
 
     @property
     def max_file_bytes(self) -> int:

@@ -77,12 +77,12 @@ def login(request: Request, kb: KB, _: CheckedForm, username: str = Form(""), pa
 
 def home_of(user) -> str:
     """Where a person lands after logging in: a twin in its workspace, a pilot on its city's page,
-    the matching team in the explorer, an admin among the cities (deleted notes to restore)."""
+    the matching team in the explorer, an admin on the admin page."""
     if user.role == "twin":
         return "/workspace"
     if user.role == "pilot" and user.city:
         return f"/cities/{quote(user.city)}"
-    return "/explorer" if user.role == "matching" else "/cities"
+    return "/explorer" if user.role == "matching" else "/admin"
 
 
 @pages.post("/logout")

@@ -11,9 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from kb.documents import markdown_html
-from kb.errors import StaleEdit
-from kb.workspace import SECTIONS, SECTION_NAMES, STATUSES
-from search_app.auth import CheckedForm, check_form, csrf_token, login_first
+from kb.errors import StaleEdit, Unauthenticated
+from kb.workspace import ACTION_FIELDS, GUIDANCE, SECTION_NAMES, SECTIONS, STATUSES, action_rows, actions_markdown
+from search_app.auth import CheckedForm, bearer_user, check_form, csrf_token, login_first
 from search_app.deps import KB, Reader, Writer
 from search_app.errors import PRIVATE_READ, STATUS, WRITE, documented
 from search_app.guards import StrictRoute
@@ -52,21 +52,26 @@ def workspace(request: Request, kb: KB):
 @pages.post("/workspace/shortlist/remove/{doc_id:path}")
 def drop_kept(request: Request, kb: KB, doc_id: str, _: CheckedForm):
     kb.workspace.drop(request.state.user, doc_id)
-    return RedirectResponse("/workspace#shortlist", status_code=303)
+    return RedirectResponse("/workspace#shortlist", status_code=303)  # htmx follows it: the page again
 
 
 @pages.post("/workspace/shortlist/{doc_id:path}")
 def update_kept(request: Request, kb: KB, doc_id: str, _: CheckedForm, status: str = Form(...), note: str = Form("")):
-    kb.workspace.update(request.state.user, doc_id, status, note)
-    return RedirectResponse("/workspace#shortlist", status_code=303)
+    item = kb.workspace.update(request.state.user, doc_id, status, note)
+    if is_htmx(request):  # saved in place: the form, and the focus in it, stay
+        return render(request, "_kept_saved.html", {"item": item, "fid": doc_id.replace("/", "-")})
+    return RedirectResponse(f"/workspace?saved={quote(doc_id)}#kept-{quote(doc_id.replace('/', '-'))}",
+                            status_code=303)
 
 
 # -- the plan ---------------------------------------------------------------------------------
 
-def _plan_page(request: Request, page, status: str = "", conflict: StaleEdit | None = None, code: int = 200):
+def _plan_page(request: Request, page, conflict: StaleEdit | None = None, code: int = 200):
+    actions, steps_notes = action_rows(page.plan.sections.get("steps", ""))
     return render(request, "plan.html", {
         "page": page, "sections": SECTIONS, "section_names": SECTION_NAMES, "csrf": csrf_token(request),
-        "status": status, "conflict": conflict, "previews": {n: markdown_html(t) for n, t in page.plan.sections.items()},
+        "conflict": conflict, "previews": {n: markdown_html(t) for n, t in page.plan.sections.items()},
+        "guidance": GUIDANCE, "action_fields": ACTION_FIELDS, "actions": actions, "steps_notes": steps_notes,
     }, status_code=code)
 
 
@@ -81,8 +86,12 @@ async def _sections_form(request: Request) -> tuple[dict[str, str], int]:
     form = await request.form()
     check_form(request, form)
     version = form.get("version", "")
-    return ({name: form[name] for name in SECTION_NAMES if name in form},
-            int(version) if str(version).isdigit() else -1)
+    sections = {name: form[name] for name in SECTION_NAMES if name in form}
+    if "step_action" in form:  # the planned steps as rows of fields: kept as a Markdown table
+        columns = [form.getlist(f"step_{name}") for name, _ in ACTION_FIELDS]
+        rows = [dict(zip((name for name, _ in ACTION_FIELDS), values)) for values in zip(*columns)]
+        sections["steps"] = actions_markdown(rows, str(form.get("steps_notes", "")))
+    return sections, int(version) if str(version).isdigit() else -1
 
 
 SectionsForm = Annotated[tuple, Depends(_sections_form)]
@@ -123,9 +132,11 @@ def finalise_plan(request: Request, kb: KB, _: CheckedForm):
 
 @pages.get("/plans/{twin}")
 def read_plan(request: Request, kb: KB, twin: str):
-    if request.state.user is None:
+    try:
+        page = kb.workspace.plan(request.state.user, twin)
+    except Unauthenticated:
         return login_first(request)
-    return _plan_page(request, kb.workspace.plan(request.state.user, twin))
+    return _plan_page(request, page)
 
 
 @pages.post("/plans/{twin}/comments")
@@ -193,9 +204,10 @@ def api_drop(kb: KB, user: Writer, doc_id: str) -> Response:
 
 
 @router.get("/api/plans/{twin}", tags=["workspace"], responses=documented(*PRIVATE_READ))
-def api_plan(kb: KB, user: Reader, twin: str) -> dict:
-    """A replication plan: its sections, version, sharing, comments (readers only)."""
-    page = kb.workspace.plan(user, twin)
+def api_plan(request: Request, kb: KB, twin: str) -> dict:
+    """A replication plan: its sections, version, sharing, comments. A final plan is public; any
+    other is read by its twin and, once shared, by its paired pilots and the matching team."""
+    page = kb.workspace.plan(bearer_user(request) or request.state.user, twin)
     return {"twin": page.twin.city, **{k: v for k, v in page.plan.__dict__.items() if k != "twin"},
             "comments": [c.__dict__ for c in page.comments]}
 
@@ -209,7 +221,9 @@ def api_save_plan(kb: KB, user: Writer, twin: str, body: PlanChange) -> dict:
 
 @router.post("/api/plans/{twin}/share", tags=["workspace"], responses=documented(*WRITE))
 def api_share_plan(kb: KB, user: Writer, twin: str, shared: bool = Body(True, embed=True)) -> dict:
-    return {"twin": twin, "shared": kb.workspace.share(user, shared, twin).shared}
+    """Share the plan (or stop); `shared_with` says whom it reaches: its paired pilots and the matching team."""
+    plan, reach = kb.workspace.sharing(user, shared, twin)
+    return {"twin": plan.twin, "shared": plan.shared, "shared_with": reach}
 
 
 @router.post("/api/plans/{twin}/comments", status_code=201, tags=["workspace"],

@@ -69,12 +69,15 @@ def test_no_private_module_is_imported_from_outside_its_package():
 
 # The core's rooms (kb/<room>/) and what each must not import. A room may import the ones
 # below it in docs/architecture.md's list; these are the walls that list implies.
-ROOMS = ("documents", "files", "search", "matching", "notes", "workspace")
+ROOMS = ("documents", "files", "inbox", "search", "matching", "notes", "workspace")
 UPPER = ("kb.core", "kb.knowledge_base", "kb.live_index", "kb.accounts", "kb.cli")
 WALLS = {
-    "kb/documents/": ("kb.store", "kb.files", "kb.search", "kb.matching", "kb.notes", "kb.workspace", *UPPER),
-    "kb/files/": ("kb.search", "kb.matching", "kb.notes", "kb.workspace", *UPPER),
-    "kb/search/": ("kb.matching", "kb.notes", "kb.workspace", "kb.knowledge_base", "kb.accounts", "kb.cli"),
+    "kb/documents/": ("kb.store", "kb.files", "kb.inbox", "kb.search", "kb.matching", "kb.notes", "kb.workspace",
+                      *UPPER),
+    "kb/files/": ("kb.inbox", "kb.search", "kb.matching", "kb.notes", "kb.workspace", *UPPER),
+    "kb/inbox/": ("kb.files", "kb.search", "kb.matching", "kb.notes", "kb.workspace", "kb.core", "kb.knowledge_base",
+                  "kb.live_index", "kb.cli"),
+    "kb/search/": ("kb.inbox", "kb.matching", "kb.notes", "kb.workspace", "kb.knowledge_base", "kb.accounts", "kb.cli"),
     "kb/matching/": ("kb.notes", "kb.workspace", "kb.knowledge_base", "kb.cli"),
     "kb/notes/": ("kb.matching", "kb.workspace", "kb.knowledge_base", "kb.cli"),
     "kb/workspace/": ("kb.notes", "kb.knowledge_base", "kb.cli"),

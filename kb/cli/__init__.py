@@ -9,6 +9,7 @@ import click
 from kb.cli.accounts import notes, users
 from kb.cli.backup import backup, restore
 from kb.cli.cities import cities, pairings
+from kb.cli.digests import digests
 from kb.cli.index import index, info
 from kb.cli.search import eval_partners, evaluate, partners, search, similar
 from kb.cli.serve import serve
@@ -28,5 +29,5 @@ def main() -> None:
 
 
 for command in (index, info, search, similar, evaluate, partners, eval_partners, serve, users, notes, cities, pairings,
-                migrate, store, backup, restore):
+                migrate, store, backup, restore, digests):
     main.add_command(command)

@@ -32,6 +32,32 @@ def cities_fill(path: Path) -> None:
         click.echo(f"not found in GeoNames: {city}", err=True)
 
 
+@cities.command("add")
+@click.argument("name")
+@click.option("--country", required=True, help="In English, as GeoNames writes it: Sweden, Czechia.")
+@click.option("--role", type=click.Choice(("twin", "pilot")), required=True)
+@click.option("--cohort", type=click.IntRange(1, 20), help="The programme's cohort it joins.")
+@click.option("--geonameid", type=int, help="Which place, when the name is several (the refusal lists them).")
+@json_option
+@data_option
+def cities_add(name: str, country: str, role: str, cohort: int | None, geonameid: int | None, as_json: bool,
+               settings: Settings) -> None:
+    """Take a new twin or pilot city in, without editing cities.csv: its population and position
+    come from GeoNames; a sync of the corpus keeps it.
+
+    \b
+    kb cities add Lund --country Sweden --role twin --cohort 3
+    kb users add lund-officer --city Lund --role twin
+    """
+    with open_kb(settings) as kb:
+        city = kb.registry.add(None, name, country, role, cohort, geonameid, operator=True)
+    if as_json:
+        print_json(city.__dict__)
+        return
+    click.echo(f"{city.city} ({city.country}) is a {city.role} city: {city.population:,} people, "
+               f"at {city.lat}, {city.lon} ({city.source})")
+
+
 @click.group()
 def pairings() -> None:
     """Twin-pilot pairings the matching team has made."""

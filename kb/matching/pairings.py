@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from kb.accounts import User
-from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
-from kb.store import Pairing, Store
+from urllib.parse import quote
 
-MATCHING_ROLES = ("matching", "admin")
+from kb.accounts import MATCHING_ROLES, User
+from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from kb.inbox import Audience, tell
+from kb.store import Pairing, Store
 
 
 class Pairings:
@@ -28,6 +29,9 @@ class Pairings:
         with self.store.write(documents=False) as tx:
             if not tx.add_pairing(twin, pilot, user.id if user else None):
                 raise Invalid(f"{twin} is already paired with {pilot}")
+            for city, other in ((twin, pilot), (pilot, twin)):
+                tell(tx, self.store, Audience((city,)), "pairing", f"{city} is paired with {other}",
+                     f"/cities/{quote(other)}", user)
         return next(p for p in self.store.pairings() if (p.twin, p.pilot) == (twin, pilot))
 
     def remove(self, user: User | None, twin: str, pilot: str, *, operator: bool = False) -> None:

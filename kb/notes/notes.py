@@ -22,6 +22,7 @@ from kb.core import Core
 from kb.documents import language_name
 from kb.errors import Forbidden, Invalid, KBError, NotFound, StaleEdit, Unauthenticated
 from kb.files import BadFile, extract, reference
+from kb.inbox import Audience, tell
 from kb.notes.fields import (MAX_ATTACHMENTS, NOTE_FIELDS, TEXTS, InvalidNote, attachment, check_fields, empty_fields,
                              note_body, practice_of)
 from kb.store import NoteRecord, Transaction
@@ -382,6 +383,10 @@ class Notes:
             version = (before.version if before else 0) + 1
             tx.save_note(NoteRecord(note_id, city, country, fields, version, False), author)
             tx.record_note_version(note_id, version, action, fields, author)
+            if before is None:  # a new note: the twins paired with its city learn of it
+                twins = tuple(p.twin for p in self.kb.store.pairings() if p.pilot == city)
+                tell(tx, self.kb.store, Audience(twins), "case_note", f"{city} published a case note: “{practice.title}”",
+                     f"/doc/{note_id}", user)
 
         self.kb.ingest([practice], also=record)
         self.kb.refresh_index()

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from kb.store.base import (
-    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
+    Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
     ShortlistItem, Store, StoredDocument, Transaction, UserRecord,
 )
 from kb.store.sqlite import SqliteStore
@@ -16,7 +16,7 @@ from kb.store.sqlite import SqliteStore
 STORE_FILE = "kb.sqlite3"  # the SQLite store's file inside a data folder
 
 __all__ = [
-    "STORE_FILE", "Changes", "City", "Cursor", "IndexSnapshot", "NoteRecord", "NoteVersion", "Pairing", "Passage", "PlanComment",
+    "STORE_FILE", "Changes", "City", "Cursor", "Digest", "Event", "IndexSnapshot", "Meeting", "NoteRecord", "NoteVersion", "Pairing", "Passage", "PlanComment",
     "PlanRecord", "ShortlistItem", "Store",
     "StoredDocument", "Transaction", "UserRecord", "describe", "open_store", "store_exists",
 ]

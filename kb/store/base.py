@@ -121,6 +121,42 @@ class PlanComment:
 
 
 @dataclass(frozen=True)
+class Event:
+    """A line of an account's inbox: something that concerns it, and where to look."""
+
+    id: int
+    kind: str
+    text: str
+    link: str
+    actor: str | None  # the account that caused it
+    at: str
+    read: bool
+
+
+@dataclass(frozen=True)
+class Digest:
+    email: str
+    frequency: str  # none, daily, weekly
+    sent_at: str | None  # when the last was sent
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting of a pairing: a workshop, a digital meeting or a site visit, and what came of it."""
+
+    id: int
+    twin: str
+    pilot: str
+    kind: str
+    date: str
+    module: str
+    participants: str
+    record: str
+    author: str | None
+    at: str
+
+
+@dataclass(frozen=True)
 class Cursor:
     """How far a reader has followed the store: the newest passage and the newest deletion."""
 
@@ -253,6 +289,30 @@ class Transaction(ABC):
     @abstractmethod
     def clear_login_failures(self, username: str, client: str | None = None) -> None:
         """Forget the account's failed logins: from `client` only, or from everywhere."""
+
+    @abstractmethod
+    def add_city(self, city: City) -> bool:
+        """A city added between corpus syncs (`kb cities add`); False if one of that name exists."""
+
+    @abstractmethod
+    def add_meeting(self, meeting: Meeting, user_id: int | None) -> int:
+        """Record a pairing's meeting (its `id`, `author` and `at` are given by the store); its id."""
+
+    # -- inbox -------------------------------------------------------------------------------
+    @abstractmethod
+    def notify(self, user_ids: Iterable[int], kind: str, text: str, link: str, actor_id: int | None) -> None:
+        """An event in the inbox of each account, written with what caused it."""
+
+    @abstractmethod
+    def mark_read(self, user_id: int, ids: Iterable[int] | None = None) -> int:
+        """Mark the account's events `ids` (or all) read; how many were unread."""
+
+    @abstractmethod
+    def set_digest(self, user_id: int, email: str, frequency: str) -> None:
+        """The account's e-mail digest: where to, and none, daily or weekly."""
+
+    @abstractmethod
+    def digest_sent(self, user_id: int, at: str) -> None: ...
 
     # -- files -------------------------------------------------------------------------------
     @abstractmethod
@@ -424,6 +484,21 @@ class Store(ABC):
     @abstractmethod
     def pairings(self) -> list[Pairing]:
         """Every twin-pilot pairing, by twin then pilot."""
+
+    @abstractmethod
+    def meetings(self, twin: str | None = None, pilot: str | None = None) -> list[Meeting]:
+        """The meetings of the pairings of `twin` and/or `pilot`, newest first."""
+
+    @abstractmethod
+    def inbox(self, user_id: int, limit: int = 200) -> list[Event]:
+        """The account's events, unread first, newest first."""
+
+    @abstractmethod
+    def unread_count(self, user_id: int) -> int: ...
+
+    @abstractmethod
+    def digests(self) -> dict[int, Digest]:
+        """Each account's digest choice, for those that made one."""
 
     @abstractmethod
     def login_failures(self, username: str, client: str, since: float) -> tuple[int, float | None]:

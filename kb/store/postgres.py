@@ -24,13 +24,14 @@ from kb.documents import Chunk, Practice, words
 from kb.errors import Busy, Unavailable
 from kb.store import describe, fts
 from kb.store.base import (
-    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
-    ShortlistItem, Store, StoredDocument, Transaction, UserRecord, plan_moved_on, storable,
+    Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
+    PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, plan_moved_on, storable,
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
-    TABLES, changes_of, city_of, counts_of, cursor_of, document_means, document_values, index_snapshot_of,
-    note_in, note_of, plan_in, practice_of, select_all, user_of, version_of,
+    ADD_MEETING, TABLES, changes_of, city_of, city_values, counts_of, cursor_of, document_means, document_values,
+    event_of, inbox_sql, index_snapshot_of, meeting_values, meetings_sql, note_in, note_of, plan_in, practice_of,
+    select_all, user_of, version_of,
 )
 
 MIRROR_FILE = "keywords.sqlite3"  # the local keyword mirror, in the app server's data folder
@@ -39,7 +40,7 @@ POOL_SIZE = 8
 # database is away, and when a refused caller should try again.
 LOCK_TIMEOUT_S, CONNECT_TIMEOUT_S, RETRY_AFTER_S = 3, 2, 2
 WRITE_LOCK, MIGRATION_LOCK = 4_210_001, 4_210_002  # advisory lock keys
-_SERIAL_TABLES = {"chunks": "id", "users": "id", "plan_comments": "id"}
+_SERIAL_TABLES = {"chunks": "id", "users": "id", "plan_comments": "id", "events": "id", "meetings": "id"}
 
 
 class _Row(tuple):
@@ -105,10 +106,8 @@ class PostgresTransaction(Transaction):
     def replace_cities(self, cities: Iterable[City]) -> None:
         self._run("DELETE FROM cities")
         with self.conn.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO cities VALUES ({', '.join(['%s'] * len(TABLES['cities']))})",
-                [storable((c.city, c.country, c.role, c.cohort, c.population, c.lat, c.lon, c.pilot_project,
-                           json.dumps(c.domains), c.source)) for c in cities])
+            cursor.executemany(f"INSERT INTO cities VALUES ({', '.join(['%s'] * len(TABLES['cities']))})",
+                               [storable(city_values(c)) for c in cities])
 
     def note(self, note_id: str) -> NoteRecord | None:
         return note_in(self.conn, note_id, "%s")
@@ -209,6 +208,34 @@ class PostgresTransaction(Transaction):
 
     def remove_pairing(self, twin: str, pilot: str) -> bool:
         return self._run("DELETE FROM pairings WHERE twin = %s AND pilot = %s", (twin, pilot)).rowcount == 1
+
+    def add_city(self, city: City) -> bool:
+        if self._run("SELECT 1 FROM cities WHERE lower(city) = lower(%s)", (city.city,)).fetchone():
+            return False
+        self._run(f"INSERT INTO cities VALUES ({', '.join(['%s'] * len(TABLES['cities']))})", city_values(city))
+        return True
+
+    def add_meeting(self, meeting: Meeting, user_id: int | None) -> int:
+        return self._run(ADD_MEETING + "(%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                         meeting_values(meeting, user_id)).fetchone()[0]
+
+    def notify(self, user_ids: Iterable[int], kind: str, text: str, link: str, actor_id: int | None) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany("INSERT INTO events (user_id, kind, text, link, actor_id) VALUES (%s, %s, %s, %s, %s)",
+                               [storable((u, kind, text, link, actor_id)) for u in dict.fromkeys(user_ids)])
+
+    def mark_read(self, user_id: int, ids: Iterable[int] | None = None) -> int:
+        unread = f"UPDATE events SET read_at = {NOW} WHERE user_id = %s AND read_at IS NULL"
+        if ids is None:
+            return self._run(unread, (user_id,)).rowcount
+        return self._run(f"{unread} AND id = ANY(%s)", (user_id, [int(i) for i in ids])).rowcount
+
+    def set_digest(self, user_id: int, email: str, frequency: str) -> None:
+        self._run("INSERT INTO digests (user_id, email, frequency) VALUES (%s, %s, %s) ON CONFLICT (user_id) "
+                  "DO UPDATE SET email = excluded.email, frequency = excluded.frequency", (user_id, email, frequency))
+
+    def digest_sent(self, user_id: int, at: str) -> None:
+        self._run("UPDATE digests SET sent_at = %s WHERE user_id = %s", (at, user_id))
 
     def keep_file(self, ref: str, data: bytes) -> None:
         self._run("INSERT INTO files VALUES (%s, %s) ON CONFLICT DO NOTHING", (ref, data))
@@ -497,6 +524,19 @@ class PostgresStore(Store):
 
     def known_words(self, words: Iterable[str]) -> set[str]:
         return {r[0] for r in self._rows("SELECT word FROM words WHERE word = ANY(%s)", (list(words),))}
+
+    def meetings(self, twin: str | None = None, pilot: str | None = None) -> list[Meeting]:
+        sql, params = meetings_sql("%s", twin, pilot)
+        return [Meeting(*r) for r in self._rows(sql, params)]
+
+    def inbox(self, user_id: int, limit: int = 200) -> list[Event]:
+        return [event_of(r) for r in self._rows(inbox_sql("%s"), (user_id, limit))]
+
+    def unread_count(self, user_id: int) -> int:
+        return self._one("SELECT count(*) FROM events WHERE user_id = %s AND read_at IS NULL", (user_id,))[0]
+
+    def digests(self) -> dict[int, Digest]:
+        return {r[0]: Digest(r[1], r[2], r[3]) for r in self._rows("SELECT user_id, email, frequency, sent_at FROM digests")}
 
     def vocabulary(self, least: int = 1) -> dict[str, int]:
         return dict(self._rows("SELECT word, count FROM words WHERE count >= %s", (least,)))

@@ -148,6 +148,40 @@ M002_FILES = """
     CREATE TABLE files (ref TEXT PRIMARY KEY, data BYTEA NOT NULL);
 """
 
+# People working together: each account's inbox, its e-mail digest, and the meetings of a pairing.
+M003_TOGETHER = f"""
+    CREATE TABLE events (
+        id BIGSERIAL PRIMARY KEY,
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        link TEXT NOT NULL,
+        actor_id BIGINT REFERENCES users(id),
+        at TEXT NOT NULL DEFAULT {NOW},
+        read_at TEXT
+    );
+    CREATE INDEX events_user ON events(user_id, id);
+    CREATE TABLE digests (
+        user_id BIGINT PRIMARY KEY REFERENCES users(id),
+        email TEXT NOT NULL,
+        frequency TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE TABLE meetings (
+        id BIGSERIAL PRIMARY KEY,
+        twin TEXT NOT NULL,
+        pilot TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        date TEXT NOT NULL,
+        module TEXT NOT NULL,
+        participants TEXT NOT NULL,
+        record TEXT NOT NULL,
+        author_id BIGINT REFERENCES users(id),
+        at TEXT NOT NULL DEFAULT {NOW}
+    );
+    CREATE INDEX meetings_pair ON meetings(twin, pilot);
+"""
+
 # Each entry is one migration; its position (from 1) is the schema version it brings, kept in
 # the table schema_version.
-MIGRATIONS = [M001_INITIAL, M002_FILES]
+MIGRATIONS = [M001_INITIAL, M002_FILES, M003_TOGETHER]

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from kb.documents import Practice
-from kb.store.base import (IDENTITY, Changes, City, Cursor, IndexSnapshot, NoteRecord, PlanRecord, UserRecord,
-                           storable)
+from kb.store.base import (IDENTITY, Changes, City, Cursor, Event, IndexSnapshot, Meeting, NoteRecord, PlanRecord,
+                           UserRecord, storable)
 
 # Every table of a store's own data, in an order that respects its references, with its columns.
 # Derived data is left out: keyword indexes are rebuilt from passages, the deletion log starts empty.
@@ -35,6 +35,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "plan_versions": ("twin", "version", "sections", "user_id", "at"),
     "plan_comments": ("id", "twin", "section", "text", "author_id", "at", "resolved_by", "resolved_at"),
     "files": ("ref", "data"),
+    "events": ("id", "user_id", "kind", "text", "link", "actor_id", "at", "read_at"),
+    "digests": ("user_id", "email", "frequency", "sent_at"),
+    "meetings": ("id", "twin", "pilot", "kind", "date", "module", "participants", "record", "author_id", "at"),
 }
 
 
@@ -169,6 +172,11 @@ def user_of(row) -> UserRecord | None:
                       row["token_hash"], bool(row["disabled"]))
 
 
+def city_values(city: City) -> tuple:
+    return (city.city, city.country, city.role, city.cohort, city.population, city.lat, city.lon, city.pilot_project,
+            json.dumps(city.domains), city.source)
+
+
 def city_of(row) -> City:
     return City(**{name: row[name] for name in TABLES["cities"]} | {"domains": tuple(json.loads(row["domains"]))})
 
@@ -189,3 +197,34 @@ def document_values(practice: Practice, fingerprint: str, model_id: str) -> tupl
             json.dumps(practice.levers), practice.module, practice.language, practice.date, practice.source,
             int(practice.sample), practice.body, practice.path, json.dumps(practice.files), json.dumps(practice.twins),
             fingerprint, model_id)
+
+
+# -- the inbox and a pairing's meetings: the same SQL for both backends, `m` the placeholder ----
+
+def inbox_sql(m: str) -> str:
+    return ("SELECT e.id, e.kind, e.text, e.link, u.username, e.at, e.read_at IS NOT NULL FROM events e "
+            f"LEFT JOIN users u ON u.id = e.actor_id WHERE e.user_id = {m} "
+            f"ORDER BY e.read_at IS NOT NULL, e.id DESC LIMIT {m}")
+
+
+def event_of(row) -> Event:
+    return Event(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
+
+
+def meetings_sql(m: str, twin: str | None, pilot: str | None) -> tuple[str, tuple]:
+    """The query of the meetings of `twin`'s and/or `pilot`'s pairings, and its parameters."""
+    where = [(f"m.twin = {m}", twin), (f"m.pilot = {m}", pilot)]
+    where = [(clause, value) for clause, value in where if value is not None]
+    sql = ("SELECT m.id, m.twin, m.pilot, m.kind, m.date, m.module, m.participants, m.record, u.username, m.at "
+           "FROM meetings m LEFT JOIN users u ON u.id = m.author_id"
+           + (" WHERE " + " AND ".join(clause for clause, _ in where) if where else "")
+           + " ORDER BY m.date DESC, m.id DESC")
+    return sql, tuple(value for _, value in where)
+
+
+def meeting_values(meeting: Meeting, user_id: int | None) -> tuple:
+    return (meeting.twin, meeting.pilot, meeting.kind, meeting.date, meeting.module, meeting.participants,
+            meeting.record, user_id)
+
+
+ADD_MEETING = "INSERT INTO meetings (twin, pilot, kind, date, module, participants, record, author_id) VALUES "

@@ -20,12 +20,12 @@ from kb.errors import Busy
 from kb.store import fts
 from kb.store.connections import ThreadConnections
 from kb.store.base import (
-    Changes, City, Cursor, IndexSnapshot, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
+    Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
     PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on, storable,
 )
 from kb.store.rows import (
-    TABLES, changes_of, city_of, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
-    plan_in, practice_of, select_all, user_of, version_of,
+    ADD_MEETING, TABLES, changes_of, city_of, city_values, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
+    event_of, inbox_sql, meeting_values, meetings_sql, plan_in, practice_of, select_all, user_of, version_of,
 )
 from kb.store.sqlite_migrations import migrate
 
@@ -92,11 +92,7 @@ class SqliteTransaction(Transaction):
 
     def replace_cities(self, cities: Iterable[City]) -> None:
         self.db.execute("DELETE FROM cities")
-        self.db.executemany(
-            "INSERT INTO cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(c.city, c.country, c.role, c.cohort, c.population, c.lat, c.lon, c.pilot_project,
-              json.dumps(c.domains), c.source) for c in cities],
-        )
+        self.db.executemany("INSERT INTO cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(city_values, cities))
 
     def note(self, note_id: str) -> NoteRecord | None:
         return note_in(self.db, note_id, "?")
@@ -202,6 +198,33 @@ class SqliteTransaction(Transaction):
 
     def remove_pairing(self, twin: str, pilot: str) -> bool:
         return self.db.execute("DELETE FROM pairings WHERE twin = ? AND pilot = ?", (twin, pilot)).rowcount == 1
+
+    def add_city(self, city: City) -> bool:
+        if self.db.execute("SELECT 1 FROM cities WHERE city = ? COLLATE NOCASE", (city.city,)).fetchone():
+            return False
+        self.db.execute("INSERT INTO cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", city_values(city))
+        return True
+
+    def add_meeting(self, meeting: Meeting, user_id: int | None) -> int:
+        return self.db.execute(ADD_MEETING + "(?, ?, ?, ?, ?, ?, ?, ?)", meeting_values(meeting, user_id)).lastrowid
+
+    def notify(self, user_ids: Iterable[int], kind: str, text: str, link: str, actor_id: int | None) -> None:
+        self.db.executemany("INSERT INTO events (user_id, kind, text, link, actor_id) VALUES (?, ?, ?, ?, ?)",
+                            [(user_id, kind, text, link, actor_id) for user_id in dict.fromkeys(user_ids)])
+
+    def mark_read(self, user_id: int, ids: Iterable[int] | None = None) -> int:
+        unread = f"UPDATE events SET read_at = {_NOW} WHERE user_id = ? AND read_at IS NULL"
+        if ids is None:
+            return self.db.execute(unread, (user_id,)).rowcount
+        return sum(self.db.execute(f"{unread} AND id IN ({','.join('?' * len(part))})", (user_id, *part)).rowcount
+                   for part in batched(ids))
+
+    def set_digest(self, user_id: int, email: str, frequency: str) -> None:
+        self.db.execute("INSERT INTO digests (user_id, email, frequency) VALUES (?, ?, ?) ON CONFLICT (user_id) "
+                        "DO UPDATE SET email = excluded.email, frequency = excluded.frequency", (user_id, email, frequency))
+
+    def digest_sent(self, user_id: int, at: str) -> None:
+        self.db.execute("UPDATE digests SET sent_at = ? WHERE user_id = ?", (at, user_id))
 
     def keep_file(self, ref: str, data: bytes) -> None:
         self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?)", (ref, data))
@@ -439,6 +462,19 @@ class SqliteStore(Store):
 
     def vocabulary(self, least: int = 1) -> dict[str, int]:
         return dict(self._rows("SELECT word, count FROM words WHERE count >= ?", (least,)))
+
+    def meetings(self, twin: str | None = None, pilot: str | None = None) -> list[Meeting]:
+        sql, params = meetings_sql("?", twin, pilot)
+        return [Meeting(*r) for r in self._rows(sql, params)]
+
+    def inbox(self, user_id: int, limit: int = 200) -> list[Event]:
+        return [event_of(r) for r in self._rows(inbox_sql("?"), (user_id, limit))]
+
+    def unread_count(self, user_id: int) -> int:
+        return self._one("SELECT count(*) FROM events WHERE user_id = ? AND read_at IS NULL", (user_id,))[0]
+
+    def digests(self) -> dict[int, Digest]:
+        return {r[0]: Digest(r[1], r[2], r[3]) for r in self._rows("SELECT user_id, email, frequency, sent_at FROM digests")}
 
     def login_failures(self, username: str, client: str, since: float) -> tuple[int, float | None]:
         row = self._one("SELECT count(*), max(at) FROM login_failures WHERE username = ? AND client = ? AND at > ?",

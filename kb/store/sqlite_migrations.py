@@ -194,8 +194,43 @@ M011_FILE_DATA = """
     CREATE TABLE files (ref TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
+# People working together: each account's inbox, its e-mail digest, and the meetings of a pairing.
+M012_TOGETHER = """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        link TEXT NOT NULL,
+        actor_id INTEGER REFERENCES users(id),
+        at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        read_at TEXT
+    );
+    CREATE INDEX events_user ON events(user_id, id);
+    CREATE TABLE digests (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id),
+        email TEXT NOT NULL,
+        frequency TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE TABLE meetings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        twin TEXT NOT NULL,
+        pilot TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        date TEXT NOT NULL,
+        module TEXT NOT NULL,
+        participants TEXT NOT NULL,
+        record TEXT NOT NULL,
+        author_id INTEGER REFERENCES users(id),
+        at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE INDEX meetings_pair ON meetings(twin, pilot);
+"""
+
 MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
-              M007_WORKSPACE, M008_SESSIONS, M009_FILES, M010_TWINS, M011_FILE_DATA]
+              M007_WORKSPACE, M008_SESSIONS, M009_FILES, M010_TWINS, M011_FILE_DATA,
+              M012_TOGETHER]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -3,8 +3,9 @@ comments, finalising into a searchable document) and who may do what (workspace)
 sections (sections); the plan as Markdown, Word and PDF (export)."""
 
 from kb.workspace.export import FORMATS, MAX_BLOCKS, export
-from kb.workspace.sections import SECTIONS, SECTION_NAMES, plan_document, plan_markdown
+from kb.workspace.sections import (ACTION_FIELDS, GUIDANCE, SECTION_NAMES, SECTIONS, action_rows, actions_markdown,
+                                   plan_doc_id, plan_document, plan_markdown)
 from kb.workspace.workspace import STATUSES, PlanConflict, Workspace
 
-__all__ = ["FORMATS", "MAX_BLOCKS", "PlanConflict", "SECTIONS", "SECTION_NAMES", "STATUSES", "Workspace", "export",
-           "plan_document", "plan_markdown"]
+__all__ = ["ACTION_FIELDS", "GUIDANCE", "action_rows", "actions_markdown", "FORMATS", "MAX_BLOCKS", "PlanConflict", "SECTIONS", "SECTION_NAMES", "STATUSES", "Workspace", "export",
+           "plan_doc_id", "plan_document", "plan_markdown"]

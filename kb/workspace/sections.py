@@ -3,15 +3,95 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from kb.documents import Practice, validate
 from kb.store import City, PlanRecord
 
 SECTIONS = (("situation", "Starting situation"), ("practices", "Practices adopted"), ("steps", "Planned steps"),
-            ("costs", "Costs and funding sources"), ("indicators", "Indicators to follow"),
-            ("risks", "Risks and mitigations"))
+            ("costs", "Costs and funding sources"), ("governance", "Stakeholders and governance"),
+            ("indicators", "Indicators to follow"), ("risks", "Risks and mitigations"))
 SECTION_NAMES = dict(SECTIONS)
+
+
+@dataclass(frozen=True)
+class Guidance:
+    what: str
+    example: str
+    length: str
+
+
+# What each section asks, after the programme's replication plan: the actions to replicate, their
+# timeline through the three modules, budget and funding, stakeholders and governance, risks, indicators.
+GUIDANCE = {
+    "situation": Guidance("Where your city stands on the challenge today, and why it chose these pilots.",
+                          "70 % of our district heat comes from an oil-fired plant; the council voted to end fossil "
+                          "heat by 2030.", "One or two paragraphs."),
+    "practices": Guidance("For each pilot practice you adopt: what you take over as it is, and what you adapt to "
+                          "your city.", "Kalamata's one-stop shop: we keep the single advice desk, but run it with "
+                          "the regional energy agency.", "A line or two per practice."),
+    "steps": Guidance("The actions, each with who leads it, when it starts and ends, its budget and the indicator "
+                      "that shows it is done, through getting started, co-creation and capitalisation.",
+                      "Feasibility study for a heat-pump plant — energy department — 2027-01 to 2027-06 — "
+                      "EUR 80,000 — study approved by the council.", "One row per action; five to fifteen rows."),
+    "costs": Guidance("What the plan costs in all, and where the money comes from (own budget, national or EU "
+                      "funds, loans, private partners).", "EUR 1.2 million: 40 % city budget, 60 % from the "
+                      "national recovery plan (applied for in March).", "A short paragraph or a table."),
+    "governance": Guidance("Who takes part and who decides: departments, utilities, residents, businesses, the "
+                           "pilot; how they meet.", "A steering group of the deputy mayor, the utility and two "
+                           "residents' associations meets every quarter.", "One paragraph."),
+    "indicators": Guidance("How you will know it works: each indicator with its unit, today's value and the "
+                           "target.", "Share of heat from renewable sources: 30 % today, 80 % in 2030.",
+                           "Three to eight indicators."),
+    "risks": Guidance("What could stop the plan, and what you will do about it.", "Residents oppose the new "
+                      "plant: open site visits and a neighbourhood panel from the start.", "Three to six risks."),
+}
+
+# The planned steps are a table of actions, edited as rows in the page and kept as Markdown.
+ACTION_FIELDS = (("action", "Action"), ("owner", "Owner"), ("start", "Start"), ("end", "End"),
+                 ("budget", "Budget"), ("indicator", "Indicator"))
+_ALIASES = {"step": "action"}  # the older table's first column
+
+
+def action_rows(markdown: str) -> tuple[list[dict[str, str]], str]:
+    """The rows of the table in `markdown` (its first table line is the header), by field, and the
+    text around it."""
+    lines, rows, rest, header = markdown.splitlines(), [], [], None
+    for line in lines:
+        cells = _cells(line)
+        if cells is None:
+            rest.append(line)
+        elif header is None:
+            header = [_ALIASES.get(c.casefold(), c.casefold()) for c in cells]
+        elif not all(re.fullmatch(r":?-{2,}:?", c) for c in cells):
+            row = {name: "" for name, _ in ACTION_FIELDS}
+            for i, cell in enumerate(cells):
+                key = header[i] if i < len(header) and header[i] in row else ACTION_FIELDS[i][0] if i < 6 else None
+                if key:
+                    row[key] = cell
+            if any(row.values()):
+                rows.append(row)
+    return rows, "\n".join(rest).strip()
+
+
+def actions_markdown(rows: list[dict[str, str]], rest: str = "") -> str:
+    """The table of actions (and any text beside it) as the section's Markdown."""
+    table = ["| " + " | ".join(title for _, title in ACTION_FIELDS) + " |", "|" + " --- |" * len(ACTION_FIELDS)]
+    table += ["| " + " | ".join(table_cell(row.get(name, "")) for name, _ in ACTION_FIELDS) + " |"
+              for row in rows if any(str(row.get(name, "")).strip() for name, _ in ACTION_FIELDS)]
+    return "\n".join(table) + "\n" + (f"\n{rest.strip()}\n" if rest.strip() else "")
+
+
+def _cells(line: str) -> list[str] | None:
+    line = line.strip()
+    if not (line.startswith("|") and line.endswith("|") and len(line) > 1):
+        return None
+    return [c.strip() for c in line[1:-1].split("|")]
+
+
+def table_cell(text: str) -> str:
+    return " ".join(str(text).replace("|", "/").split())
 
 
 def plan_markdown(twin: City, plan: PlanRecord) -> str:
@@ -20,11 +100,15 @@ def plan_markdown(twin: City, plan: PlanRecord) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def plan_doc_id(twin: City) -> str:
+    """The id of a twin's final plan as a document."""
+    return "plan-" + re.sub(r"[^a-z0-9]+", "-", twin.city.casefold()).strip("-")
+
+
 def plan_document(twin: City, plan: PlanRecord, adopted: list[Practice]) -> Practice:
     """The searchable document of a final plan."""
     domains = sorted({d for doc in adopted for d in doc.domains})
     levers = sorted({lv for doc in adopted for lv in doc.levers})
-    slug = re.sub(r"[^a-z0-9]+", "-", twin.city.casefold()).strip("-")
-    return validate({"id": f"plan-{slug}", "title": f"{twin.city}'s replication plan", "kind": "replication_plan",
+    return validate({"id": plan_doc_id(twin), "title": f"{twin.city}'s replication plan", "kind": "replication_plan",
                      "city": twin.city, "country": twin.country, "domains": domains, "levers": levers,
                      "date": date.today().isoformat()}, plan_markdown(twin, plan))

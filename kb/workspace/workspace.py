@@ -3,28 +3,31 @@
 Who may do what (the plan is the twin's until it shares it):
 - the twin's own accounts read, edit, share, resolve comments, export and finalise;
 - once shared, the pilots it is paired with, the matching team and admins read, comment and export;
-- nobody else reads a plan, shared or not.
+- a final plan is a public document: everyone reads it, here as in search and on practice pages;
+  the matching team or an admin may reopen it (a new version; the document is withdrawn);
+- nobody else reads a plan that is not final.
+Whom it concerns learns of it in their inbox (kb/inbox), written in the same transaction.
 A plan is versioned like a case note: every save names the version it started from, and a save
 from an older version is refused with both texts, so two tabs cannot overwrite each other."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from urllib.parse import quote
 
-from kb.accounts import User
+from kb.accounts import MATCHING_ROLES, User
 from kb.core import Core
 from kb.documents import MODULES, Practice
 from kb.errors import Conflict, Forbidden, Invalid, NotFound, StaleEdit, Unauthenticated
-from kb.matching import MATCHING_ROLES, Pairings
+from kb.inbox import Audience, tell
+from kb.matching import Pairings
 from kb.store import City, PlanComment, PlanRecord, ShortlistItem
 from kb.workspace.export import FORMATS, export
-from kb.workspace.sections import SECTIONS, SECTION_NAMES, plan_document
+from kb.workspace.sections import SECTIONS, SECTION_NAMES, actions_markdown, plan_doc_id, plan_document, table_cell
 
 STATUSES = ("considering", "adopting", "dropped")
 MAX_SECTION, MAX_NOTE, MAX_COMMENT = 20_000, 2_000, 2_000
 FINALISE_TRIES = 3  # a plan saved while its final document is embedded: read again, at most this often
-STEPS_TEMPLATE = "| Step | Owner | Start | End |\n| --- | --- | --- | --- |\n|  |  |  |  |\n"
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class WorkspacePage:
     twin: City
     modules: tuple[str, ...]
     paired: list[str]
-    groups: dict[str, dict[str, list[KeptPractice]]]  # module -> domain -> kept practices
+    groups: dict[str, list[KeptPractice]]  # module -> kept practices
     plan: PlanRecord | None
 
 
@@ -50,6 +53,10 @@ class PlanPage:
     versions: list[tuple[int, str]] = field(default_factory=list)
     may_edit: bool = False
     may_comment: bool = False
+    paired: list[str] = field(default_factory=list)  # the pilots it is shared with
+    adopted: list[Practice] = field(default_factory=list)  # the practices it adopts, as the shortlist says
+    may_reopen: bool = False
+    shared_with: str = ""  # whom sharing reaches, in words
 
 
 class PlanConflict(StaleEdit):
@@ -94,6 +101,12 @@ class Workspace:
         return city, self.store.plan(city.city) or self._new_plan(city.city)
 
     def may_read(self, user: User | None, twin: str, plan: PlanRecord) -> bool:
+        """The one rule: a final plan is public (as its document in search is); any other is read
+        by the twin's own accounts and, once shared, by its paired pilots and the matching team."""
+        return plan.final or self._involved(user, twin, plan)
+
+    def _involved(self, user: User | None, twin: str, plan: PlanRecord) -> bool:
+        """Whether `user` works on the plan: the twin's own, or once shared its pilots and the team."""
         if user is None:
             return False
         if user.role == "twin":
@@ -102,14 +115,22 @@ class Workspace:
             return False
         if user.role in MATCHING_ROLES:
             return True
-        return user.role == "pilot" and any(p.twin == twin and p.pilot == user.city for p in self.pairings.all())
+        return user.role == "pilot" and user.city in self._paired(twin)
+
+    def _paired(self, twin: str) -> list[str]:
+        return [p.pilot for p in self.pairings.all() if p.twin == twin]
 
     def _check_read(self, user: User | None, twin: str, plan: PlanRecord) -> None:
+        if self.may_read(user, twin, plan):
+            return
         if user is None:
             raise Unauthenticated("log in to read replication plans")
-        if not self.may_read(user, twin, plan):
-            raise Forbidden(f"{twin}'s plan is read by its own team and, once shared, by its paired pilots "
-                            "and the matching team")
+        raise Forbidden(f"{twin}'s plan is read by its own team and, once shared, by its paired pilots "
+                        "and the matching team; everyone reads it once it is final")
+
+    def _audience(self, twin: str) -> Audience:
+        """Who follows a shared plan: its twin's accounts, its paired pilots', the matching team."""
+        return Audience((twin, *self._paired(twin)), team=True)
 
     def _editor(self, user: User | None, twin: str | None) -> str:
         """The twin whose plan `user` changes: its own (`twin`, when named, must be it)."""
@@ -122,10 +143,13 @@ class Workspace:
 
     def keep(self, user: User | None, doc_id: str) -> ShortlistItem:
         twin = self.twin_of(user)
-        if self.store.document(doc_id) is None:
+        doc = self.store.document(doc_id)
+        if doc is None:
             raise NotFound(f"no document has the id {doc_id!r}")
         with self.store.write(documents=False) as tx:
-            tx.keep(twin.city, doc_id, user.id)
+            if tx.keep(twin.city, doc_id, user.id) and doc.city:
+                tell(tx, self.store, Audience((doc.city,)), "kept", f"{twin.city} keeps your practice “{doc.title}”",
+                     f"/doc/{doc.id}", user)
         return self._item(twin.city, doc_id)
 
     def update(self, user: User | None, doc_id: str, status: str, note: str) -> ShortlistItem:
@@ -134,9 +158,14 @@ class Workspace:
             raise Invalid(f"status: {status!r} is not one of {', '.join(STATUSES)}")
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             raise Invalid(f"note: at most {MAX_NOTE} characters of text")
+        before = next((item for item in self.store.shortlist(twin.city) if item.doc_id == doc_id), None)
+        doc = self.store.document(doc_id)
         with self.store.write(documents=False) as tx:
             if not tx.update_kept(twin.city, doc_id, status, note.strip()):
                 raise NotFound(f"{doc_id!r} is not on {twin.city}'s shortlist")
+            if status == "adopting" and before and before.status != "adopting" and doc and doc.city:
+                tell(tx, self.store, Audience((doc.city,)), "adopted",
+                     f"{twin.city} is adopting your practice “{doc.title}”", f"/doc/{doc.id}", user)
         return self._item(twin.city, doc_id)
 
     def drop(self, user: User | None, doc_id: str) -> None:
@@ -161,24 +190,27 @@ class Workspace:
         return next(item for item in self.store.shortlist(twin) if item.doc_id == doc_id)
 
     def page(self, user: User | None) -> WorkspacePage:
+        """The shortlist by programme module, each practice once (its domains are its tags)."""
         twin = self.twin_of(user)
-        groups: dict[str, dict[str, list[KeptPractice]]] = {m: defaultdict(list) for m in MODULES}
+        groups: dict[str, list[KeptPractice]] = {m: [] for m in MODULES}
         for kept in self.shortlist(user):
-            for domain in kept.doc.domains or ("other",):
-                groups[_module(kept.doc)][domain].append(kept)
-        paired = [p.pilot for p in self.pairings.all() if p.twin == twin.city]
-        return WorkspacePage(twin, MODULES, paired, {m: dict(g) for m, g in groups.items()},
-                             self.store.plan(twin.city))
+            groups[_module(kept.doc)].append(kept)
+        return WorkspacePage(twin, MODULES, self._paired(twin.city), groups, self.store.plan(twin.city))
 
     # -- the plan ----------------------------------------------------------------------------
 
+    def _adopting(self, twin: str) -> list[tuple[ShortlistItem, Practice]]:
+        """The kept practices the twin marks as adopting, with their documents."""
+        items = [item for item in self.store.shortlist(twin) if item.status == "adopting"]
+        docs = self.store.documents(item.doc_id for item in items)
+        return [(item, docs[item.doc_id]) for item in items if item.doc_id in docs]
+
     def _new_plan(self, twin: str) -> PlanRecord:
         """Version 0: not saved yet; the practices the twin marked as adopting prefill their table."""
-        adopting = [(item, doc) for item in self.store.shortlist(twin) if item.status == "adopting"
-                    for doc in [self.store.document(item.doc_id)] if doc is not None]
-        rows = "".join(f"| {_cell(doc.title)} | {_cell(doc.city or '')} | {_cell(item.note)} |\n" for item, doc in adopting)
+        adopting = self._adopting(twin)
+        rows = "".join(f"| {table_cell(doc.title)} | {table_cell(doc.city or '')} | {table_cell(item.note)} |\n" for item, doc in adopting)
         practices = "| Practice | Pilot city | How we adapt it |\n| --- | --- | --- |\n" + (rows or "|  |  |  |\n")
-        sections = {name: "" for name, _ in SECTIONS} | {"practices": practices, "steps": STEPS_TEMPLATE}
+        sections = {name: "" for name, _ in SECTIONS} | {"practices": practices, "steps": actions_markdown([])}
         return PlanRecord(twin, 0, sections, False, False, tuple(doc.id for _, doc in adopting), "")
 
     def plan(self, user: User | None, twin: str | None = None) -> PlanPage:
@@ -186,9 +218,15 @@ class Workspace:
         twin = twin or self.twin_of(user).city
         city, plan = self._plan_of(twin)
         self._check_read(user, city.city, plan)
-        editor = user.role == "twin" and user.city == city.city
-        return PlanPage(city, plan, self.store.plan_comments(city.city), self.store.plan_versions(city.city),
-                        may_edit=editor and not plan.final, may_comment=True)
+        editor = user is not None and user.role == "twin" and user.city == city.city
+        involved = self._involved(user, city.city, plan)
+        docs = self.store.documents(plan.adopted)
+        return PlanPage(city, plan, self.store.plan_comments(city.city) if involved else [],
+                        self.store.plan_versions(city.city), may_edit=editor and not plan.final,
+                        may_comment=involved, paired=self._paired(city.city),
+                        adopted=[docs[d] for d in plan.adopted if d in docs],
+                        may_reopen=plan.final and user is not None and user.role in MATCHING_ROLES,
+                        shared_with=self.shared_with(city.city))
 
     def save(self, user: User | None, sections: dict, version: int, twin: str | None = None) -> PlanRecord:
         """Save some or all sections, from the plan at `version`; PlanConflict if it moved on."""
@@ -202,7 +240,8 @@ class Workspace:
                 raise Conflict("the plan is final; it can no longer change")
             if current.version != version:
                 raise PlanConflict(current, sections)
-            saved = replace(current, version=version + 1, sections={**current.sections, **sections})
+            adopted = tuple(doc.id for _, doc in self._adopting(twin))
+            saved = replace(current, version=version + 1, sections={**current.sections, **sections}, adopted=adopted)
             tx.save_plan(saved, user.id)
         return self.store.plan(twin)
 
@@ -221,7 +260,23 @@ class Workspace:
             if current.final:
                 raise Conflict("the plan is final: it stays shared with the paired pilots and the matching team")
             tx.save_plan(replace(current, version=current.version + 1, shared=bool(shared)), user.id)
+            if shared and not current.shared:
+                tell(tx, self.store, self._audience(twin), "plan_shared", f"{twin} shared its replication plan with you",
+                     f"/plans/{quote(twin)}", user)
         return self.store.plan(twin)
+
+    def sharing(self, user: User | None, shared: bool, twin: str | None = None) -> tuple[PlanRecord, str]:
+        """`share`, and whom the plan reaches now, in words."""
+        plan = self.share(user, shared, twin)
+        return plan, self.shared_with(plan.twin) if plan.shared else "its own accounts only"
+
+    def shared_with(self, twin: str) -> str:
+        """Whom a shared plan reaches, in words: the sharing page and the API say it."""
+        pilots = self._paired(twin)
+        if pilots:
+            return f"shared with {', '.join(pilots)} and the matching team"
+        return (f"shared with the matching team only: no pilot city is paired with {twin} yet; the matching "
+                "team (or an admin) records pairings, from the explorer or with `kb pairings add`")
 
     def comment(self, user: User | None, twin: str, section: str, text: str) -> PlanComment:
         city, plan = self._plan_of(twin)
@@ -230,15 +285,29 @@ class Workspace:
             raise Invalid(f"section: {section!r} is not one of {', '.join(SECTION_NAMES)}")
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_COMMENT:
             raise Invalid(f"text: write the comment, at most {MAX_COMMENT} characters")
+        if not self._involved(user, city.city, plan):
+            raise Forbidden(f"{city.city}'s own team, its paired pilots and the matching team comment on its plan")
+        earlier = {c.author for c in self.store.plan_comments(city.city) if c.author}
+        others = tuple(u.id for name in earlier for u in [self.store.user(name)] if u is not None)
         with self.store.write(documents=False) as tx:
             comment_id = tx.add_comment(city.city, section, text.strip(), user.id)
+            short = " ".join(text.split())[:120]
+            tell(tx, self.store, Audience((city.city,), accounts=others), "comment",
+                 f"{user.username} on {city.city}'s plan ({SECTION_NAMES[section]}): “{short}”",
+                 f"/plans/{quote(city.city)}#comment-{comment_id}", user)
         return next(c for c in self.store.plan_comments(city.city) if c.id == comment_id)
 
     def resolve(self, user: User | None, twin: str, comment_id: int) -> None:
         twin = self._editor(user, twin)
+        comment = next((c for c in self.store.plan_comments(twin) if c.id == comment_id), None)
+        author = self.store.user(comment.author) if comment and comment.author else None
         with self.store.write(documents=False) as tx:
             if not tx.resolve_comment(twin, comment_id, user.id):
                 raise NotFound(f"no open comment {comment_id} on {twin}'s plan")
+            if author is not None:
+                tell(tx, self.store, Audience(accounts=(author.id,)), "comment_resolved",
+                     f"{twin} resolved your comment: “{' '.join(comment.text.split())[:120]}”",
+                     f"/plans/{quote(twin)}#comment-{comment_id}", user)
 
     def finalise(self, user: User | None, twin: str | None = None) -> PlanRecord:
         """The plan made final: a searchable document of kind replication_plan, linked to the
@@ -252,20 +321,55 @@ class Workspace:
                 raise Invalid("save the plan before making it final")
             if current.final:
                 raise Conflict("the plan is final already")
-            adopted = tuple(k.doc.id for k in self.shortlist(user) if k.item.status == "adopting")
+            adopted = tuple(doc.id for _, doc in self._adopting(twin.city))
             if not adopted:
                 raise Invalid("mark at least one kept practice as adopting before making the plan final")
             docs = self.store.documents(adopted)
             document = plan_document(twin, current, [docs[d] for d in adopted if d in docs])
             final = replace(current, version=current.version + 1, final=True, shared=True, adopted=adopted)
+
+
+            def record(tx, final=final):
+                tx.save_plan(final, user.id)
+                tell(tx, self.store, self._audience(twin.city), "plan_finalised",
+                     f"{twin.city}'s replication plan is final", f"/plans/{quote(twin.city)}", user)
+
             try:
-                self.kb.ingest([document], also=lambda tx: tx.save_plan(final, user.id))
+                self.kb.ingest([document], also=record)
                 break
             except Conflict:
                 if attempt == FINALISE_TRIES:
                     raise
         self.kb.refresh_index()
         return self.store.plan(twin.city)
+
+    def reopen(self, user: User | None, twin: str) -> PlanRecord:
+        """A final plan open for changes again (the matching team, admins): a new version, still
+        shared; its searchable document is withdrawn until it is made final again."""
+        if user is None:
+            raise Unauthenticated("log in as the matching team to reopen a plan")
+        if user.role not in MATCHING_ROLES:
+            raise Forbidden("the matching team or an admin reopens a final plan")
+        city, current = self._plan_of(twin)
+        if not current.final:
+            raise Conflict(f"{city.city}'s plan is not final; there is nothing to reopen")
+        with self.store.write() as tx:
+            tx.save_plan(replace(current, version=current.version + 1, final=False, shared=True), user.id)
+            tx.remove_documents([plan_doc_id(city)])
+            tell(tx, self.store, self._audience(city.city), "plan_reopened",
+                 f"{user.username} reopened {city.city}'s replication plan: it can be changed again, and is out of "
+                 "search until it is made final again", f"/plans/{quote(city.city)}", user)
+        self.kb.refresh_index()
+        return self.store.plan(city.city)
+
+    def shared_plans(self, user: User | None) -> list[PlanRecord]:
+        """The plans shared with a pilot's or the matching team's account, final ones included."""
+        if user is None or user.role == "twin":
+            return []
+        twins = ([p.twin for p in self.pairings.all() if p.pilot == user.city] if user.role == "pilot"
+                 else [c.city for c in self.store.cities() if c.role == "twin"])
+        plans = [self.store.plan(twin) for twin in dict.fromkeys(twins)]
+        return sorted((p for p in plans if p is not None and p.shared), key=lambda p: p.updated_at, reverse=True)
 
     def export(self, user: User | None, twin: str, fmt: str) -> tuple[bytes, str, str]:
         """(content, file name, media type) of the plan in `fmt`: md, docx or pdf."""
@@ -275,13 +379,19 @@ class Workspace:
         self._check_read(user, city.city, plan)
         return export(city, plan, fmt)
 
+    def kept_by(self, docs: list[Practice]) -> dict[str, list[tuple[str, str]]]:
+        """Which twins keep each of `docs`, and at what status (a pilot sees how its practices travel)."""
+        ids = {doc.id for doc in docs}
+        found: dict[str, list[tuple[str, str]]] = {}
+        for twin in (c.city for c in self.store.cities() if c.role == "twin"):
+            for item in self.store.shortlist(twin):
+                if item.doc_id in ids:
+                    found.setdefault(item.doc_id, []).append((twin, item.status))
+        return found
+
     def adopters(self, doc_id: str) -> list[str]:
         """The twins whose final plan adopts a practice."""
         return self.store.final_plans_adopting(doc_id)
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "/").split())
 
 
 def _check_sections(sections: dict) -> dict[str, str]:

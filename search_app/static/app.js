@@ -63,3 +63,19 @@ document.addEventListener("submit", function (event) {
   var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
   if (question && !window.confirm(question)) { event.preventDefault(); }
 });
+
+// The plan's table of actions: "Add a row" appends an empty row like the last one.
+document.addEventListener("click", function (event) {
+  "use strict";
+  var button = event.target.closest && event.target.closest("[data-add-row]");
+  if (!button) { return; }
+  var body = document.getElementById(button.getAttribute("data-add-row")).tBodies[0];
+  var row = body.rows[body.rows.length - 1].cloneNode(true);
+  var number = body.rows.length + 1;
+  Array.prototype.forEach.call(row.querySelectorAll("input"), function (input) {
+    input.value = "";
+    input.setAttribute("aria-label", input.getAttribute("aria-label").replace(/row \d+$/, "row " + number));
+  });
+  body.appendChild(row);
+  row.querySelector("input").focus();
+});

@@ -99,7 +99,7 @@ def test_others_see_no_keep_button_and_no_workspace(client, creds):
 
 
 @pytest.mark.parametrize("who, home", [("oulu", "/workspace"), ("hel", "/cities/Helsinki"), ("team", "/explorer"),
-                                       ("root", "/cities")])
+                                       ("root", "/admin")])
 def test_each_role_lands_on_its_home_after_logging_in(client, creds, who, home):
     """Issue 26: a twin and the matching team landed on the note form with a red refusal."""
     page = client.get("/login").text

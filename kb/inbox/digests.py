@@ -1,0 +1,103 @@
+"""E-mail digests: what an account has not read since its last digest, daily or weekly as it
+chose, mailed through the SMTP server of KB_SMTP_URL by `kb digests send` (run from cron).
+Without KB_SMTP_URL nothing is ever sent."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+from kb.accounts import User
+from kb.errors import Invalid, Unauthenticated
+from kb.inbox.inbox import KINDS
+from kb.settings import Settings
+from kb.store import Digest, Event, Store
+
+FREQUENCIES = {"none": None, "daily": timedelta(days=1), "weekly": timedelta(days=7)}
+MAX_EMAIL = 254
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    sent: list[str]  # the addresses mailed
+    reason: str = ""  # why nothing was sent at all
+
+
+class Digests:
+    def __init__(self, store: Store, settings: Settings):
+        self.store, self.settings = store, settings
+
+    def choice(self, user: User | None) -> Digest:
+        return self.store.digests().get(_account(user).id, Digest("", "none", None))
+
+    def choose(self, user: User | None, email: str, frequency: str) -> Digest:
+        user = _account(user)
+        email = email.strip() if isinstance(email, str) else ""
+        if frequency not in FREQUENCIES:
+            raise Invalid(f"frequency: {frequency!r} is not one of {', '.join(FREQUENCIES)}")
+        if frequency != "none" and not (len(email) <= MAX_EMAIL and _EMAIL.match(email)):
+            raise Invalid("email: give the address the digest goes to, such as name@city.eu")
+        with self.store.write(documents=False) as tx:
+            tx.set_digest(user.id, email, frequency)
+        return self.choice(user)
+
+    def send(self, now: datetime | None = None) -> DigestRun:
+        """Mail each account whose period has passed what it has not read since its last digest."""
+        if not self.settings.smtp_url:
+            return DigestRun([], "KB_SMTP_URL is not set: no mail is sent")
+        now = now or datetime.now(timezone.utc)
+        due = []
+        for user_id, digest in self.store.digests().items():
+            period = FREQUENCIES.get(digest.frequency)
+            last = _parse(digest.sent_at)
+            if period is None or (last is not None and now - last < period):
+                continue
+            events = [e for e in self.store.inbox(user_id) if not e.read and (last is None or _parse(e.at) > last)]
+            user = self.store.user_by_id(user_id)
+            if events and user is not None and not user.disabled:
+                due.append((user_id, digest, self._message(user.username, digest, events)))
+        sent = []
+        if due:
+            with _connect(self.settings.smtp_url) as smtp:
+                for user_id, digest, message in due:
+                    smtp.send_message(message)
+                    with self.store.write(documents=False) as tx:
+                        tx.digest_sent(user_id, now.strftime(_STAMP))
+                    sent.append(digest.email)
+        return DigestRun(sent)
+
+    def _message(self, username: str, digest: Digest, events: list[Event]) -> EmailMessage:
+        site = self.settings.site_url
+        message = EmailMessage()
+        message["From"], message["To"] = self.settings.mail_from, digest.email
+        message["Subject"] = f"Twin Cities knowledge base: {len(events)} new for {username}"
+        lines = [f"Hello {username},", "", f"What happened since your last {digest.frequency} digest:", ""]
+        lines += [f"- {KINDS[e.kind]}: {e.text}\n  {site}{e.link}" for e in events]
+        lines += ["", f"Your inbox: {site}/inbox", f"Change or stop these digests: {site}/account"]
+        message.set_content("\n".join(lines))
+        return message
+
+
+def _connect(url: str) -> smtplib.SMTP:
+    parts = urlsplit(url)
+    kind = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+    smtp = kind(parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25), timeout=30)
+    if parts.username:
+        smtp.login(unquote(parts.username), unquote(parts.password or ""))
+    return smtp
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    return datetime.strptime(stamp, _STAMP).replace(tzinfo=timezone.utc) if stamp else None
+
+
+def _account(user: User | None) -> User:
+    if user is None:
+        raise Unauthenticated("log in to choose your e-mail digest")
+    return user

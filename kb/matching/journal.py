@@ -1,0 +1,86 @@
+"""A pairing's journal: its meetings (workshops, digital meetings, site visits), with their date,
+programme module, who took part and a short record of what came of them. Written by either city
+of the pairing or the matching team; the other side learns of it in its inbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from kb.accounts import MATCHING_ROLES, User
+from kb.documents import MODULES
+from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from kb.inbox import Audience, tell
+from kb.store import Meeting, Store
+
+MEETING_KINDS = {"workshop": "Workshop", "digital": "Digital meeting", "site-visit": "Site visit"}
+MAX_PARTICIPANTS, MAX_RECORD = 500, 5_000
+
+
+class Journal:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def pairing(self, twin: str, pilot: str) -> tuple[str, str]:
+        found = next((p for p in self.store.pairings()
+                      if (p.twin.casefold(), p.pilot.casefold()) == (twin.casefold(), pilot.casefold())), None)
+        if found is None:
+            raise NotFound(f"{twin} is not paired with {pilot}; the matching team records pairings")
+        return found.twin, found.pilot
+
+    @staticmethod
+    def may_write(user: User | None, twin: str, pilot: str) -> bool:
+        return user is not None and (user.role in MATCHING_ROLES or user.city in (twin, pilot))
+
+    def meetings(self, twin: str, pilot: str) -> list[Meeting]:
+        twin, pilot = self.pairing(twin, pilot)
+        return self.store.meetings(twin, pilot)
+
+    def of_city(self, city: str) -> list[Meeting]:
+        """Every meeting of the pairings `city` takes part in, newest first."""
+        return sorted(self.store.meetings(twin=city) + self.store.meetings(pilot=city),
+                      key=lambda m: (m.date, m.id), reverse=True)
+
+    def add(self, user: User | None, twin: str, pilot: str, fields: dict) -> Meeting:
+        twin, pilot = self.pairing(twin, pilot)
+        if user is None:
+            raise Unauthenticated("log in as one of the two cities or the matching team to record a meeting")
+        if not self.may_write(user, twin, pilot):
+            raise Forbidden(f"{twin}, {pilot} and the matching team record the meetings of their pairing")
+        meeting = _checked(twin, pilot, fields)
+        with self.store.write(documents=False) as tx:
+            meeting_id = tx.add_meeting(meeting, user.id)
+            others = (twin, pilot) if user.role in MATCHING_ROLES else tuple(c for c in (twin, pilot) if c != user.city)
+            tell(tx, self.store, Audience(others), "meeting",
+                 f"{MEETING_KINDS[meeting.kind]} of {twin} and {pilot} on {meeting.date} recorded by {user.username}",
+                 f"/cities/{quote(twin)}#meeting-{meeting_id}", user)
+        return next(m for m in self.store.meetings(twin, pilot) if m.id == meeting_id)
+
+
+def _checked(twin: str, pilot: str, fields: dict) -> Meeting:
+    def text(name: str, most: int) -> str:
+        value = fields.get(name, "")
+        if not isinstance(value, str) or len(value) > most:
+            errors.append(f"{name}: text of at most {most} characters")
+            return ""
+        return value.strip()
+
+    errors: list[str] = []
+    kind, module = fields.get("kind"), fields.get("module")
+    if kind not in MEETING_KINDS:
+        errors.append(f"kind: one of {', '.join(MEETING_KINDS)}")
+    if module not in MODULES:
+        errors.append(f"module: one of {', '.join(MODULES)}")
+    when = fields.get("date")
+    try:
+        when = date.fromisoformat(when).isoformat() if isinstance(when, str) else None
+    except ValueError:
+        when = None
+    if when is None:
+        errors.append("date: the day it took place, as YYYY-MM-DD")
+    participants, record = text("participants", MAX_PARTICIPANTS), text("record", MAX_RECORD)
+    if not record and not any(e.startswith("record") for e in errors):
+        errors.append("record: say in a few lines what came of the meeting")
+    if errors:
+        raise Invalid("; ".join(errors), errors)
+    return Meeting(0, twin, pilot, kind, when, module, participants, record, None, "")

@@ -1,10 +1,12 @@
 import json
+import re
 import shutil
 
 import pytest
 from click.testing import CliRunner
 
 from kb.cli import main
+from kb.settings import Settings
 
 from tests.conftest import write_corpus
 
@@ -170,3 +172,30 @@ def test_a_refused_restore_leaves_no_folder_and_an_unwritable_destination_fails_
     (tmp_path / "a-file").write_text("not a folder")
     unwritable = run("backup", str(tmp_path / "a-file" / "backups"))
     assert unwritable.exit_code == 1 and "cannot write the backup in" in unwritable.output
+
+
+def test_a_city_added_by_command_gets_accounts_and_stands_on_the_map_and_in_the_explorer(run, corpus, tmp_path):
+    from kb.knowledge_base import KnowledgeBase
+
+    run("index", "--corpus", str(corpus))
+    refused = run("users", "add", "lund", "--city", "Lund", "--role", "twin")
+    assert refused.exit_code != 0 and "kb cities add Lund --country COUNTRY --role twin" in refused.output
+    added = run("cities", "add", "Lund", "--country", "Sweden", "--role", "twin", "--cohort", "3", "--json")
+    assert added.exit_code == 0, added.output
+    lund = json.loads(added.output)
+    assert lund["population"] > 80_000 and round(lund["lat"]) == 56 and "GeoNames" in lund["source"]
+    assert run("users", "add", "lund", "--city", "Lund", "--role", "twin").exit_code == 0
+    several = run("cities", "add", "Frankfurt", "--country", "Germany", "--role", "pilot")
+    assert several.exit_code == 2 and "Frankfurt (Oder)" in several.output and "geonameid" in several.output
+    oder = re.search(r"Frankfurt \(Oder\) \([\d,]+ people, [^)]*\): geonameid (\d+)", several.output).group(1)
+    chosen = run("cities", "add", "Frankfurt", "--country", "Germany", "--role", "pilot", "--geonameid", oder)
+    assert chosen.exit_code == 0 and "52.3" in chosen.output
+    assert run("cities", "add", "Lund", "--country", "Narnia", "--role", "twin").exit_code == 2
+    run("index", "--corpus", str(corpus))  # a sync of the corpus keeps them
+    kb = KnowledgeBase.open(Settings.from_env(data=str(tmp_path / "data")))
+    try:
+        view = kb.explorer().view
+        assert "Lund" in [row.twin.city for row in view.twins]
+        assert {"Lund", "Frankfurt"} <= {place.city for place in view.map.places}
+    finally:
+        kb.close()

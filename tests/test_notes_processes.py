@@ -296,3 +296,44 @@ def test_a_backup_taken_while_four_clients_write_restores_every_acknowledged_wri
     finally:
         server.stop()
     check_restored(tmp_path / "backups", tmp_path / "restored", *written)
+
+
+def test_kill_9_while_commenting_loses_no_inbox_event_of_an_acknowledged_comment(data, token):
+    """An event is written in the transaction of what caused it: every comment the server
+    acknowledged before kill -9 is in the twin's inbox after a restart, and no event points to a
+    comment that was not stored."""
+    twin = twin_token(data, "oulu", "Oulu")
+    subprocess.run([sys.executable, "-m", "kb", "pairings", "add", "Oulu", "Umeå", "--data", str(data)], check=True,
+                   capture_output=True)
+    server = Server(data)
+    as_twin, as_pilot = {"Authorization": f"Bearer {twin}"}, {"Authorization": f"Bearer {token}"}
+    httpx.post(server.url + "/api/plans/Oulu/share", json={"shared": True}, headers=as_twin).raise_for_status()
+    acknowledged, stop = [], threading.Event()
+
+    def loop():
+        i = 0
+        while not stop.is_set():
+            try:
+                response = httpx.post(server.url + "/api/plans/Oulu/comments", headers=as_pilot, timeout=30,
+                                      json={"section": "costs", "text": f"comment {i}"})
+            except httpx.HTTPError:
+                return
+            if response.status_code == 201:
+                acknowledged.append(response.json()["id"])
+            i += 1
+
+    writer = threading.Thread(target=loop)
+    writer.start()
+    while len(acknowledged) < 20:
+        time.sleep(0.01)
+    server.stop(signal.SIGKILL)
+    stop.set()
+    writer.join(timeout=60)
+    again = Server(data)
+    try:
+        inbox = httpx.get(again.url + "/api/inbox", headers=as_twin).json()
+        told = {int(e["link"].rsplit("-", 1)[1]) for e in inbox["events"] if e["kind"] == "comment"}
+        stored = {c["id"] for c in httpx.get(again.url + "/api/plans/Oulu", headers=as_twin).json()["comments"]}
+        assert set(acknowledged) <= told and told == stored
+    finally:
+        again.stop()

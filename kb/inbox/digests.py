@@ -48,7 +48,7 @@ class Digests:
         return self.choice(user)
 
     def send(self, now: datetime | None = None) -> DigestRun:
-        """Mail each account whose period has passed what it has not read since its last digest."""
+        """Mail each account whose period has passed what it has not read and no digest carried yet."""
         if not self.settings.smtp_url:
             return DigestRun([], "KB_SMTP_URL is not set: no mail is sent")
         now = now or datetime.now(timezone.utc)
@@ -58,17 +58,17 @@ class Digests:
             last = _parse(digest.sent_at)
             if period is None or (last is not None and now - last < period):
                 continue
-            events = [e for e in self.store.inbox(user_id) if not e.read and (last is None or _parse(e.at) > last)]
+            events = [e for e in self.store.inbox(user_id) if not e.read and e.id > digest.last_event]
             user = self.store.user_by_id(user_id)
             if events and user is not None and not user.disabled:
-                due.append((user_id, digest, self._message(user.username, digest, events)))
+                due.append((user_id, digest, self._message(user.username, digest, events), events[0].id))
         sent = []
         if due:
             with _connect(self.settings.smtp_url) as smtp:
-                for user_id, digest, message in due:
+                for user_id, digest, message, newest in due:
                     smtp.send_message(message)
-                    with self.store.write(documents=False) as tx:
-                        tx.digest_sent(user_id, now.strftime(_STAMP))
+                    with self.store.write(documents=False) as tx:  # a digest that failed is sent again
+                        tx.digest_sent(user_id, now.strftime(_STAMP), newest)
                     sent.append(digest.email)
         return DigestRun(sent)
 
@@ -77,7 +77,8 @@ class Digests:
         message = EmailMessage()
         message["From"], message["To"] = self.settings.mail_from, digest.email
         message["Subject"] = f"Twin Cities knowledge base: {len(events)} new for {username}"
-        lines = [f"Hello {username},", "", f"What happened since your last {digest.frequency} digest:", ""]
+        since = f"since your last digest ({digest.sent_at[:10]})" if digest.sent_at else "in your inbox"
+        lines = [f"Hello {username},", "", f"What is new {since}:", ""]
         lines += [f"- {KINDS[e.kind]}: {e.text}\n  {site}{e.link}" for e in events]
         lines += ["", f"Your inbox: {site}/inbox", f"Change or stop these digests: {site}/account"]
         message.set_content("\n".join(lines))

@@ -138,6 +138,7 @@ class Digest:
     email: str
     frequency: str  # none, daily, weekly
     sent_at: str | None  # when the last was sent
+    last_event: int = 0  # the newest event it carried
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,8 @@ class Transaction(ABC):
         """The account's e-mail digest: where to, and none, daily or weekly."""
 
     @abstractmethod
-    def digest_sent(self, user_id: int, at: str) -> None: ...
+    def digest_sent(self, user_id: int, at: str, last_event: int) -> None:
+        """A digest went out at `at` with the events up to id `last_event`."""
 
     # -- files -------------------------------------------------------------------------------
     @abstractmethod

@@ -234,8 +234,8 @@ class PostgresTransaction(Transaction):
         self._run("INSERT INTO digests (user_id, email, frequency) VALUES (%s, %s, %s) ON CONFLICT (user_id) "
                   "DO UPDATE SET email = excluded.email, frequency = excluded.frequency", (user_id, email, frequency))
 
-    def digest_sent(self, user_id: int, at: str) -> None:
-        self._run("UPDATE digests SET sent_at = %s WHERE user_id = %s", (at, user_id))
+    def digest_sent(self, user_id: int, at: str, last_event: int) -> None:
+        self._run("UPDATE digests SET sent_at = %s, last_event = %s WHERE user_id = %s", (at, last_event, user_id))
 
     def keep_file(self, ref: str, data: bytes) -> None:
         self._run("INSERT INTO files VALUES (%s, %s) ON CONFLICT DO NOTHING", (ref, data))
@@ -536,7 +536,8 @@ class PostgresStore(Store):
         return self._one("SELECT count(*) FROM events WHERE user_id = %s AND read_at IS NULL", (user_id,))[0]
 
     def digests(self) -> dict[int, Digest]:
-        return {r[0]: Digest(r[1], r[2], r[3]) for r in self._rows("SELECT user_id, email, frequency, sent_at FROM digests")}
+        rows = self._rows("SELECT user_id, email, frequency, sent_at, last_event FROM digests")
+        return {r[0]: Digest(r[1], r[2], r[3], r[4]) for r in rows}
 
     def vocabulary(self, least: int = 1) -> dict[str, int]:
         return dict(self._rows("SELECT word, count FROM words WHERE count >= %s", (least,)))

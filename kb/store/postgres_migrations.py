@@ -165,7 +165,8 @@ M003_TOGETHER = f"""
         user_id BIGINT PRIMARY KEY REFERENCES users(id),
         email TEXT NOT NULL,
         frequency TEXT NOT NULL,
-        sent_at TEXT
+        sent_at TEXT,
+        last_event BIGINT NOT NULL DEFAULT 0
     );
     CREATE TABLE meetings (
         id BIGSERIAL PRIMARY KEY,

@@ -36,7 +36,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "plan_comments": ("id", "twin", "section", "text", "author_id", "at", "resolved_by", "resolved_at"),
     "files": ("ref", "data"),
     "events": ("id", "user_id", "kind", "text", "link", "actor_id", "at", "read_at"),
-    "digests": ("user_id", "email", "frequency", "sent_at"),
+    "digests": ("user_id", "email", "frequency", "sent_at", "last_event"),
     "meetings": ("id", "twin", "pilot", "kind", "date", "module", "participants", "record", "author_id", "at"),
 }
 

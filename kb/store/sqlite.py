@@ -223,8 +223,8 @@ class SqliteTransaction(Transaction):
         self.db.execute("INSERT INTO digests (user_id, email, frequency) VALUES (?, ?, ?) ON CONFLICT (user_id) "
                         "DO UPDATE SET email = excluded.email, frequency = excluded.frequency", (user_id, email, frequency))
 
-    def digest_sent(self, user_id: int, at: str) -> None:
-        self.db.execute("UPDATE digests SET sent_at = ? WHERE user_id = ?", (at, user_id))
+    def digest_sent(self, user_id: int, at: str, last_event: int) -> None:
+        self.db.execute("UPDATE digests SET sent_at = ?, last_event = ? WHERE user_id = ?", (at, last_event, user_id))
 
     def keep_file(self, ref: str, data: bytes) -> None:
         self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?)", (ref, data))
@@ -474,7 +474,8 @@ class SqliteStore(Store):
         return self._one("SELECT count(*) FROM events WHERE user_id = ? AND read_at IS NULL", (user_id,))[0]
 
     def digests(self) -> dict[int, Digest]:
-        return {r[0]: Digest(r[1], r[2], r[3]) for r in self._rows("SELECT user_id, email, frequency, sent_at FROM digests")}
+        rows = self._rows("SELECT user_id, email, frequency, sent_at, last_event FROM digests")
+        return {r[0]: Digest(r[1], r[2], r[3], r[4]) for r in rows}
 
     def login_failures(self, username: str, client: str, since: float) -> tuple[int, float | None]:
         row = self._one("SELECT count(*), max(at) FROM login_failures WHERE username = ? AND client = ? AND at > ?",

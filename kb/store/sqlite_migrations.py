@@ -211,7 +211,8 @@ M012_TOGETHER = """
         user_id INTEGER PRIMARY KEY REFERENCES users(id),
         email TEXT NOT NULL,
         frequency TEXT NOT NULL,
-        sent_at TEXT
+        sent_at TEXT,
+        last_event BIGINT NOT NULL DEFAULT 0
     );
     CREATE TABLE meetings (
         id INTEGER PRIMARY KEY AUTOINCREMENT,

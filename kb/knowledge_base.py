@@ -77,6 +77,7 @@ class ExplorerPage:
     heatmap: Heatmap  # for the domain asked
     picked: PartnerResponse | None = None  # pilots for the twin picked or the challenge typed
     twin: City | None = None
+    shared: list[PlanRecord] = field(default_factory=list)  # plans shared with the matching team reading it
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,8 @@ class KnowledgeBase(Core):
     def _explorer(self) -> Explorer:
         return Explorer(self, self.pairings)
 
-    def explorer(self, domain: str | None = None, twin: str | None = None, challenge: str | None = None) -> ExplorerPage:
+    def explorer(self, domain: str | None = None, twin: str | None = None, challenge: str | None = None,
+                 user: User | None = None) -> ExplorerPage:
         """The matching team's views (cached per state of the knowledge base), the heatmap for
         `domain`, and the pilots for the `twin` picked (its challenge) or the `challenge` typed."""
         if domain and domain not in DOMAINS:
@@ -252,7 +254,7 @@ class KnowledgeBase(Core):
                                                                            profile.population))
         elif challenge:
             picked = suggest(self, challenge)
-        return ExplorerPage(view, view.heatmap.for_domain(domain), picked, profile)
+        return ExplorerPage(view, view.heatmap.for_domain(domain), picked, profile, self.workspace.shared_plans(user))
 
     # -- people working together -------------------------------------------------------------
 

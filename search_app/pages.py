@@ -120,7 +120,7 @@ def _whole_number(text: str) -> int | None:
 
 @router.get("/explorer")
 def explorer(request: Request, kb: KB, domain: str = "", twin: str = "", challenge: str = ""):
-    page = kb.explorer(domain or None, twin or None, challenge.strip() or None)
+    page = kb.explorer(domain or None, twin or None, challenge.strip() or None, request.state.user)
     return render(request, "explorer.html", {
         "page": page, "heatmap": heatmap(page.heatmap), "map": europe(page.view.map, page.view.key),
         "domain": domain, "twin": twin, "challenge": challenge, "csrf": csrf_token(request),

@@ -43,9 +43,15 @@ def facet_label(facet: str, value: str) -> str:
     return language_name(value) if facet == "language" else value if facet in ("country", "twin") else label(value)
 
 
+def when(stamp: str | None) -> str:
+    """A stored UTC time as people read it: '2026-12-07T02:07:02Z' -> '2026-12-07 02:07 UTC'."""
+    return f"{stamp[:10]} {stamp[11:16]} UTC" if stamp and len(stamp) >= 16 else (stamp or "")
+
+
 templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS,
                              FACET_NAMES=FACET_NAMES, facet_label=facet_label, language_name=language_name)
 templates.env.filters["label"] = label
+templates.env.filters["when"] = when
 
 
 def is_htmx(request: Request) -> bool:

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
@@ -250,13 +250,39 @@ def _log_out(page) -> None:
     page.wait_for_load_state()
 
 
-def test_a_twin_officer_keeps_practices_writes_the_plan_and_exports_it(server, browser, browser_data, shots, tmp_path):
-    twin = _account(browser_data, "oulu-officer", "twin", "Oulu")
-    pilot = _account(browser_data, "umea-officer", "pilot", "Umeå")
-    subprocess.run([sys.executable, "-m", "kb", "pairings", "add", "Oulu", "Umeå", "--data", str(browser_data)],
+WIDTHS = {"desktop": ({"width": 1366, "height": 900}, "Oulu", "Umeå"),
+          "phone": ({"width": 390, "height": 844}, "Chalkida", "Kalamata")}
+
+
+def _log_in_home(page, server, credentials, home: str) -> None:
+    """Log in from the login page itself, as a person does, and land on the role's home."""
+    page.goto(server + "/login")
+    page.fill("#username", credentials["username"])
+    page.fill("#password", credentials["password"])
+    page.click("form.partners-form button[type=submit]")
+    page.wait_for_url(server + home)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_twin_the_pilot_and_the_matching_team_work_together(server, browser, browser_data, shots, tmp_path, width):
+    """Each role from its login to its part: the twin keeps, writes (clicking away 300 ms after
+    typing), shares and finds the pilot's comment in its inbox; the pilot goes home, to its inbox,
+    to the shared plan, and comments; the matching team goes to the explorer, to the plans shared
+    with it, and reopens a final plan. axe-core runs on every page on the way."""
+    viewport, city, pilot_city = WIDTHS[width]
+    twin = _account(browser_data, f"{width}-twin", "twin", city)
+    pilot = _account(browser_data, f"{width}-pilot", "pilot", pilot_city)
+    team = _account(browser_data, f"{width}-team", "matching")
+    subprocess.run([sys.executable, "-m", "kb", "pairings", "add", city, pilot_city, "--data", str(browser_data)],
                    check=True, capture_output=True)
     page = browser.new_page()
-    _log_in(page, server, twin)
+    page.set_viewport_size(viewport)
+    violations = []
+
+    # -- the twin: home, keep, write, leave, share
+    _log_in_home(page, server, twin, "/workspace")
+    violations += _axe(page)
+    page.goto(server + "/")
     page.locator("#q").press_sequentially("district heating without fossil fuels", delay=10)
     page.wait_for_selector("section.results li.card form.keep")
     titles = page.locator("section.results li.card h3").all_inner_texts()[:3]
@@ -264,28 +290,35 @@ def test_a_twin_officer_keeps_practices_writes_the_plan_and_exports_it(server, b
         page.locator("section.results li.card form.keep button").first.click()
         page.wait_for_function("n => document.querySelectorAll('section.results .kept').length >= n", arg=n + 1)
     page.goto(server + "/workspace")
+    assert page.locator("li.kept-item").count() == 3  # one card per practice, whatever its domains
     for title in titles[:2]:
         item = page.locator("li.kept-item", has_text=title).first
         item.locator("select").select_option("adopting")
-        item.locator("textarea").fill(f"Fits Oulu: {title[:20]}")
+        item.locator("textarea").fill(f"Fits {city}: {title[:20]}")
         item.locator("button", has_text="Save").click()
-        page.wait_for_load_state()
+        item.locator(".saved", has_text="Saved: adopting").wait_for()  # saved in place
+        assert page.evaluate("document.activeElement.textContent") == "Save"  # the focus stays
+    violations += _axe(page)
     page.goto(server + "/workspace/plan")
     practices = page.input_value("#s-practices")
     assert all(t in practices for t in titles[:2]) and titles[2] not in practices  # prefilled from "adopting"
-    page.fill("#s-situation", "")
-    page.locator("#s-situation").press_sequentially("Oulu heats with peat and wood; the plant closes in 2030.", delay=5)
+    assert page.locator("#adopted-heading + ul li").count() == 2
+    page.locator("#s-situation").press_sequentially(f"{city} heats with oil; the plant closes in 2030.", delay=5)
     page.wait_for_selector("#save-status:has-text('Saved: version')", timeout=15_000)
-    assert "peat" in page.locator("#p-situation").inner_text()  # the live preview
     saved = page.locator("#save-status").inner_text().split()[-1]
     assert page.locator("#plan-version-label").inner_text() == f"Version {saved}"  # one version on the page
-    # Typed, then the page left 300 ms later (before the 2 s autosave): the text is kept all the same.
+    page.fill("[aria-label='Action, row 1']", "Feasibility study for a heat-pump plant")
+    page.fill("[aria-label='Owner, row 1']", "Energy department")
+    page.click("text=Add a row")
+    assert page.locator("table.actions tbody tr").count() == 2
+    page.wait_for_selector(f"#save-status:has-text('Saved: version {int(saved) + 1}')", timeout=15_000)
+
     def leave(dialog):  # "leave the page?"
         dialog.accept()
 
     page.on("dialog", leave)
     page.locator("#s-situation").press_sequentially(" Biomass boilers bridge the gap.", delay=5)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(300)  # then clicks away, long before the 2 s autosave
     page.click("header.site a[href='/workspace']")
     page.wait_for_url(server + "/workspace")
     page.goto(server + "/workspace/plan")
@@ -295,28 +328,61 @@ def test_a_twin_officer_keeps_practices_writes_the_plan_and_exports_it(server, b
         page.wait_for_timeout(200)
         page.reload()
     assert "Biomass boilers bridge the gap." in page.input_value("#s-situation")
+    assert page.input_value("[aria-label='Action, row 1']") == "Feasibility study for a heat-pump plant"
     page.remove_listener("dialog", leave)
-    page.once("dialog", lambda dialog: dialog.dismiss())  # "Make the plan final?" answered no
-    page.click("text=Make the plan final")
-    page.wait_for_timeout(300)
-    assert page.url == server + "/workspace/plan" and page.locator("#plan-form").count() == 1
     page.click("text=Share with our paired pilots and the matching team")
     page.wait_for_load_state()
-    page.screenshot(path=shots / "plan-editor.png", full_page=True)
+    assert f"shared with {pilot_city} and the matching team" in page.inner_text("p.meta")
+    violations += _axe(page)
+    page.screenshot(path=shots / f"plan-editor-{width}.png", full_page=True)
     _log_out(page)
 
-    _log_in(page, server, pilot)
-    page.goto(server + "/plans/Oulu")
+    # -- the pilot: home, inbox, the shared plan, a comment
+    _log_in_home(page, server, pilot, f"/cities/{quote(pilot_city)}")
+    assert page.locator("text=Publish a case note").count() >= 1
+    assert page.locator(f"#home-heading ~ ul a:has-text(\"{city}'s replication plan\")").count() == 1
+    violations += _axe(page)
+    page.click("#inbox-link")
+    page.wait_for_url(server + "/inbox")
+    violations += _axe(page)
+    page.click(f"text={city} shared its replication plan with you")
+    page.wait_for_url(f"{server}/plans/{quote(city)}")
     page.select_option("#comment-section", "steps")
     page.fill("#comment-text", "Who owns the heat-pump procurement step?")
     page.click("#comments button[type=submit]")
     page.wait_for_selector("text=Who owns the heat-pump procurement step?")
+    violations += _axe(page)
     _log_out(page)
 
-    _log_in(page, server, twin)
-    page.goto(server + "/plans/Oulu")
-    page.click("text=Mark resolved")
-    page.wait_for_selector("#comments li.resolved")
+    # -- the twin again: the comment in its inbox; the plan made final
+    _log_in_home(page, server, twin, "/workspace")
+    assert int(page.inner_text("#inbox-link .count")) >= 1
+    page.click("#inbox-link")
+    page.wait_for_selector("text=Who owns the heat-pump procurement step?")
+    violations += _axe(page)
+    page.screenshot(path=shots / f"inbox-{width}.png", full_page=True)
+    page.goto(server + "/workspace/plan")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Make the plan final?"
+    page.click("text=Make the plan final")
+    page.wait_for_selector("p.meta:has-text('final')")
+    if width == "desktop":
+        _exports_read_as_the_plan(page, titles, shots, tmp_path)
+    _log_out(page)
+
+    # -- the matching team: the explorer, the plans shared with it, reopening
+    _log_in_home(page, server, team, "/explorer")
+    page.click(f"#shared-heading ~ ul a:has-text(\"{city}'s replication plan\")")
+    page.wait_for_url(f"{server}/plans/{quote(city)}")
+    violations += _axe(page)
+    page.once("dialog", lambda dialog: dialog.accept())  # "Reopen … ?"
+    page.click("text=Reopen the plan")
+    page.wait_for_selector("p.meta:has-text('shared with')")
+    assert "final" not in page.inner_text("p.meta")
+    violations += _axe(page)
+    assert violations == []
+
+
+def _exports_read_as_the_plan(page, titles, shots, tmp_path) -> None:
     exports = {}
     for fmt, label in (("docx", "Word"), ("pdf", "PDF")):
         with page.expect_download() as download:

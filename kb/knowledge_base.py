@@ -5,6 +5,7 @@ similarity, partners, explorer, notes, accounts) work on the `Core` it extends."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -142,7 +143,7 @@ class KnowledgeBase(Core):
 
     @cached_property
     def journal(self) -> Journal:
-        return Journal(self.store)
+        return Journal(self)
 
     @cached_property
     def registry(self) -> Registry:
@@ -177,10 +178,10 @@ class KnowledgeBase(Core):
         return doc
 
     def original_file(self, ref: str) -> tuple[Path, str]:
-        """A kept original's path and media type, while a document lists it: a deleted note's
-        files are kept (an admin may restore the note) but no longer served."""
-        documents, _ = self.store.holders_of_file(ref)
-        if not documents:
+        """A kept original's path and media type, while a document or a meeting lists it: a
+        deleted note's files are kept (an admin may restore the note) but no longer served."""
+        documents, _, meetings = self.store.holders_of_file(ref)
+        if not documents and not meetings:
             raise NotFound(f"no file {str(ref).rsplit('/', 1)[-1][:80]!r} is kept; it may belong to a document "
                            f"since removed")
         return self.files.open(ref)
@@ -298,13 +299,14 @@ class KnowledgeBase(Core):
         return AdminPage([c for c in cities if is_added(c)], sorted({c.country for c in cities}),
                          self.accounts.list() if user.role == "admin" else [], error, choices, city)
 
-    def pairing_page(self, user: User | None, twin: str, pilot: str, meeting: dict | None = None) -> PairingPage:
-        """A pairing's journal; with `meeting`, that meeting recorded first (or why not)."""
+    def pairing_page(self, user: User | None, twin: str, pilot: str, meeting: dict | None = None,
+                     uploads: Sequence[tuple[str, bytes]] = ()) -> PairingPage:
+        """A pairing's journal; with `meeting`, that meeting recorded first with its files (or why not)."""
         twin, pilot = self.journal.pairing(twin, pilot)
         error, added = None, None
         if meeting is not None:
             try:
-                added = self.journal.add(user, twin, pilot, meeting)
+                added = self.journal.add(user, twin, pilot, meeting, uploads)
             except Invalid as exc:
                 error = str(exc)
         return PairingPage(twin, pilot, self.journal.meetings(twin, pilot),

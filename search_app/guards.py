@@ -29,7 +29,7 @@ from search_app.render import render_error
 
 MAX_BODY = 1_000_000  # bytes: a case note of 50,000 characters in any script is well below
 PUBLIC_WRITES = ("/api/partners",)  # API writes anyone may make
-UPLOADS = re.compile(r"^/notes/(new|[^/]+/edit)$")  # forms that carry files
+UPLOADS = re.compile(r"^/(notes/(new|[^/]+/edit)|pairings/[^/]+/[^/]+/meetings)$")  # forms that carry files
 
 
 class GuardRequests:
@@ -48,8 +48,10 @@ class GuardRequests:
         request = Request(scope)
         path = scope["path"]
         uploads = UPLOADS.match(path) is not None
-        if uploads and request.state.user is None:  # only pilots publish; nobody else's files are read
-            await _refuse(scope, receive, send, 403, "Log in with a pilot city's account to publish case notes.")
+        if uploads and request.state.user is None:  # nobody's files are read before they log in
+            message = ("Log in with a pilot city's account to publish case notes." if path.startswith("/notes/")
+                       else "Log in as one of the pairing's cities or the matching team to record its meetings.")
+            await _refuse(scope, receive, send, 403, message)
             return
         limit = self.upload_body if uploads else MAX_BODY
         length = request.headers.get("content-length", "")

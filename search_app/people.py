@@ -4,18 +4,19 @@ programs, with the same rules (kb/inbox, kb/matching/journal.py, kb/matching/reg
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from kb.documents import CITY_ROLES, MODULES
 from kb.errors import Invalid
 from kb.inbox import FREQUENCIES, KINDS
-from kb.matching import MEETING_KINDS
-from search_app.auth import CheckedForm, csrf_token, login_first
+from kb.matching import MAX_FILES, MEETING_KINDS
+from search_app.auth import CheckedForm, check_form, csrf_token, login_first
 from search_app.deps import KB, Reader, Writer
 from search_app.errors import PRIVATE_READ, WRITE, documented
 from search_app.guards import StrictRoute
@@ -120,11 +121,25 @@ def pairing_page(request: Request, kb: KB, twin: str, pilot: str):
     return _pairing(request, kb.pairing_page(request.state.user, twin, pilot))
 
 
+async def _meeting_form(request: Request) -> tuple[dict, list[tuple[str, bytes]]]:
+    """A submitted meeting form (CSRF-checked): its fields, and its files as (name, content)."""
+    form = await request.form(max_files=MAX_FILES)
+    check_form(request, form)
+    fields = {name: str(form.get(name, "")) for name in ("kind", "date", "module", "participants", "record")}
+    uploads = []
+    for upload in form.getlist("upload"):
+        if isinstance(upload, UploadFile):
+            if upload.filename:
+                uploads.append((upload.filename, await upload.read()))
+            await upload.close()
+    return fields, uploads
+
+
 @pages.post("/pairings/{twin}/{pilot}/meetings")
-def add_meeting(request: Request, kb: KB, twin: str, pilot: str, _: CheckedForm, kind: str = Form(""),
-                date: str = Form(""), module: str = Form(""), participants: str = Form(""), record: str = Form("")):
-    fields = {"kind": kind, "date": date, "module": module, "participants": participants, "record": record}
-    page = kb.pairing_page(request.state.user, twin, pilot, fields)
+def add_meeting(request: Request, kb: KB, twin: str, pilot: str,
+                form: Annotated[tuple, Depends(_meeting_form)]):
+    fields, uploads = form
+    page = kb.pairing_page(request.state.user, twin, pilot, fields, uploads)
     if page.error:
         return _pairing(request, page, fields)
     return RedirectResponse(f"/pairings/{quote(page.twin)}/{quote(page.pilot)}#meeting-{page.added.id}",

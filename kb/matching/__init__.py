@@ -6,7 +6,7 @@ in between corpus syncs, placed by GeoNames (registry, gazetteer). Uses search; 
 from kb.matching.explorer import EuropeMap, Explorer, ExplorerView, Heatmap
 from kb.matching.gazetteer import Gazetteer
 from kb.matching.geography import Outline, extent, outlines, project
-from kb.matching.journal import MEETING_KINDS, Journal
+from kb.matching.journal import MAX_FILES, MEETING_KINDS, Journal
 from kb.matching.pairings import MATCHING_ROLES, Pairings
 from kb.matching.partners import MAX_POPULATION, PartnerResponse, PartnerSuggestion, Profile, suggest
 from kb.matching.regions import region_of
@@ -14,7 +14,7 @@ from kb.matching.registry import Ambiguous, Registry, is_added
 from kb.matching.similarity import UnknownDocument, similar
 
 __all__ = [
-    "Ambiguous", "Gazetteer", "Journal", "MEETING_KINDS", "Registry", "is_added", "EuropeMap", "Explorer", "ExplorerView", "Heatmap", "MATCHING_ROLES", "MAX_POPULATION", "Outline",
+    "Ambiguous", "Gazetteer", "Journal", "MAX_FILES", "MEETING_KINDS", "Registry", "is_added", "EuropeMap", "Explorer", "ExplorerView", "Heatmap", "MATCHING_ROLES", "MAX_POPULATION", "Outline",
     "PartnerResponse", "PartnerSuggestion", "Pairings", "Profile", "UnknownDocument", "extent", "outlines", "project",
     "region_of", "similar", "suggest",
 ]

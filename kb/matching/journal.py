@@ -1,25 +1,31 @@
 """A pairing's journal: its meetings (workshops, digital meetings, site visits), with their date,
-programme module, who took part and a short record of what came of them. Written by either city
-of the pairing or the matching team; the other side learns of it in its inbox."""
+programme module, who took part, a short record of what came of them and files (minutes, slides:
+the notes' file rules, kb/files). Written by either city of the pairing or the matching team; the
+other side learns of it in its inbox."""
 
 from __future__ import annotations
 
 from datetime import date
 from urllib.parse import quote
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from kb.accounts import MATCHING_ROLES, User
+from kb.core import Core
 from kb.documents import MODULES
 from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from kb.files import BadFile, extract, reference
 from kb.inbox import Audience, tell
-from kb.store import Meeting, Store
+from kb.store import Meeting
 
 MEETING_KINDS = {"workshop": "Workshop", "digital": "Digital meeting", "site-visit": "Site visit"}
-MAX_PARTICIPANTS, MAX_RECORD = 500, 5_000
+MAX_PARTICIPANTS, MAX_RECORD, MAX_FILES = 500, 5_000, 5
 
 
 class Journal:
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, kb: Core):
+        self.kb, self.store = kb, kb.store
 
     def pairing(self, twin: str, pilot: str) -> tuple[str, str]:
         found = next((p for p in self.store.pairings()
@@ -41,13 +47,15 @@ class Journal:
         return sorted(self.store.meetings(twin=city) + self.store.meetings(pilot=city),
                       key=lambda m: (m.date, m.id), reverse=True)
 
-    def add(self, user: User | None, twin: str, pilot: str, fields: dict) -> Meeting:
+    def add(self, user: User | None, twin: str, pilot: str, fields: dict,
+            uploads: Sequence[tuple[str, bytes]] = ()) -> Meeting:
+        """Record a meeting with its files (name, content), each checked as a note's attachment is."""
         twin, pilot = self.pairing(twin, pilot)
         if user is None:
             raise Unauthenticated("log in as one of the two cities or the matching team to record a meeting")
         if not self.may_write(user, twin, pilot):
             raise Forbidden(f"{twin}, {pilot} and the matching team record the meetings of their pairing")
-        meeting = _checked(twin, pilot, fields)
+        meeting = replace(_checked(twin, pilot, fields), files=self._keep(uploads))
         with self.store.write(documents=False) as tx:
             meeting_id = tx.add_meeting(meeting, user.id)
             others = (twin, pilot) if user.role in MATCHING_ROLES else tuple(c for c in (twin, pilot) if c != user.city)
@@ -55,6 +63,25 @@ class Journal:
                  f"{MEETING_KINDS[meeting.kind]} of {twin} and {pilot} on {meeting.date} recorded by {user.username}",
                  f"/cities/{quote(twin)}#meeting-{meeting_id}", user)
         return next(m for m in self.store.meetings(twin, pilot) if m.id == meeting_id)
+
+
+    def _keep(self, uploads: Sequence[tuple[str, bytes]]) -> tuple[str, ...]:
+        """The uploads kept, by reference, once every one is a file the knowledge base reads."""
+        settings, errors = self.kb.settings, []
+        if len(uploads) > MAX_FILES:
+            errors.append(f"files: at most {MAX_FILES} files to a meeting")
+        for name, data in uploads:
+            try:
+                extract(data, name, max_bytes=settings.max_file_bytes, max_pages=settings.max_pages)
+            except BadFile as exc:
+                errors.append(f"files: {exc}")
+        if errors:
+            raise Invalid("; ".join(errors), errors)
+        refs = []
+        for name, data in uploads:
+            refs.append(reference(name, data))
+            self.kb.files.keep(refs[-1], data)
+        return tuple(dict.fromkeys(refs))
 
 
 def _checked(twin: str, pilot: str, fields: dict) -> Meeting:
@@ -83,4 +110,4 @@ def _checked(twin: str, pilot: str, fields: dict) -> Meeting:
         errors.append("record: say in a few lines what came of the meeting")
     if errors:
         raise Invalid("; ".join(errors), errors)
-    return Meeting(0, twin, pilot, kind, when, module, participants, record, None, "")
+    return Meeting(0, twin, pilot, kind, when, module, participants, record, (), None, "")

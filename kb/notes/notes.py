@@ -309,7 +309,7 @@ class Notes:
         for ref in refs if isinstance(refs, list) else []:
             if ref in current:
                 attachments.append(current[ref])
-            elif self.kb.files.has(ref) and self.store.holders_of_file(ref) == ([], []):
+            elif self.kb.files.has(ref) and self.store.holders_of_file(ref) == ([], [], []):
                 # uploaded with a form that was then corrected: kept, but no document or note holds it
                 try:
                     attachments.append(self._read(ref.split("/", 1)[1], ref, self.kb.files.open(ref)[0].read_bytes()))

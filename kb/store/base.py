@@ -153,6 +153,7 @@ class Meeting:
     module: str
     participants: str
     record: str
+    files: tuple[str, ...]  # kept files (kb/files/kept.py references): minutes, slides, photos
     author: str | None
     at: str
 
@@ -371,8 +372,8 @@ class Store(ABC):
         return self.documents([doc_id]).get(doc_id)
 
     @abstractmethod
-    def holders_of_file(self, ref: str) -> tuple[list[str], list[str]]:
-        """(documents, notes — deleted ones included) that list the kept file `ref`, by id."""
+    def holders_of_file(self, ref: str) -> tuple[list[str], list[str], list[int]]:
+        """(documents, notes — deleted ones included, meetings) that list the kept file `ref`, by id."""
 
     @abstractmethod
     def document_count(self) -> int: ...

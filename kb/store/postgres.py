@@ -30,7 +30,7 @@ from kb.store.base import (
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
     ADD_MEETING, TABLES, changes_of, city_of, city_values, counts_of, cursor_of, document_means, document_values,
-    event_of, inbox_sql, index_snapshot_of, meeting_values, meetings_sql, note_in, note_of, plan_in, practice_of,
+    event_of, inbox_sql, index_snapshot_of, meeting_of, meeting_values, meetings_sql, note_in, note_of, plan_in, practice_of,
     select_all, user_of, version_of,
 )
 
@@ -216,7 +216,7 @@ class PostgresTransaction(Transaction):
         return True
 
     def add_meeting(self, meeting: Meeting, user_id: int | None) -> int:
-        return self._run(ADD_MEETING + "(%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        return self._run(ADD_MEETING + "(%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
                          meeting_values(meeting, user_id)).fetchone()[0]
 
     def notify(self, user_ids: Iterable[int], kind: str, text: str, link: str, actor_id: int | None) -> None:
@@ -365,11 +365,12 @@ class PostgresStore(Store):
     def document_languages(self) -> dict[str, int]:
         return dict(self._rows("SELECT language, count(*) FROM documents GROUP BY language"))
 
-    def holders_of_file(self, ref: str) -> tuple[list[str], list[str]]:
+    def holders_of_file(self, ref: str) -> tuple[list[str], list[str], list[int]]:
         quoted = json.dumps(ref)  # as it stands in the JSON of a document's files and a note's fields
         documents = self._rows("SELECT id FROM documents WHERE strpos(files, %s) > 0", (quoted,))
         notes = self._rows("SELECT id FROM notes WHERE strpos(fields, %s) > 0", (quoted,))
-        return [r[0] for r in documents], [r[0] for r in notes]
+        meetings = self._rows("SELECT id FROM meetings WHERE strpos(files, %s) > 0", (quoted,))
+        return [r[0] for r in documents], [r[0] for r in notes], [r[0] for r in meetings]
 
     def documents_of_city(self, name: str) -> list[Practice]:
         rows = self._rows('SELECT * FROM documents WHERE lower(city) = lower(%s) ORDER BY kind COLLATE "C", '
@@ -527,7 +528,7 @@ class PostgresStore(Store):
 
     def meetings(self, twin: str | None = None, pilot: str | None = None) -> list[Meeting]:
         sql, params = meetings_sql("%s", twin, pilot)
-        return [Meeting(*r) for r in self._rows(sql, params)]
+        return [meeting_of(r) for r in self._rows(sql, params)]
 
     def inbox(self, user_id: int, limit: int = 200) -> list[Event]:
         return [event_of(r) for r in self._rows(inbox_sql("%s"), (user_id, limit))]

@@ -177,6 +177,7 @@ M003_TOGETHER = f"""
         module TEXT NOT NULL,
         participants TEXT NOT NULL,
         record TEXT NOT NULL,
+        files TEXT NOT NULL DEFAULT '[]',
         author_id BIGINT REFERENCES users(id),
         at TEXT NOT NULL DEFAULT {NOW}
     );

@@ -37,7 +37,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "files": ("ref", "data"),
     "events": ("id", "user_id", "kind", "text", "link", "actor_id", "at", "read_at"),
     "digests": ("user_id", "email", "frequency", "sent_at", "last_event"),
-    "meetings": ("id", "twin", "pilot", "kind", "date", "module", "participants", "record", "author_id", "at"),
+    "meetings": ("id", "twin", "pilot", "kind", "date", "module", "participants", "record", "files", "author_id",
+                 "at"),
 }
 
 
@@ -215,7 +216,7 @@ def meetings_sql(m: str, twin: str | None, pilot: str | None) -> tuple[str, tupl
     """The query of the meetings of `twin`'s and/or `pilot`'s pairings, and its parameters."""
     where = [(f"m.twin = {m}", twin), (f"m.pilot = {m}", pilot)]
     where = [(clause, value) for clause, value in where if value is not None]
-    sql = ("SELECT m.id, m.twin, m.pilot, m.kind, m.date, m.module, m.participants, m.record, u.username, m.at "
+    sql = ("SELECT m.id, m.twin, m.pilot, m.kind, m.date, m.module, m.participants, m.record, m.files, u.username, m.at "
            "FROM meetings m LEFT JOIN users u ON u.id = m.author_id"
            + (" WHERE " + " AND ".join(clause for clause, _ in where) if where else "")
            + " ORDER BY m.date DESC, m.id DESC")
@@ -224,7 +225,12 @@ def meetings_sql(m: str, twin: str | None, pilot: str | None) -> tuple[str, tupl
 
 def meeting_values(meeting: Meeting, user_id: int | None) -> tuple:
     return (meeting.twin, meeting.pilot, meeting.kind, meeting.date, meeting.module, meeting.participants,
-            meeting.record, user_id)
+            meeting.record, json.dumps(meeting.files), user_id)
 
 
-ADD_MEETING = "INSERT INTO meetings (twin, pilot, kind, date, module, participants, record, author_id) VALUES "
+def meeting_of(row) -> Meeting:
+    return Meeting(*row[:8], tuple(json.loads(row[8])), row[9], row[10])
+
+
+ADD_MEETING = ("INSERT INTO meetings (twin, pilot, kind, date, module, participants, record, files, author_id) "
+               "VALUES ")

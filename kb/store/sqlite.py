@@ -25,7 +25,7 @@ from kb.store.base import (
 )
 from kb.store.rows import (
     ADD_MEETING, TABLES, changes_of, city_of, city_values, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
-    event_of, inbox_sql, meeting_values, meetings_sql, plan_in, practice_of, select_all, user_of, version_of,
+    event_of, inbox_sql, meeting_of, meeting_values, meetings_sql, plan_in, practice_of, select_all, user_of, version_of,
 )
 from kb.store.sqlite_migrations import migrate
 
@@ -206,7 +206,7 @@ class SqliteTransaction(Transaction):
         return True
 
     def add_meeting(self, meeting: Meeting, user_id: int | None) -> int:
-        return self.db.execute(ADD_MEETING + "(?, ?, ?, ?, ?, ?, ?, ?)", meeting_values(meeting, user_id)).lastrowid
+        return self.db.execute(ADD_MEETING + "(?, ?, ?, ?, ?, ?, ?, ?, ?)", meeting_values(meeting, user_id)).lastrowid
 
     def notify(self, user_ids: Iterable[int], kind: str, text: str, link: str, actor_id: int | None) -> None:
         self.db.executemany("INSERT INTO events (user_id, kind, text, link, actor_id) VALUES (?, ?, ?, ?, ?)",
@@ -335,11 +335,12 @@ class SqliteStore(Store):
     def document_languages(self) -> dict[str, int]:
         return dict(self._rows("SELECT language, count(*) FROM documents GROUP BY language"))
 
-    def holders_of_file(self, ref: str) -> tuple[list[str], list[str]]:
+    def holders_of_file(self, ref: str) -> tuple[list[str], list[str], list[int]]:
         quoted = json.dumps(ref)  # as it stands in the JSON of a document's files and a note's fields
         documents = self._rows("SELECT id FROM documents WHERE instr(files, ?) > 0", (quoted,))
         notes = self._rows("SELECT id FROM notes WHERE instr(fields, ?) > 0", (quoted,))
-        return [r[0] for r in documents], [r[0] for r in notes]
+        meetings = self._rows("SELECT id FROM meetings WHERE instr(files, ?) > 0", (quoted,))
+        return [r[0] for r in documents], [r[0] for r in notes], [r[0] for r in meetings]
 
     def documents_of_city(self, name: str) -> list[Practice]:
         rows = self._rows("SELECT * FROM documents WHERE city = ? COLLATE NOCASE ORDER BY kind, title", (name,))
@@ -465,7 +466,7 @@ class SqliteStore(Store):
 
     def meetings(self, twin: str | None = None, pilot: str | None = None) -> list[Meeting]:
         sql, params = meetings_sql("?", twin, pilot)
-        return [Meeting(*r) for r in self._rows(sql, params)]
+        return [meeting_of(r) for r in self._rows(sql, params)]
 
     def inbox(self, user_id: int, limit: int = 200) -> list[Event]:
         return [event_of(r) for r in self._rows(inbox_sql("?"), (user_id, limit))]

@@ -223,6 +223,7 @@ M012_TOGETHER = """
         module TEXT NOT NULL,
         participants TEXT NOT NULL,
         record TEXT NOT NULL,
+        files TEXT NOT NULL DEFAULT '[]',
         author_id INTEGER REFERENCES users(id),
         at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     );

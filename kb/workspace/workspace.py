@@ -21,7 +21,7 @@ from kb.documents import MODULES, Practice
 from kb.errors import Conflict, Forbidden, Invalid, NotFound, StaleEdit, Unauthenticated
 from kb.inbox import Audience, tell
 from kb.matching import Pairings
-from kb.store import City, PlanComment, PlanRecord, ShortlistItem
+from kb.store import City, Meeting, PlanComment, PlanRecord, ShortlistItem
 from kb.workspace.export import FORMATS, export
 from kb.workspace.sections import SECTIONS, SECTION_NAMES, actions_markdown, plan_doc_id, plan_document, table_cell
 
@@ -57,6 +57,7 @@ class PlanPage:
     adopted: list[Practice] = field(default_factory=list)  # the practices it adopts, as the shortlist says
     may_reopen: bool = False
     shared_with: str = ""  # whom sharing reaches, in words
+    meetings: list[Meeting] = field(default_factory=list)  # of the twin's pairings: evidence for the plan
 
 
 class PlanConflict(StaleEdit):
@@ -226,7 +227,8 @@ class Workspace:
                         may_comment=involved, paired=self._paired(city.city),
                         adopted=[docs[d] for d in plan.adopted if d in docs],
                         may_reopen=plan.final and user is not None and user.role in MATCHING_ROLES,
-                        shared_with=self.shared_with(city.city))
+                        shared_with=self.shared_with(city.city),
+                        meetings=self.store.meetings(twin=city.city) if involved else [])
 
     def save(self, user: User | None, sections: dict, version: int, twin: str | None = None) -> PlanRecord:
         """Save some or all sections, from the plan at `version`; PlanConflict if it moved on."""

@@ -178,6 +178,7 @@ def test_a_pairing_keeps_its_meetings_and_tells_the_other_side(indexed, people):
                                                      "module": "capitalisation", "record": "Plan outline."})
     assert len(texts(indexed, people["oulu2"], "meeting")) == 1 and len(texts(indexed, people["hel"], "meeting")) == 2
     assert [m.date for m in journal.of_city("Helsinki")] == ["2026-11-20", "2026-10-02"]
+    assert [m.kind for m in indexed.workspace.plan(people["oulu"]).meetings] == ["workshop", "site-visit"]  # evidence
     with pytest.raises(Forbidden):
         journal.add(people["dun"], "Oulu", "Helsinki", {"kind": "workshop", "date": "2026-11-20",
                                                         "module": "co-creation", "record": "x"})

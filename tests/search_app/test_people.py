@@ -142,3 +142,28 @@ def test_a_kept_practice_is_saved_in_place(client, creds):
                         follow_redirects=False)
     assert plain.headers["location"] == "/workspace?saved=heat#kept-heat"
     assert "Saved: considering" in client.get(plain.headers["location"]).text
+
+
+def test_a_meeting_keeps_its_files_by_the_notes_rules(client, creds, tmp_path):
+    import weasyprint
+
+    minutes = weasyprint.HTML(string="<p>Minutes of the site visit.</p>").write_pdf()
+    login(client, creds, "hel")
+    page = client.get("/pairings/Oulu/Helsinki").text
+    form = {"csrf_token": csrf(page), "kind": "site-visit", "date": "2026-10-02", "module": "co-creation",
+            "record": "Saw the heat pumps."}
+    bad = client.post("/pairings/Oulu/Helsinki/meetings", data=form,
+                      files=[("upload", ("minutes.pdf", b"not a pdf at all", "application/pdf"))])
+    assert bad.status_code == 422 and "files: " in bad.text and "minutes.pdf" in bad.text
+    assert client.get("/api/pairings/Oulu/Helsinki/meetings").json()["meetings"] == []  # nothing written
+    done = client.post("/pairings/Oulu/Helsinki/meetings", data=form, follow_redirects=False,
+                       files=[("upload", ("minutes.pdf", minutes, "application/pdf"))])
+    assert done.status_code == 303
+    meeting = client.get("/api/pairings/Oulu/Helsinki/meetings").json()["meetings"][0]
+    assert len(meeting["files"]) == 1 and meeting["files"][0].endswith("/minutes.pdf")
+    served = client.get(f"/files/{meeting['files'][0]}")
+    assert served.status_code == 200 and served.content == minutes
+    client.cookies.clear()
+    anonymous = client.post("/pairings/Oulu/Helsinki/meetings", data=form,
+                            files=[("upload", ("minutes.pdf", minutes, "application/pdf"))])
+    assert anonymous.status_code == 403 and "record its meetings" in anonymous.text

@@ -31,6 +31,12 @@ class SearchPage:
     facets: dict[str, list[tuple[str, int]]]
     partners: PartnerResponse
     kept: frozenset[str] = frozenset()  # the documents the reader's twin keeps
+    unfiltered: int = 0  # good matches without the filters, when the filters leave none
+
+    @property
+    def filters_hide(self) -> bool:
+        """The filters, not the knowledge base, leave nothing good: say so, with a way to clear them."""
+        return self.unfiltered > 0 and (not self.response.results or self.response.weak_match)
 
 
 @dataclass(frozen=True)
@@ -163,8 +169,9 @@ class KnowledgeBase(Core):
         response = search(self, read, k=k, mode=mode, filters=filters)
         hybrid = search(self, read, k=FACET_DEPTH, mode="hybrid")
         best = hybrid if mode == "hybrid" else search(self, read, k=FACET_DEPTH, mode=mode)
+        unfiltered = len([r for r in hybrid.results if r.strong]) if filters and not hybrid.weak_match else 0
         return SearchPage(response, facet_counts(best.results, filters or {}),
-                          suggest(self, query, k=3, response=hybrid), self.workspace.kept(user))
+                          suggest(self, query, k=3, response=hybrid), self.workspace.kept(user), unfiltered)
 
     def similar(self, doc_id: str, k: int = 10) -> list[SearchResult]:
         return similar(self, doc_id, k=k)

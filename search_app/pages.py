@@ -36,6 +36,7 @@ def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: st
             page = kb.search_page(q, k=k, mode=mode, filters=filters, correct=not exact, user=request.state.user)
             response = page.response
             context.update(results=response.results, counts=page.facets, partners=page.partners, kept=page.kept,
+                           filters_hide=page.filters_hide, unfiltered=page.unfiltered,
                            weak=response.weak_match, corrected=response.corrected, language=response.language,
                            count_text=_count_text(response), **_more(request, k, len(response.results)))
         except Invalid as exc:

@@ -6,12 +6,13 @@ of the knowledge base but the embedder's tokenizer (for passage lengths)."""
 from kb.documents.chunking import Chunk, chunk_practice, fingerprint
 from kb.documents.languages import NAMES, code_of, detect, detect_query, language_name
 from kb.documents.markdown import markdown_html, tokens
-from kb.documents.model import MAX_BODY, Practice, ValidationErrors, validate, with_language
+from kb.documents.model import MAX_BODY, Practice, ValidationErrors, english_title, validate, with_language
 from kb.documents.vocab import CITY_KINDS, CITY_ROLES, DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES
 from kb.documents.words import unstorable, words
 
 __all__ = [
     "CITY_KINDS", "CITY_ROLES", "Chunk", "DOCUMENT_KINDS", "DOMAINS", "FILTER_KEYS", "LEVERS", "MAX_BODY", "MODULES",
-    "NAMES", "Practice", "ValidationErrors", "chunk_practice", "code_of", "detect", "detect_query", "fingerprint",
+    "NAMES", "Practice", "ValidationErrors", "chunk_practice", "code_of", "detect", "detect_query", "english_title",
+    "fingerprint",
     "language_name", "markdown_html", "tokens", "unstorable", "validate", "with_language", "words",
 ]

@@ -55,6 +55,20 @@ class Practice:
         return {k: v for k, v in asdict(self).items() if k not in ("body", "path")}
 
 
+# A document in another language may carry a section in English: the team's summary of a corpus
+# document ("## In English (summary by the knowledge base team)", its first line the title in
+# English in bold) or a note author's ("## In English (summary by the author)").
+ENGLISH_SECTION = re.compile(r"^## In English \((?:summary by the knowledge base team|summary by the author)\)\s*$", re.M)
+_ENGLISH_TITLE = re.compile(r"\A\s*\*\*(.{3,300}?)\.?\*\*")
+
+
+def english_title(body: str) -> str | None:
+    """The title in English that a document's English section gives, if any."""
+    section = ENGLISH_SECTION.search(body)
+    title = _ENGLISH_TITLE.match(body[section.end():]) if section else None
+    return title.group(1).strip().rstrip(".") if title else None
+
+
 @dataclass
 class FieldError(Exception):
     """A document field that fails validation."""

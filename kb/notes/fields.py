@@ -16,7 +16,7 @@ from kb.files import Extracted, as_markdown
 # (field, heading on the practice page); the free text and the structured text fields
 TEXTS = (("challenge", "Challenge"), ("what_was_done", "What was done"), ("results", "Results"),
          ("costs", "Costs and funding"), ("partners", "Partners"), ("transferability", "Transferability"),
-         ("contact", "Contact"))
+         ("contact", "Contact"), ("summary_en", "In English (summary by the author)"))
 NOTE_FIELDS = ("title", *(name for name, _ in TEXTS), "indicators", "start", "end", "module", "twins",
                "domains", "levers", "language", "attachments")
 REQUIRED = {"title": "Give the title.", "challenge": "Say what problem the city faced.",

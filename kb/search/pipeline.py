@@ -5,14 +5,15 @@ per document; kb/search/ranking.py says how)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.documents import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES, Practice
+from kb.documents import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES, Practice, english_title
 from kb.files import file_at
 from kb.search.highlight import snippet
+from kb.search.paragraphs import Part, fuse_parts, parts_of
 from kb.search.query import Query, SearchError
 from kb.search.ranking import DEPTH, Hits, Ranking, by_document, dense_passages, fuse
 from kb.store import Passage
@@ -44,6 +45,9 @@ class SearchResult:
     twins: tuple[str, ...] = ()
     file: str | None = None  # the kept original the passage comes from (kb/files/kept.py) ...
     page: int | None = None  # ... and its page or slide
+    title_en: str | None = None  # a document in another language: its title in English, when it gives one
+    answers: str | None = None  # of a paragraph-long query, the sentence this result answers best
+    strong: bool = True  # above the relevance floor: its best passage is close to the query
 
     def to_json(self) -> dict:
         # Field by field: dataclasses.asdict deep-copies every value, and this is on every search.
@@ -110,14 +114,28 @@ def search(kb: Core, query: str | Query, *, k: int = 10, mode: str = "hybrid",
     allowed = _allowed(kb, query, filters)
     if allowed is not None and len(allowed) == 0:
         return SearchResponse(query.text, mode, [], True, query.corrected, query.language)
-    found = rank(kb, query, max(DEPTH, k * 10), mode, filters, allowed)
-    if mode == "hybrid":
-        fused = fuse(found.dense, found.dense_hits, found.keyword, found.keyword_hits, query.keyword_weight)
-    else:
-        fused = found.dense or found.keyword
-    results = _results(kb, fused[:k], [found.dense, found.keyword], query.parsed.terms)
+    depth = max(DEPTH, k * 10)
+    found = rank(kb, query, depth, mode, filters, allowed)
+    fused, rankings, answers = _fused(found, query, mode), [found.dense, found.keyword], {}
+    texts = parts_of(query.text)
+    if texts:  # a paragraph: its sentences searched too (kb/search/paragraphs.py)
+        parts = []
+        for text in texts:
+            part = kb.queries.read(text, correct=query.corrected is not None, dense=mode != "keyword")
+            got = rank(kb, part, depth, mode, filters, allowed)
+            parts.append(Part(text, part.vector, _fused(got, part, mode)))
+            rankings += [got.dense, got.keyword]
+        fused, answers = fuse_parts(fused, query.vector, parts)
+    results = _floored(_results(kb, fused[:k], rankings, query.parsed.terms, answers), rankings[0::2],
+                       kb.embedder.weak_below, mode)
     weak = query.noise or weak_match(found.dense_hits, results, kb.embedder.weak_below)
     return SearchResponse(query.text, mode, results, weak, query.corrected, query.language)
+
+
+def _fused(found: Rankings, query: Query, mode: str) -> Ranking:
+    if mode == "hybrid":
+        return fuse(found.dense, found.dense_hits, found.keyword, found.keyword_hits, query.keyword_weight)
+    return found.dense or found.keyword
 
 
 def _allowed(kb: Core, query: Query, filters: dict[str, str]) -> np.ndarray | None:
@@ -154,6 +172,20 @@ def rank(kb: Core, query: Query, depth: int, mode: str = "hybrid", filters: dict
     return Rankings(dense, keyword, by_document(dense, owners), by_document(keyword, owners))
 
 
+def _floored(results: list[SearchResult], dense: list[Ranking], weak_below: float | None,
+             mode: str) -> list[SearchResult]:
+    """Each result marked strong or not: its best passage is at least as close to the query (or
+    to one of its sentences) as the model's floor for a good match. A keyword search has no such
+    measure: all its results are strong."""
+    if weak_below is None or mode == "keyword":
+        return results
+    closeness: dict[str, float] = {}
+    for ranking in dense:
+        for doc, _, score in ranking:
+            closeness[doc] = max(score, closeness.get(doc, score))
+    return [replace(r, strong=closeness.get(r.doc_id, 0.0) >= weak_below) for r in results]
+
+
 def weak_match(dense: list[tuple[int, float]], results: list[SearchResult], weak_below: float | None) -> bool:
     """True when no result is a good match: nothing found, or the best passage is less close
     to the query than the model's calibrated `weak_below`."""
@@ -162,7 +194,7 @@ def weak_match(dense: list[tuple[int, float]], results: list[SearchResult], weak
     return weak_below is not None and bool(dense) and dense[0][1] < weak_below
 
 
-def _results(kb, ranked, rankings, terms) -> list[SearchResult]:
+def _results(kb, ranked, rankings, terms, answers: dict[str, str] | None = None) -> list[SearchResult]:
     # The passage shown is the document's best passage in the first ranking that has one
     # (dense, then keyword): the passage closest in meaning to the query.
     passage = {}
@@ -171,8 +203,8 @@ def _results(kb, ranked, rankings, terms) -> list[SearchResult]:
     docs = kb.store.documents(doc_id for doc_id, _, _ in ranked)
     rows = kb.store.passages(passage[doc_id] for doc_id, _, _ in ranked)
     # a document or passage deleted by another process since it was ranked is left out
-    return [result(docs[doc_id], rows[passage[doc_id]], score, terms) for doc_id, _, score in ranked
-            if doc_id in docs and passage[doc_id] in rows]
+    return [replace(result(docs[doc_id], rows[passage[doc_id]], score, terms), answers=(answers or {}).get(doc_id))
+            for doc_id, _, score in ranked if doc_id in docs and passage[doc_id] in rows]
 
 
 def result(doc: Practice, passage: Passage, score: float, terms: tuple[str, ...] = ()) -> SearchResult:
@@ -183,5 +215,5 @@ def result(doc: Practice, passage: Passage, score: float, terms: tuple[str, ...]
         doc_id=doc.id, title=doc.title, kind=doc.kind, city=doc.city, country=doc.country,
         domains=list(doc.domains), score=round(float(score), 6), snippet=plain, highlighted=marked,
         section=passage.section, language=doc.language, sample=doc.sample, levers=doc.levers, module=doc.module, twins=doc.twins,
-        file=file, page=page,
+        file=file, page=page, title_en=english_title(doc.body) if doc.language != "en" else None,
     )

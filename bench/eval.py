@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench.common import OUT, REPO, SHARED, kb, save
 from bench.fusion import compare
+from bench.slices import report
 from kb.evaluation import load_qrels, load_queries, select
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
@@ -94,6 +95,10 @@ def main() -> None:
         for group, scores in fusion_table(model):
             print(f"{model:<7} {group:<28} " + "  ".join(f"{name} {value:.3f}" for name, value in scores.items()))
             figures[f"fusion_{model}_{group.replace('/', '_')}"] = scores
+    print("\nAcross languages, parity, paragraphs (e5, shipped corpus; bench/slices.py):")
+    slices = report(data_dir("e5", "shipped"))
+    print(json.dumps(slices, indent=1))
+    figures["eval_e5_slices"] = slices
     save(figures)
     print("\nPublished nDCG@10: SciFact BM25 0.665, all-MiniLM-L6-v2 0.645; NFCorpus BM25 0.325, MiniLM 0.316.")
 

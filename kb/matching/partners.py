@@ -56,6 +56,7 @@ class Evidence:
     score: float
     passage: str
     what_was_done: str = ""
+    answers: str | None = None  # of a challenge written as a paragraph, the sentence it answers best
 
 
 @dataclass
@@ -140,7 +141,8 @@ def about(doc: Practice, city: str | None) -> bool:
 
 
 def _evidence(result: SearchResult, score: float, doc: Practice) -> Evidence:
-    return Evidence(result.doc_id, result.title, result.kind, round(score, 4), result.snippet, what_was_done(doc))
+    return Evidence(result.doc_id, result.title, result.kind, round(score, 4), result.snippet, what_was_done(doc),
+                    result.answers)
 
 
 def what_was_done(doc: Practice, limit: int = 240) -> str:

@@ -3,7 +3,8 @@ aspects (who is involved, what it lacks, what it wants to learn); searched as on
 ranking follows whichever aspect the model weighs most, often a side one. So a long input is
 also searched sentence by sentence, and the rankings fused: each sentence weighted by how
 central it is to the whole (its vector's cosine to the paragraph's, to a power), the whole
-paragraph counting as one more part. Each result says which sentence it answers best."""
+paragraph counting as one more part. Each result says which sentence it answers: the one whose
+ranking it stands highest in."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from kb.documents import words
 MIN_WORDS = 25  # a query this long, of at least two sentences, is read as a paragraph
 MIN_PART_WORDS = 4  # shorter sentences ("Thank you.") are no need of their own
 MAX_PARTS = 8
-CENTRALITY_POWER = 4  # how sharply weights favour the sentences closest to the whole
+CENTRALITY_POWER = 8  # how sharply weights favour the sentences closest to the whole (dev: 1, 4, 8)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 Ranked = list[tuple[str, int, float]]  # (document id, its best passage id or -1, score), best first
@@ -41,20 +42,19 @@ class Part:
 
 def fuse_parts(whole: Ranked, whole_vector: np.ndarray | None, parts: list[Part]) -> tuple[Ranked, dict[str, str]]:
     """The paragraph's ranking and its sentences' fused, and for each document the sentence it
-    answers best (when that is a sentence, not the whole)."""
+    answers best."""
     weights = [1.0] + [_centrality(part.vector, whole_vector) for part in parts]
     rankings = [whole] + [part.ranked for part in parts]
     scores: dict[str, float] = {}
-    best: dict[str, tuple[float, int]] = {}
+    best: dict[str, tuple[float, float, str]] = {}  # the sentence a document matches most closely
     for i, (weight, ranked) in enumerate(zip(weights, rankings)):
         for doc, share in _shares(ranked).items():
             scores[doc] = scores.get(doc, 0.0) + weight * share
-            if doc not in best or weight * share > best[doc][0]:
-                best[doc] = (weight * share, i)
+            if i > 0 and (doc not in best or (share, weight) > best[doc][:2]):
+                best[doc] = (share, weight, parts[i - 1].text)
     total = sum(weights)
     fused = sorted(((doc, -1, score / total) for doc, score in scores.items()), key=lambda x: (-x[2], x[0]))
-    answers = {doc: parts[i - 1].text for doc, (_, i) in best.items() if i > 0}
-    return fused, answers
+    return fused, {doc: text for doc, (_, _, text) in best.items()}
 
 
 def _centrality(vector: np.ndarray | None, whole: np.ndarray | None) -> float:

@@ -167,7 +167,8 @@ def rank(kb: Core, query: Query, depth: int, mode: str = "hybrid", filters: dict
         dense = dense_passages(kb, query.vector, depth, allowed)
     keyword = []
     if mode != "dense":
-        keyword = kb.store.keyword_passages(parsed.keyword_terms, depth, filters, allowed if parsed.phrases else None)
+        keyword = kb.store.keyword_passages(query.keyword_terms, depth, filters,
+                                            allowed if parsed.phrases else None)
     owners = kb.owners([cid for cid, _ in dense] + [cid for cid, _ in keyword])
     return Rankings(dense, keyword, by_document(dense, owners), by_document(keyword, owners))
 

@@ -15,9 +15,10 @@ import numpy as np
 
 from kb.documents import detect_query, words
 from kb.errors import Invalid
+from kb.search.glossary import glossary
 from kb.search.ranking import keyword_weight
 from kb.search.spelling import Spelling
-from kb.search.stopwords import STOPWORDS
+from kb.search.stopwords import STOPWORDS, stopwords
 
 if TYPE_CHECKING:
     from kb.core import Core
@@ -42,11 +43,12 @@ class ParsedQuery:
     terms: tuple[str, ...]  # every word, for BM25 and highlighting
     phrases: tuple[str, ...]  # "quoted phrases" every result must contain
 
-    @property
-    def keyword_terms(self) -> tuple[str, ...]:
-        """The words a BM25 ranking looks for. Stop words are left out: they match nearly every
-        passage, which costs time, not quality (a query of stop words only keeps them)."""
-        return tuple(t for t in self.terms if t not in STOPWORDS) or self.terms
+    def keyword_terms(self, language: str | None = None) -> tuple[str, ...]:
+        """The words a BM25 ranking looks for. Stop words (of every query, and of the query's
+        `language`) are left out: alone they match passages that are about nothing the query
+        asks (a query of stop words only keeps them)."""
+        dropped = stopwords(language)
+        return tuple(t for t in self.terms if t not in dropped) or self.terms
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -88,6 +90,12 @@ class Query:
     coverage: float  # the share of its words (stop words aside) the documents hold
     keyword_weight: float  # how much BM25 counts when fused with the dense ranking
     vector: np.ndarray | None  # None: read for keyword ranking only, or nothing for the model to read
+    expansion: tuple[str, ...] = ()  # the programme's terms it names, in every language (kb/search/glossary.py)
+
+    @property
+    def keyword_terms(self) -> tuple[str, ...]:
+        """What its keyword ranking looks for: its own words, and the terms it names in every language."""
+        return tuple(dict.fromkeys(self.parsed.keyword_terms(self.language) + self.expansion))
 
     @property
     def noise(self) -> bool:
@@ -113,8 +121,9 @@ class QueryReader:
         parsed = parse_query(corrected or text)
         coverage = self.word_coverage(corrected or text)
         vector = self.vector(parsed.text) if dense and parsed.text else None
+        named = glossary().expand(parsed.text, stopwords(language))
         return Query(text, language, corrected, parsed, coverage,
-                     keyword_weight(self.language_share(language), coverage), vector)
+                     keyword_weight(self.language_share(language), coverage, named.covered), vector, named.terms)
 
     def language_share(self, language: str | None) -> float:
         """The documents in `language` relative to the most common language (1 when unknown)."""

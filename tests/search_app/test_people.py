@@ -3,19 +3,7 @@ a pairing's meetings, a plan's life (public when final, reopened, the table of a
 
 import re
 
-import pytest
-
-from tests.search_app.test_workspace import bearer, csrf, login
-
-
-@pytest.fixture
-def creds(indexed):
-    accounts = indexed.accounts
-    made = {name: accounts.add(name, role, city) for name, role, city in [
-        ("oulu", "twin", "Oulu"), ("hel", "pilot", "Helsinki"), ("dun", "pilot", "Communauté Urbaine de Dunkerque"),
-        ("team", "matching", None), ("root", "admin", None)]}
-    indexed.pairings.add(None, "Oulu", "Helsinki", operator=True)
-    return made
+from tests.search_app.test_workspace import bearer, creds, csrf, login  # noqa: F401 (creds: a fixture)
 
 
 def test_the_inbox_over_the_api_and_its_count_in_every_pages_header(client, creds):
@@ -167,3 +155,9 @@ def test_a_meeting_keeps_its_files_by_the_notes_rules(client, creds, tmp_path):
     anonymous = client.post("/pairings/Oulu/Helsinki/meetings", data=form,
                             files=[("upload", ("minutes.pdf", minutes, "application/pdf"))])
     assert anonymous.status_code == 403 and "record its meetings" in anonymous.text
+
+
+def test_the_language_filter_offers_any_language_or_only_the_querys(client):
+    page = client.get("/", params={"q": "hur fasar man ut kolet ur fjärrvärmen"}).text
+    assert '<option value="">Any language</option>' in page
+    assert '<option value="sv" >Only mine: Svenska (0)</option>' in page

@@ -3,8 +3,8 @@ district heating, energy community, one-stop shop, low-emission zone… — each
 for it in fifteen languages). A query naming a concept in one language has its keyword ranking
 look for the concept in every language: "fjärrvärme utan fossila bränslen" also looks for
 "district heating", "Fernwärme", "chauffage urbain"; "energy community" also for "comunidad
-energética". A form matches a query's words by their beginnings (four letters at least; a long
-word's last two letters aside), so "fjärrvärmen" and "fjärrvärmenät" find "fjärrvärme"."""
+energética". A form matches a query's words with their endings (kb/search/glossary.py
+`_word_matches`): "fjärrvärmen" and "fjärrvärmenät" find "fjärrvärme"."""
 
 from __future__ import annotations
 
@@ -27,7 +27,11 @@ def fold(text: str) -> str:
 @dataclass(frozen=True)
 class Concept:
     name: str
-    forms: tuple[str, ...]  # in every language, as written
+    forms: dict[str, tuple[str, ...]]  # language -> the forms in it, as written
+
+    @property
+    def every_form(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for forms in self.forms.values() for f in forms))
 
 
 @dataclass(frozen=True)
@@ -39,43 +43,49 @@ class Expansion:
 class Glossary:
     def __init__(self, concepts: list[Concept]):
         self.concepts = concepts
-        self._forms: dict[str, list[tuple[tuple[str, ...], int]]] = {}  # first word -> (words, concept)
+        # language -> the first letters of a form's first word -> (the form's words, its concept)
+        self._forms: dict[str, dict[str, list[tuple[tuple[str, ...], int]]]] = {}
         for i, concept in enumerate(concepts):
-            for form in concept.forms:
-                words = tuple(_WORD.findall(fold(form)))
-                if words:
-                    self._forms.setdefault(words[0][:MIN_PREFIX], []).append((words, i))
-        # (a query's word is looked up by its first MIN_PREFIX letters: a form's first word,
-        # as a beginning, keeps at least those)
+            for language, forms in concept.forms.items():
+                for form in forms:
+                    words = tuple(_WORD.findall(fold(form)))
+                    if words:
+                        self._forms.setdefault(language, {}).setdefault(words[0][:MIN_PREFIX], []).append((words, i))
 
-    def expand(self, text: str, ignore: frozenset[str] = frozenset()) -> Expansion:
-        """The concepts `text` names, as the forms to look for, and the share of its words
-        (those in `ignore`, its stop words, aside) they cover."""
+    def expand(self, text: str, language: str | None = None, ignore: frozenset[str] = frozenset()) -> Expansion:
+        """The concepts `text` names in its `language` or in English (the programme's common
+        language; English only when the language is unsure: a form of one language is often a
+        word of another, "primărie" of "primary"), as the forms to look for in every language,
+        and the share of its words (those in `ignore`, its stop words, aside) they cover."""
         words = [w for w in _WORD.findall(fold(text)) if w not in ignore]
+        languages = dict.fromkeys(("en", language or "en"))
         named, covered = [], set()
         for start, word in enumerate(words):
-            for form, concept in self._forms.get(word[:MIN_PREFIX], ()):
+            candidates = [c for lang in languages for c in self._forms.get(lang, {}).get(word[:MIN_PREFIX], ())]
+            for form, concept in candidates:
                 if _matches(form, words[start:start + len(form)]):
                     named.append(concept)
                     covered.update(range(start, start + len(form)))
-        terms = [form for i in dict.fromkeys(named) for form in self.concepts[i].forms]
+        terms = [form for i in dict.fromkeys(named) for form in self.concepts[i].every_form]
         return Expansion(tuple(dict.fromkeys(terms)), len(covered) / len(words) if words else 0.0)
 
 
 def _matches(form: tuple[str, ...], words: list[str]) -> bool:
-    if len(words) < len(form):
+    return len(words) >= len(form) and all(_word_matches(f, w) for f, w in zip(form, words))
+
+
+def _word_matches(form: str, word: str) -> bool:
+    """A query's word is a form's word with an ending: a few letters more ("fjärrvärmen"), or
+    for a long word its last two letters changed ("communities" for "community")."""
+    if word == form:
+        return True
+    if len(form) < MIN_PREFIX or len(word) - len(form) > 4:
         return False
-    return all(w.startswith(_stem(f)) if len(f) >= MIN_PREFIX else w == f for f, w in zip(form, words))
-
-
-def _stem(word: str) -> str:
-    """A form's word as a beginning: a long one loses its last two letters, so that "community"
-    finds "communities" and "fjärrvärme" "fjärrvärmen"."""
-    return word if len(word) < 6 else word[:-2]
+    return word.startswith(form) or (len(form) >= 8 and word.startswith(form[:-2]))
 
 
 @cache
 def glossary() -> Glossary:
     entries = json.loads(files("kb.search").joinpath("glossary.json").read_text(encoding="utf-8"))
-    return Glossary([Concept(e["concept"], tuple(dict.fromkeys(f for forms in e["terms"].values() for f in forms)))
+    return Glossary([Concept(e["concept"], {lang: tuple(forms) for lang, forms in e["terms"].items()})
                      for e in entries])

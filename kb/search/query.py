@@ -121,7 +121,7 @@ class QueryReader:
         parsed = parse_query(corrected or text)
         coverage = self.word_coverage(corrected or text)
         vector = self.vector(parsed.text) if dense and parsed.text else None
-        named = glossary().expand(parsed.text, stopwords(language))
+        named = glossary().expand(parsed.text, language, stopwords(language))
         return Query(text, language, corrected, parsed, coverage,
                      keyword_weight(self.language_share(language), coverage, named.covered), vector, named.terms)
 

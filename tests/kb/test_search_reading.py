@@ -43,13 +43,17 @@ def test_a_paragraph_finds_its_main_need_and_says_which_sentence_it_answers(inde
 
 
 def test_the_programmes_terms_are_looked_for_in_every_language():
-    terms = Glossary([Concept("district heating", ("district heating", "fjärrvärme", "chauffage urbain", "bus"))])
-    named = terms.expand("fjärrvärmen utan fossila bränslen", frozenset({"utan"}))
-    assert named.terms == ("district heating", "fjärrvärme", "chauffage urbain", "bus") and named.covered == 1 / 3
-    assert terms.expand("le chauffage urbain de Dijon").covered == 2 / 5
-    assert terms.expand("chauffage électrique").terms == ()  # every word of a form must be there
-    assert terms.expand("business parks").terms == ()  # a short word matches whole, not as a beginning
-    assert "district heating" in glossary().expand("fjärrvärme").terms  # the shipped glossary
+    terms = Glossary([Concept("district heating", {"en": ("district heating", "bus"), "sv": ("fjärrvärme",),
+                                                   "fr": ("chauffage urbain",)})])
+    named = terms.expand("fjärrvärmen utan fossila bränslen", "sv", frozenset({"utan"}))
+    assert named.terms == ("district heating", "bus", "fjärrvärme", "chauffage urbain") and named.covered == 1 / 3
+    assert terms.expand("le chauffage urbain de Dijon", "fr").covered == 2 / 5
+    assert terms.expand("le chauffage urbain de Dijon", None).terms == ()  # unsure: English forms only
+    assert terms.expand("chauffage électrique", "fr").terms == ()  # every word of a form must be there
+    assert terms.expand("business parks", "en").terms == ()  # a short word matches whole, not as a beginning
+    assert terms.expand("districts heatings", "en").terms  # with an ending
+    assert "district heating" in glossary().expand("fjärrvärme", "sv").terms  # the shipped glossary
+    assert glossary().expand("primary biomaterials bypass", "en").terms == ()  # no word of another language
 
 
 def test_a_swedish_query_finds_an_english_practice_by_its_terms(indexed):

@@ -8,11 +8,11 @@ from kb.documents.languages import NAMES, code_of, detect, detect_query, languag
 from kb.documents.markdown import markdown_html, tokens
 from kb.documents.model import MAX_BODY, Practice, ValidationErrors, english_title, validate, with_language
 from kb.documents.vocab import CITY_KINDS, CITY_ROLES, DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES
-from kb.documents.words import unstorable, words
+from kb.documents.words import fold, unstorable, words
 
 __all__ = [
     "CITY_KINDS", "CITY_ROLES", "Chunk", "DOCUMENT_KINDS", "DOMAINS", "FILTER_KEYS", "LEVERS", "MAX_BODY", "MODULES",
     "NAMES", "Practice", "ValidationErrors", "chunk_practice", "code_of", "detect", "detect_query", "english_title",
-    "fingerprint",
+    "fingerprint", "fold",
     "language_name", "markdown_html", "tokens", "unstorable", "validate", "with_language", "words",
 ]

@@ -1,10 +1,11 @@
 """The words of a text as the knowledge base counts them: lower-cased, letters only. The store's
 vocabulary (spelling suggestions, the words a query shares with the documents) is made of these.
-And the text it cannot hold at all."""
+Names compared without case or accents (`fold`). And the text it cannot hold at all."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)  # letters only
 
@@ -12,6 +13,11 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)  # letters only
 def words(text: str) -> list[str]:
     """The words of a text, lower-cased, letters only."""
     return _WORD.findall(text.lower())
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Kozáni" and "kozani", "énergie" and "ENERGIE" compare equal."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 def unstorable(text: str) -> str | None:

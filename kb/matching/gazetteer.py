@@ -5,8 +5,9 @@ into a corpus's cities.csv; `kb cities add` and the admin page look a new city u
 from __future__ import annotations
 
 import re
-import unicodedata
 from importlib.metadata import version
+
+from kb.documents import fold
 
 # Programme names of metropolitan bodies, and the GeoNames place that stands for them.
 _BODY = re.compile(r"^(?:Communauté Urbaine de |Commune de )|(?:-Alpes| Loire)? Métropole$")
@@ -14,10 +15,6 @@ ALIASES = {"Gozo": "Victoria"}  # the island's main town
 # Country names of the programme that GeoNames spells otherwise.
 COUNTRY_CODES = {"Netherlands": "NL", "Czechia": "CZ", "Türkiye": "TR", "United Kingdom": "GB",
                  "Bosnia and Herzegovina": "BA", "North Macedonia": "MK", "Moldova": "MD"}
-
-
-def fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 class Gazetteer:

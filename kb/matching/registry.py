@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from kb.accounts import MATCHING_ROLES, User
-from kb.documents import CITY_ROLES
+from kb.documents import CITY_ROLES, fold
 from kb.errors import Forbidden, Invalid, Unauthenticated
-from kb.matching.gazetteer import Gazetteer, fold
+from kb.matching.gazetteer import Gazetteer
 from kb.store import City, Store
 
 ADDED = "added in the knowledge base"  # the end of an added city's `source`

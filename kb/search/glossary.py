@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from kb.documents import fold
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_PREFIX = 4  # a form's word shorter than this must match a query's word whole
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: how forms and queries are compared."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)

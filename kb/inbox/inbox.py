@@ -34,9 +34,6 @@ class Audience:
     team: bool = False
     accounts: tuple[int, ...] = ()  # besides, by id
 
-    def __or__(self, other: Audience) -> Audience:
-        return Audience(self.cities + other.cities, self.team or other.team, self.accounts + other.accounts)
-
 
 def recipients(store: Store, audience: Audience, but: User | None = None) -> list[int]:
     """The ids of the enabled accounts `audience` names, without the one who acted."""

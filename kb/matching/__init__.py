@@ -1,7 +1,8 @@
 """Matching twins and pilots: practices like a practice (similarity), pilot cities for a twin's
 challenge (partners, regions), the matching team's explorer with its map (explorer, geography),
 the pairings the team records and each pairing's meetings (pairings, journal), and cities taken
-in between corpus syncs, placed by GeoNames (registry, gazetteer). Uses search; knows nothing of notes or the workspace."""
+in between corpus syncs, placed by GeoNames (registry, gazetteer). Uses search and the inbox;
+knows nothing of notes or the workspace."""
 
 from kb.matching.explorer import EuropeMap, Explorer, ExplorerView, Heatmap
 from kb.matching.gazetteer import Gazetteer
@@ -14,7 +15,8 @@ from kb.matching.registry import Ambiguous, Registry, is_added
 from kb.matching.similarity import UnknownDocument, similar
 
 __all__ = [
-    "Ambiguous", "Gazetteer", "Journal", "MAX_FILES", "MEETING_KINDS", "Registry", "is_added", "EuropeMap", "Explorer", "ExplorerView", "Heatmap", "MATCHING_ROLES", "MAX_POPULATION", "Outline",
-    "PartnerResponse", "PartnerSuggestion", "Pairings", "Profile", "UnknownDocument", "extent", "outlines", "project",
-    "region_of", "similar", "suggest",
+    "Ambiguous", "EuropeMap", "Explorer", "ExplorerView", "Gazetteer", "Heatmap", "Journal", "MATCHING_ROLES",
+    "MAX_FILES", "MAX_POPULATION", "MEETING_KINDS", "Outline", "PartnerResponse", "PartnerSuggestion", "Pairings",
+    "Profile", "Registry", "UnknownDocument", "extent", "is_added", "outlines", "project", "region_of", "similar",
+    "suggest",
 ]

@@ -5,11 +5,10 @@ other side learns of it in its inbox."""
 
 from __future__ import annotations
 
-from datetime import date
-from urllib.parse import quote
-
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
+from urllib.parse import quote
 
 from kb.accounts import MATCHING_ROLES, User
 from kb.core import Core
@@ -63,7 +62,6 @@ class Journal:
                  f"{MEETING_KINDS[meeting.kind]} of {twin} and {pilot} on {meeting.date} recorded by {user.username}",
                  f"/cities/{quote(twin)}#meeting-{meeting_id}", user)
         return next(m for m in self.store.meetings(twin, pilot) if m.id == meeting_id)
-
 
     def _keep(self, uploads: Sequence[tuple[str, bytes]]) -> tuple[str, ...]:
         """The uploads kept, by reference, once every one is a file the knowledge base reads."""

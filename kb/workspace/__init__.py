@@ -7,5 +7,5 @@ from kb.workspace.sections import (ACTION_FIELDS, GUIDANCE, SECTION_NAMES, SECTI
                                    plan_doc_id, plan_document, plan_markdown)
 from kb.workspace.workspace import STATUSES, PlanConflict, Workspace
 
-__all__ = ["ACTION_FIELDS", "GUIDANCE", "action_rows", "actions_markdown", "FORMATS", "MAX_BLOCKS", "PlanConflict", "SECTIONS", "SECTION_NAMES", "STATUSES", "Workspace", "export",
-           "plan_doc_id", "plan_document", "plan_markdown"]
+__all__ = ["ACTION_FIELDS", "FORMATS", "GUIDANCE", "MAX_BLOCKS", "PlanConflict", "SECTIONS", "SECTION_NAMES", "STATUSES",
+           "Workspace", "action_rows", "actions_markdown", "export", "plan_doc_id", "plan_document", "plan_markdown"]

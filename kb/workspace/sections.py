@@ -67,7 +67,8 @@ def action_rows(markdown: str) -> tuple[list[dict[str, str]], str]:
         elif not all(re.fullmatch(r":?-{2,}:?", c) for c in cells):
             row = {name: "" for name, _ in ACTION_FIELDS}
             for i, cell in enumerate(cells):
-                key = header[i] if i < len(header) and header[i] in row else ACTION_FIELDS[i][0] if i < 6 else None
+                key = (header[i] if i < len(header) and header[i] in row
+                       else ACTION_FIELDS[i][0] if i < len(ACTION_FIELDS) else None)
                 if key:
                     row[key] = cell
             if any(row.values()):

@@ -106,8 +106,9 @@ class Workspace:
         by the twin's own accounts and, once shared, by its paired pilots and the matching team."""
         return plan.final or self._involved(user, twin, plan)
 
-    def _involved(self, user: User | None, twin: str, plan: PlanRecord) -> bool:
-        """Whether `user` works on the plan: the twin's own, or once shared its pilots and the team."""
+    def _involved(self, user: User | None, twin: str, plan: PlanRecord, pilots: list[str] | None = None) -> bool:
+        """Whether `user` works on the plan: the twin's own, or once shared its pilots (`pilots`,
+        read when not given) and the team."""
         if user is None:
             return False
         if user.role == "twin":
@@ -116,7 +117,7 @@ class Workspace:
             return False
         if user.role in MATCHING_ROLES:
             return True
-        return user.role == "pilot" and user.city in self._paired(twin)
+        return user.role == "pilot" and user.city in (self._paired(twin) if pilots is None else pilots)
 
     def _paired(self, twin: str) -> list[str]:
         return [p.pilot for p in self.pairings.all() if p.twin == twin]
@@ -220,14 +221,15 @@ class Workspace:
         city, plan = self._plan_of(twin)
         self._check_read(user, city.city, plan)
         editor = user is not None and user.role == "twin" and user.city == city.city
-        involved = self._involved(user, city.city, plan)
+        pilots = self._paired(city.city)
+        involved = self._involved(user, city.city, plan, pilots)
         docs = self.store.documents(plan.adopted)
         return PlanPage(city, plan, self.store.plan_comments(city.city) if involved else [],
                         self.store.plan_versions(city.city), may_edit=editor and not plan.final,
-                        may_comment=involved, paired=self._paired(city.city),
+                        may_comment=involved, paired=pilots,
                         adopted=[docs[d] for d in plan.adopted if d in docs],
                         may_reopen=plan.final and user is not None and user.role in MATCHING_ROLES,
-                        shared_with=self.shared_with(city.city),
+                        shared_with=_reach(city.city, pilots),
                         meetings=self.store.meetings(twin=city.city) if involved else [])
 
     def save(self, user: User | None, sections: dict, version: int, twin: str | None = None) -> PlanRecord:
@@ -236,13 +238,13 @@ class Workspace:
         sections = _check_sections(sections)
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
             raise Invalid("version: the version of the plan the changes start from, a whole number")
+        adopted = tuple(doc.id for _, doc in self._adopting(twin))  # read before the write takes the lock
         with self.store.write(documents=False) as tx:
             current = tx.plan(twin) or self._new_plan(twin)
             if current.final:
                 raise Conflict("the plan is final; it can no longer change")
             if current.version != version:
                 raise PlanConflict(current, sections)
-            adopted = tuple(doc.id for _, doc in self._adopting(twin))
             saved = replace(current, version=version + 1, sections={**current.sections, **sections}, adopted=adopted)
             tx.save_plan(saved, user.id)
         return self.store.plan(twin)
@@ -270,15 +272,7 @@ class Workspace:
     def sharing(self, user: User | None, shared: bool, twin: str | None = None) -> tuple[PlanRecord, str]:
         """`share`, and whom the plan reaches now, in words."""
         plan = self.share(user, shared, twin)
-        return plan, self.shared_with(plan.twin) if plan.shared else "its own accounts only"
-
-    def shared_with(self, twin: str) -> str:
-        """Whom a shared plan reaches, in words: the sharing page and the API say it."""
-        pilots = self._paired(twin)
-        if pilots:
-            return f"shared with {', '.join(pilots)} and the matching team"
-        return (f"shared with the matching team only: no pilot city is paired with {twin} yet; the matching "
-                "team (or an admin) records pairings, from the explorer or with `kb pairings add`")
+        return plan, _reach(plan.twin, self._paired(plan.twin)) if plan.shared else "its own accounts only"
 
     def comment(self, user: User | None, twin: str, section: str, text: str) -> PlanComment:
         city, plan = self._plan_of(twin)
@@ -329,7 +323,6 @@ class Workspace:
             docs = self.store.documents(adopted)
             document = plan_document(twin, current, [docs[d] for d in adopted if d in docs])
             final = replace(current, version=current.version + 1, final=True, shared=True, adopted=adopted)
-
 
             def record(tx, final=final):
                 tx.save_plan(final, user.id)
@@ -405,3 +398,11 @@ def _check_sections(sections: dict) -> dict[str, str]:
     if errors:
         raise Invalid("; ".join(errors), errors)
     return dict(sections)
+
+
+def _reach(twin: str, pilots: list[str]) -> str:
+    """Whom a shared plan reaches, in words: the plan's page and the API say it."""
+    if pilots:
+        return f"shared with {', '.join(pilots)} and the matching team"
+    return (f"shared with the matching team only: no pilot city is paired with {twin} yet; the matching "
+            "team (or an admin) records pairings, from the explorer or with `kb pairings add`")

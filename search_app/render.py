@@ -62,7 +62,7 @@ def is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, context: dict, status_code: int = 200, headers: dict | None = None):
     user = getattr(request.state, "user", None)
-    if user is not None:  # the header's inbox count, on every page
+    if user is not None and not template.startswith("_"):  # the header's inbox count: whole pages, not partials
         context = {"unread": request.app.state.kb.inbox.unread(user), **context}
     # One address answers with a whole page or, to htmx, a partial: caches must keep them apart,
     # or Back shows a partial as the page.

@@ -8,3 +8,14 @@ from search_app import create_app
 def client(indexed):
     with TestClient(create_app(indexed), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def creds(indexed):
+    """An account of each role: a twin (Oulu, paired with Helsinki), two pilots, the matching team, an admin."""
+    accounts = indexed.accounts
+    made = {name: accounts.add(name, role, city) for name, role, city in [
+        ("oulu", "twin", "Oulu"), ("hel", "pilot", "Helsinki"), ("dun", "pilot", "Communauté Urbaine de Dunkerque"),
+        ("team", "matching", None), ("root", "admin", None)]}
+    indexed.pairings.add(None, "Oulu", "Helsinki", operator=True)
+    return made

@@ -3,7 +3,7 @@ a pairing's meetings, a plan's life (public when final, reopened, the table of a
 
 import re
 
-from tests.search_app.test_workspace import bearer, creds, csrf, login  # noqa: F401 (creds: a fixture)
+from tests.search_app.test_workspace import bearer, csrf, login
 
 
 def test_the_inbox_over_the_api_and_its_count_in_every_pages_header(client, creds):

@@ -5,16 +5,6 @@ import re
 import pytest
 
 
-@pytest.fixture
-def creds(indexed):
-    accounts = indexed.accounts
-    made = {name: accounts.add(name, role, city) for name, role, city in [
-        ("oulu", "twin", "Oulu"), ("hel", "pilot", "Helsinki"), ("dun", "pilot", "Communauté Urbaine de Dunkerque"),
-        ("team", "matching", None), ("root", "admin", None)]}
-    indexed.pairings.add(None, "Oulu", "Helsinki", operator=True)
-    return made
-
-
 def bearer(creds, who):
     return {} if who == "anonymous" else {"Authorization": f"Bearer {creds[who].token}"}
 

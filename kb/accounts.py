@@ -208,6 +208,7 @@ class Accounts:
         secret = secrets.token_urlsafe(32)
         with self.store.write(documents=False) as tx:
             tx.add_session(hash_token(secret), user.id, time.time() + SESSION_S)
+            tx.record_login(user.id)
         return secret
 
     def session(self, secret: str) -> User | None:

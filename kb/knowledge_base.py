@@ -15,6 +15,7 @@ from kb.core import Core
 from kb.documents import DOMAINS, Practice
 from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from kb.inbox import Digests, Inbox
+from kb.insights import Asker, Insights, ReplicationRow, SearchLog, pilot_reach
 from kb.matching import (Explorer, ExplorerView, Heatmap, Journal, Pairings, PartnerResponse, Profile, Registry,
                          is_added, similar, suggest)
 from kb.notes import CaseNote, Notes, may_change
@@ -32,6 +33,7 @@ class SearchPage:
     partners: PartnerResponse
     kept: frozenset[str] = frozenset()  # the documents the reader's twin keeps
     unfiltered: int = 0  # good matches without the filters, when the filters leave none
+    ref: str | None = None  # the search's name in the log: opening a result marks it
 
     @property
     def filters_hide(self) -> bool:
@@ -62,6 +64,7 @@ class CityPage:
     meetings: list[Meeting] = field(default_factory=list)  # of its pairings, newest first
     kept_by: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # its practice -> (twin, status)
     shared_plans: list[PlanRecord] = field(default_factory=list)  # for its own pilot accounts
+    reach: ReplicationRow | None = None  # how far its practices travel: kept, adopted, in final plans
 
 
 @dataclass(frozen=True)
@@ -155,14 +158,33 @@ class KnowledgeBase(Core):
     def registry(self) -> Registry:
         return Registry(self.store)
 
+    @cached_property
+    def search_log(self) -> SearchLog:
+        return SearchLog(self.store, self.settings.search_log_days)
+
+    @cached_property
+    def insights(self) -> Insights:
+        return Insights(self)
+
+    def close(self) -> None:
+        if "search_log" in self.__dict__:
+            self.search_log.close()
+        super().close()
+
     # -- search ------------------------------------------------------------------------------
 
     def search(self, query: str, *, k: int = 10, mode: str = "hybrid", filters: dict[str, str] | None = None,
-               correct: bool = True) -> SearchResponse:
-        return search(self, query, k=k, mode=mode, filters=filters, correct=correct)
+               correct: bool = True, asker: Asker | None = None) -> SearchResponse:
+        """The k best documents; a search someone asks (`asker`) goes into the search log."""
+        if asker is None:
+            return search(self, query, k=k, mode=mode, filters=filters, correct=correct)
+        read = self.queries.read(query, correct=correct, dense=mode != "keyword")
+        response = search(self, read, k=k, mode=mode, filters=filters)
+        self._log(read, response, filters, asker)
+        return response
 
     def search_page(self, query: str, *, k: int, mode: str = "hybrid", filters: dict[str, str] | None = None,
-                    correct: bool = True, user: User | None = None) -> SearchPage:
+                    correct: bool = True, user: User | None = None, asker: Asker | None = None) -> SearchPage:
         """Results, facet counts among the best matches without the filters (so that the other
         values of a filter still show what they would give), and pilot cities to learn from."""
         read = self.queries.read(query, correct=correct)  # once, for the three rankings and the partners
@@ -170,8 +192,22 @@ class KnowledgeBase(Core):
         hybrid = search(self, read, k=FACET_DEPTH, mode="hybrid")
         best = hybrid if mode == "hybrid" else search(self, read, k=FACET_DEPTH, mode=mode)
         unfiltered = len([r for r in hybrid.results if r.strong]) if filters and not hybrid.weak_match else 0
+        ref = self._log(read, response, filters, asker) if asker is not None else None
         return SearchPage(response, facet_counts(best.results, filters or {}),
-                          suggest(self, query, k=3, response=hybrid), self.workspace.kept(user), unfiltered)
+                          suggest(self, query, k=3, response=hybrid), self.workspace.kept(user), unfiltered, ref)
+
+    def _log(self, read, response: SearchResponse, filters: dict[str, str] | None, asker: Asker) -> str | None:
+        return self.search_log.record(
+            read.text, language=response.language, filters={k: v for k, v in (filters or {}).items() if v},
+            mode=response.mode, results=len(response.results), weak=response.weak_match, asker=asker,
+            vector=read.vector, model_id=self.embedder.model_id if read.vector is not None else None)
+
+    def keep(self, user: User | None, doc_id: str, visit: str | None = None):
+        """Keep a practice on the user's twin's shortlist; the searches of the browser session
+        `visit` led to it."""
+        item = self.workspace.keep(user, doc_id)
+        self.search_log.kept(visit)
+        return item
 
     def similar(self, doc_id: str, k: int = 10) -> list[SearchResult]:
         return similar(self, doc_id, k=k)
@@ -193,8 +229,12 @@ class KnowledgeBase(Core):
                            f"since removed")
         return self.files.open(ref)
 
-    def practice_page(self, doc_id: str, user: User | None) -> PracticePage:
+    def practice_page(self, doc_id: str, user: User | None, search_ref: str | None = None) -> PracticePage:
+        """A practice and what surrounds it; opened from the results of the logged search
+        `search_ref`, which this marks as clicked."""
         doc = self.document(doc_id)
+        if search_ref:
+            self.search_log.clicked(search_ref)
         published = doc.kind == "case_note" and doc.path is None
         return PracticePage(
             doc=doc, city=self.store.city(doc.city) if doc.city else None, similar=similar(self, doc_id, k=5),
@@ -223,7 +263,8 @@ class KnowledgeBase(Core):
                         self.pairings.of(city), mentioned,
                         self.notes.deleted(name) if user is not None and user.role == "admin" else [],
                         self.journal.of_city(city), self.workspace.kept_by(documents),
-                        self.workspace.shared_plans(user) if own else [])
+                        self.workspace.shared_plans(user) if own else [],
+                        pilot_reach(self, city) if profile is not None and profile.role == "pilot" else None)
 
     # -- matching ----------------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ SETTINGS = (
      "`kb digests send` mails the digests accounts chose; empty: no mail is sent"),
     ("mail_from", "KB_MAIL_FROM", "twin-cities-kb@localhost", "the sender of the digests"),
     ("site_url", "KB_SITE_URL", "http://127.0.0.1:8000", "the address the digests' links start with"),
+    ("search_log_days", "KB_SEARCH_LOG_DAYS", "180", "how many days the search log keeps a search (what was "
+     "asked, never by whom) for the matching team's insights; 0: no search is logged"),
 )
 
 
@@ -50,6 +52,7 @@ class Settings:
     smtp_url: str = ""
     mail_from: str = "twin-cities-kb@localhost"
     site_url: str = "http://127.0.0.1:8000"
+    search_log_days: int = 180
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -65,10 +68,12 @@ class Settings:
             raise ValueError(f"KB_STORE={values['store']!r}: leave it empty (SQLite in the data folder) "
                              "or give postgresql://user@host:port/database")
         limits = {}
-        for name, env, upper in (("max_file_mb", "KB_MAX_FILE_MB", 1000), ("max_pages", "KB_MAX_PAGES", 10_000)):
+        for name, env, lower, upper in (("max_file_mb", "KB_MAX_FILE_MB", 1, 1000),
+                                        ("max_pages", "KB_MAX_PAGES", 1, 10_000),
+                                        ("search_log_days", "KB_SEARCH_LOG_DAYS", 0, 3650)):
             value = str(values[name])
-            if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
-                raise ValueError(f"{env}={value!r}: use a whole number from 1 to {upper}")
+            if not (value.isascii() and value.isdigit() and lower <= int(value) <= upper):
+                raise ValueError(f"{env}={value!r}: use a whole number from {lower} to {upper}")
             limits[name] = int(value)
         if values["smtp_url"] and not values["smtp_url"].startswith(("smtp://", "smtps://")):
             raise ValueError(f"KB_SMTP_URL={values['smtp_url']!r}: give smtp://host:port or smtps://user:password@host:port")

@@ -3,11 +3,12 @@ into the knowledge base, and answers; refusals become 4xx in search_app/errors.p
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from kb.matching import MAX_POPULATION, Profile
+from search_app.auth import asker
 from search_app.deps import KB
 from search_app.errors import documented
 from search_app.guards import StrictRoute
@@ -23,6 +24,7 @@ def healthz(kb: KB) -> dict:
 
 @router.get("/api/search", tags=["search"], responses=documented())
 def api_search(
+    request: Request,
     kb: KB,
     q: str = Query(..., description="The challenge, in your own words (1 to 1,000 characters)."),
     k: int = Query(10, description="How many documents, 1 to 100."),
@@ -37,7 +39,8 @@ def api_search(
     filters = {"domain": domain, "lever": lever, "kind": kind, "module": module, "twin": twin, "country": country, "city": city,
                "language": language}
     # Returned as a response, so FastAPI does not walk the results again to encode them.
-    return JSONResponse(kb.search(q, k=k, mode=mode, filters=filters, correct=correct).to_json())
+    return JSONResponse(kb.search(q, k=k, mode=mode, filters=filters, correct=correct,
+                                  asker=asker(request, "api")).to_json())
 
 
 @router.get("/api/docs/{doc_id:path}/similar", tags=["documents"],

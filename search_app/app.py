@@ -14,7 +14,7 @@ from kb.errors import KBError
 from kb.knowledge_base import KnowledgeBase
 from kb.notes import MAX_UPLOADS
 from kb.settings import Settings
-from search_app import api, notes, pages, people, workspace
+from search_app import api, insights, notes, pages, people, workspace
 from search_app.auth import Sessions
 from search_app.errors import detail_of, headers_of, retry_after, status_of
 from search_app.guards import MAX_BODY, GuardRequests
@@ -42,6 +42,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     app.include_router(notes.router)
     app.include_router(workspace.router)
     app.include_router(people.router)
+    app.include_router(insights.router)
 
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request):

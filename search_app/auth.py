@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from kb.accounts import SESSION_S, Accounts, User
+from kb.insights import Asker, new_name
 from search_app.errors import check_storable
 
 COOKIE = "kb_session"
@@ -54,6 +55,27 @@ def csrf_token(request: Request) -> str:
         session["csrf"] = secrets.token_urlsafe(24)
         request.state.session_changed = True
     return session["csrf"]
+
+
+def visit(request: Request) -> str | None:
+    """A logged-in browser session's random visit name, created on first use: the search log
+    counts a practice kept after a search by it, and it is stored nowhere beside the account."""
+    if request.state.user is None or bearer_user(request) is not None:
+        return None
+    session = request.state.session
+    if "visit" not in session:
+        session["visit"] = new_name()
+        request.state.session_changed = True
+    return session["visit"]
+
+
+def asker(request: Request, source: str) -> Asker:
+    """Who asks a search, as far as the search log may know: the role, and from a page the
+    session's visit name and the search it refines (X-KB-Refines, sent by static/app.js)."""
+    user = bearer_user(request) or request.state.user
+    refines = request.headers.get("X-KB-Refines", "")[:64] if source == "page" else ""
+    return Asker(user.role if user else "anonymous", source, visit(request) if source == "page" else None,
+                 refines or None)
 
 
 def check_csrf(request: Request, token: str | None) -> None:

@@ -106,3 +106,39 @@ def _europe(data: EuropeMap, width: int = 900) -> Markup:
     parts.append(f'<line x1="18" y1="{legend_y + 36}" x2="30" y2="{legend_y + 36}" stroke="#6a3d9a" stroke-width="2"/>'
                  f'<text x="36" y="{legend_y + 40}">pairing</text></svg>')
     return Markup("".join(parts))
+
+
+SERIES_COLOURS = ("#1f5f8b", "#d95f02", "#0b6e4f")
+
+
+def bars(title: str, labels: list[str], series: dict[str, list[int]], height: int = 180) -> Markup:
+    """Grouped bars, one group per label (a week, a month), one bar per series, each with a
+    tooltip; a legend above. The page gives the same figures as a table."""
+    if not labels:
+        return Markup("<p>Nothing to draw for this period.</p>")
+    names = list(series)
+    bar, gap, left, top = 10, 12, 40, 30
+    group = bar * len(names) + gap
+    width = left + group * len(labels) + 10
+    high = max((max(values, default=0) for values in series.values()), default=0) or 1
+    slug = "".join(c if c.isalnum() else "-" for c in title.lower())
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + top + 40}" '
+             f'viewBox="0 0 {width} {height + top + 40}" role="img" aria-labelledby="{slug}-title" '
+             f'font-size="11" font-family="sans-serif"><title id="{slug}-title">{escape(title)}</title>']
+    for k, name in enumerate(names):
+        parts.append(f'<rect x="{left + k * 110}" y="6" width="10" height="10" fill="{SERIES_COLOURS[k % 3]}"/>'
+                     f'<text x="{left + k * 110 + 14}" y="15">{escape(name)}</text>')
+    parts.append(f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{high}</text>'
+                 f'<text x="{left - 4}" y="{top + height}" text-anchor="end">0</text>'
+                 f'<line x1="{left}" y1="{top + height}" x2="{width - 10}" y2="{top + height}" stroke="#999"/>')
+    for i, label in enumerate(labels):
+        x0 = left + i * group
+        for k, name in enumerate(names):
+            value = series[name][i]
+            h = round(value / high * height)
+            parts.append(f'<rect x="{x0 + k * bar}" y="{top + height - h}" width="{bar - 1}" height="{h}" '
+                         f'fill="{SERIES_COLOURS[k % 3]}"><title>{escape(label)}: {value} {escape(name)}</title></rect>')
+        if len(labels) <= 16 or i % max(1, len(labels) // 8) == 0:
+            parts.append(f'<text x="{x0}" y="{top + height + 14}">{escape(label[-5:] if len(label) > 7 else label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

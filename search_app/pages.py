@@ -11,7 +11,7 @@ from kb.documents import markdown_html
 from kb.errors import Invalid, NotFound
 from kb.matching import MATCHING_ROLES, MAX_POPULATION, Profile
 from kb.search import FACETS, MAX_K, MODES
-from search_app.auth import csrf_token
+from search_app.auth import asker, csrf_token
 from search_app.charts import europe, heatmap
 from search_app.deps import KB
 from search_app.render import csv_response, is_htmx, render
@@ -29,13 +29,15 @@ def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: st
     filters = {k: v for k, v in dict(domain=domain, lever=lever, kind=kind, module=module, twin=twin, country=country,
                                      city=city, language=language).items() if v}
     context = {"q": q, "mode": mode, "modes": MODES, "filters": filters, "facets": FACETS, "results": None,
-               "counts": {}, "error": None, "examples": EXAMPLES, "partners": [], "count_text": "", "kept": frozenset()}
+               "counts": {}, "error": None, "examples": EXAMPLES, "partners": [], "count_text": "", "kept": frozenset(),
+               "search_ref": None}
     status = 200
     if q.strip():
         try:
-            page = kb.search_page(q, k=k, mode=mode, filters=filters, correct=not exact, user=request.state.user)
+            page = kb.search_page(q, k=k, mode=mode, filters=filters, correct=not exact, user=request.state.user,
+                                  asker=asker(request, "page"))
             response = page.response
-            context.update(results=response.results, counts=page.facets, partners=page.partners, kept=page.kept,
+            context.update(search_ref=page.ref, results=response.results, counts=page.facets, partners=page.partners, kept=page.kept,
                            filters_hide=page.filters_hide, unfiltered=page.unfiltered,
                            weak=response.weak_match, corrected=response.corrected, language=response.language,
                            count_text=_count_text(response), **_more(request, k, len(response.results)))
@@ -64,9 +66,9 @@ def _more(request: Request, k: int, shown: int) -> dict:
 
 
 @router.get("/doc/{doc_id:path}")
-def document(request: Request, kb: KB, doc_id: str):
+def document(request: Request, kb: KB, doc_id: str, s: str = ""):
     try:
-        page = kb.practice_page(doc_id, request.state.user)
+        page = kb.practice_page(doc_id, request.state.user, search_ref=s)
     except NotFound as exc:
         raise HTTPException(404, f"No practice has the id “{doc_id}”. It may have been removed; try searching.") from exc
     return render(request, "doc.html", {"doc": page.doc, "body": markdown_html(page.doc.body), "city": page.city,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from kb.documents import markdown_html
 from kb.errors import StaleEdit, Unauthenticated
 from kb.workspace import ACTION_FIELDS, GUIDANCE, SECTION_NAMES, SECTIONS, STATUSES, action_rows, actions_markdown
-from search_app.auth import CheckedForm, bearer_user, check_form, csrf_token, login_first
+from search_app.auth import CheckedForm, bearer_user, check_form, csrf_token, login_first, visit
 from search_app.deps import KB, Reader, Writer
 from search_app.errors import PRIVATE_READ, STATUS, WRITE, documented
 from search_app.guards import StrictRoute
@@ -35,7 +35,7 @@ def _back(request: Request, fallback: str) -> str:
 
 @pages.post("/workspace/keep")
 def keep(request: Request, kb: KB, _: CheckedForm, doc_id: str = Form(...)):
-    kb.workspace.keep(request.state.user, doc_id)
+    kb.keep(request.state.user, doc_id, visit=visit(request))
     if is_htmx(request):
         return render(request, "_keep.html", {"doc_id": doc_id, "kept": True})
     return RedirectResponse(_back(request, "/workspace"), status_code=303)

@@ -199,3 +199,25 @@ def test_a_city_added_by_command_gets_accounts_and_stands_on_the_map_and_in_the_
         assert {"Lund", "Frankfurt"} <= {place.city for place in view.map.places}
     finally:
         kb.close()
+
+
+def test_insights_from_the_command_line_and_forgetting_the_search_log(run, corpus, tmp_path):
+    from kb.insights import Asker
+    from kb.knowledge_base import KnowledgeBase
+    from kb.settings import Settings
+
+    run("index", "--corpus", str(corpus))
+    kb = KnowledgeBase.open(Settings.from_env(data=str(tmp_path / "data")))
+    for text in ("zzqx vlorp", "zzqx vlorp", "coal district heating"):
+        kb.search(text, k=5, asker=Asker("twin", "api"))
+    kb.close()  # writes the log
+    gaps = json.loads(run("insights", "gaps", "--json").output)
+    assert [(g["label"], g["searches"]) for g in gaps["gaps"]] == [("zzqx vlorp", 2)]
+    assert run("insights", "gaps", "--csv").output.splitlines()[0].startswith("searches,weak,label")
+    reach = json.loads(run("insights", "reach", "--json").output)
+    assert reach["searches"] == 3 and reach["roles"] == {"twin": 3}
+    assert "No twin keeps a practice yet." in run("insights", "replication").output
+    bad = CliRunner().invoke(main, ["insights", "gaps", "--since", "May", "--data", str(tmp_path / "data")])
+    assert bad.exit_code == 2 and "since: 'May' is not a date; give it as YYYY-MM-DD" in bad.output
+    assert run("insights", "forget").output.strip() == "0 search(es) deleted from the log"  # none is 180 days old
+    assert run("insights", "forget", "--all").output.strip() == "3 search(es) deleted from the log"

@@ -11,6 +11,7 @@ from kb.cli.backup import backup, restore
 from kb.cli.cities import cities, pairings
 from kb.cli.digests import digests
 from kb.cli.index import index, info
+from kb.cli.insights import insights
 from kb.cli.search import eval_partners, evaluate, partners, search, similar
 from kb.cli.serve import serve
 from kb.cli.store import migrate, store
@@ -29,5 +30,5 @@ def main() -> None:
 
 
 for command in (index, info, search, similar, evaluate, partners, eval_partners, serve, users, notes, cities, pairings,
-                migrate, store, backup, restore, digests):
+                migrate, store, backup, restore, digests, insights):
     main.add_command(command)

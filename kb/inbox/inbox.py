@@ -23,6 +23,7 @@ KINDS = {
     "kept": "Practice kept",
     "adopted": "Practice adopted",
     "meeting": "Meeting recorded",
+    "request": "Case note asked for",
 }
 
 

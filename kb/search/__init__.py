@@ -12,11 +12,12 @@ from kb.search.query import (MAX_QUERY, ParsedQuery, Query, QueryReader, SearchE
                              query_language)
 from kb.search.ranking import DEPTH, KEYWORD_WEIGHT, Hits, Ranking, by_document, dense_passages, fuse, keyword_weight
 from kb.search.spelling import Speller, Spelling
-from kb.search.stopwords import STOPWORDS
+from kb.search.stopwords import STOPWORDS, stopwords
 
 __all__ = [
     "DEPTH", "FACETS", "Hits", "KEYWORD_WEIGHT", "MAX_K", "MAX_QUERY", "MODES", "ParsedQuery", "Query", "QueryReader",
     "Ranking", "Rankings", "STOPWORDS", "SearchError", "SearchResponse", "SearchResult", "Speller", "Spelling",
     "by_document", "check_filters", "check_k", "check_mode", "clean_query", "dense_passages", "facet_counts", "fuse",
-    "keyword_weight", "parse_query", "plain", "query_language", "rank", "result", "search", "snippet", "weak_match",
+    "keyword_weight", "parse_query", "plain", "query_language", "rank", "result", "search", "snippet", "stopwords",
+    "weak_match",
 ]

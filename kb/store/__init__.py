@@ -8,16 +8,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from kb.store.base import (
-    Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
-    ShortlistItem, Store, StoredDocument, Transaction, UserRecord,
+    AskedText, Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment, PlanRecord,
+    LoggedSearch, SearchDay, ShortlistItem, Store, StoredDocument, Transaction, UserRecord,
 )
 from kb.store.sqlite import SqliteStore
 
 STORE_FILE = "kb.sqlite3"  # the SQLite store's file inside a data folder
 
 __all__ = [
-    "STORE_FILE", "Changes", "City", "Cursor", "Digest", "Event", "IndexSnapshot", "Meeting", "NoteRecord", "NoteVersion", "Pairing", "Passage", "PlanComment",
-    "PlanRecord", "ShortlistItem", "Store",
+    "STORE_FILE", "AskedText", "Changes", "City", "Cursor", "Digest", "Event", "IndexSnapshot", "LoggedSearch", "Meeting", "NoteRecord", "NoteVersion", "Pairing", "Passage", "PlanComment",
+    "PlanRecord", "SearchDay", "ShortlistItem", "Store",
     "StoredDocument", "Transaction", "UserRecord", "describe", "open_store", "store_exists",
 ]
 

@@ -96,6 +96,7 @@ class ShortlistItem:
     status: str  # considering, adopting, dropped
     note: str
     added_at: str
+    status_at: str | None = None  # when it took its status (None: kept before that was recorded)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,53 @@ class Meeting:
     files: tuple[str, ...]  # kept files (kb/files/kept.py references): minutes, slides, photos
     author: str | None
     at: str
+
+
+@dataclass(frozen=True)
+class LoggedSearch:
+    """A search as the log keeps it (kb/insights/log.py): what was asked, how it went, by which
+    role, and never by whom. `ref` is a random name for it (a click on a result or a practice kept
+    afterwards marks it); `visit` a random name for the browser session it came from, never
+    stored beside an account; `replaces` the ref of the same person's search it refines while
+    typing, which it takes the place of."""
+
+    ref: str
+    at: str
+    text: str
+    text_hash: str
+    language: str | None
+    filters: str  # JSON
+    mode: str
+    results: int
+    weak: bool
+    role: str  # the account's role, or "anonymous"
+    source: str  # page or api
+    visit: str | None = None
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class AskedText:
+    """One text of the search log, with how often it was asked in a period."""
+
+    text_hash: str
+    text: str
+    language: str | None
+    count: int
+    weak: int  # of them weak matches
+
+
+@dataclass(frozen=True)
+class SearchDay:
+    """The searches of one day, one language and one role."""
+
+    day: str
+    language: str | None
+    role: str
+    count: int
+    weak: int
+    visits: int  # made in a browser session, where a kept practice can follow
+    kept: int  # followed, in that session, by a practice kept
 
 
 @dataclass(frozen=True)
@@ -316,6 +364,28 @@ class Transaction(ABC):
     @abstractmethod
     def digest_sent(self, user_id: int, at: str, last_event: int) -> None:
         """A digest went out at `at` with the events up to id `last_event`."""
+
+    # -- the search log (kb/insights/) ------------------------------------------------------
+    @abstractmethod
+    def log_searches(self, searches: Iterable[LoggedSearch]) -> None:
+        """Add searches; one that `replaces` a logged search not yet clicked takes its place."""
+
+    @abstractmethod
+    def mark_searches(self, clicked: Iterable[str] = (), kept_visits: Iterable[str] = ()) -> None:
+        """A result of the searches `clicked` was opened; the searches of `kept_visits` were
+        followed by a practice kept."""
+
+    @abstractmethod
+    def forget_searches(self, before: str | None) -> int:
+        """Delete the searches made before `before` (every one: None) and the vectors of texts no
+        search keeps; how many searches."""
+
+    @abstractmethod
+    def save_search_vectors(self, model_id: str, vectors: dict[str, np.ndarray]) -> None: ...
+
+    @abstractmethod
+    def record_login(self, user_id: int) -> None:
+        """When the account last logged in (the matching team asks who logged in but kept nothing)."""
 
     # -- files -------------------------------------------------------------------------------
     @abstractmethod
@@ -502,6 +572,33 @@ class Store(ABC):
     @abstractmethod
     def digests(self) -> dict[int, Digest]:
         """Each account's digest choice, for those that made one."""
+
+    @abstractmethod
+    def asked_texts(self, since: str, until: str, gaps: bool = True) -> list[AskedText]:
+        """The texts searched in [since, until), each with its count; `gaps`: only the weak
+        matches and the searches from a page whose results nobody opened."""
+
+    @abstractmethod
+    def search_vectors(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]: ...
+
+    @abstractmethod
+    def search_days(self, since: str, until: str) -> list[SearchDay]: ...
+
+    @abstractmethod
+    def search_log_state(self) -> tuple[int, int, int]:
+        """The newest search's id, how many there are, and how many were clicked or kept: what
+        a figure drawn from the log was drawn from."""
+
+    @abstractmethod
+    def logins(self) -> dict[int, str]:
+        """When each account last logged in, for those that have."""
+
+    @abstractmethod
+    def shortlists(self) -> list[ShortlistItem]:
+        """Every twin's kept practices."""
+
+    @abstractmethod
+    def final_plans(self) -> list[PlanRecord]: ...
 
     @abstractmethod
     def login_failures(self, username: str, client: str, since: float) -> tuple[int, float | None]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,12 +26,14 @@ from kb.documents import Chunk, Practice, words
 from kb.errors import Busy, Unavailable
 from kb.store import describe, fts
 from kb.store.base import (
-    Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
-    PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, plan_moved_on, storable,
+    AskedText, Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
+    LoggedSearch, PlanRecord, SearchDay, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on, storable,
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
-    ADD_MEETING, TABLES, changes_of, city_of, city_values, counts_of, cursor_of, document_means, document_values,
+    ADD_MEETING, PLAN_COLUMNS, SEARCH_LOG_STATE, SHORTLIST_COLUMNS, TABLES, asked_text_of, asked_texts_sql,
+    forget_searches_in, log_searches_in, mark_searches_in, plan_of, record_login_sql, save_search_vectors_sql,
+    search_day_of, search_days_sql, search_vectors_sql, shortlist_item_of, changes_of, city_of, city_values, counts_of, cursor_of, document_means, document_values,
     event_of, inbox_sql, index_snapshot_of, meeting_of, meeting_values, meetings_sql, note_in, note_of, plan_in, practice_of,
     select_all, user_of, version_of,
 )
@@ -41,7 +44,8 @@ POOL_SIZE = 8
 # database is away, and when a refused caller should try again.
 LOCK_TIMEOUT_S, CONNECT_TIMEOUT_S, RETRY_AFTER_S = 3, 2, 2
 WRITE_LOCK, MIGRATION_LOCK = 4_210_001, 4_210_002  # advisory lock keys
-_SERIAL_TABLES = {"chunks": "id", "users": "id", "plan_comments": "id", "events": "id", "meetings": "id"}
+_SERIAL_TABLES = {"chunks": "id", "users": "id", "plan_comments": "id", "events": "id", "meetings": "id",
+                  "searches": "id"}
 
 
 class _Row(tuple):
@@ -167,12 +171,14 @@ class PostgresTransaction(Transaction):
         self._run("DELETE FROM sessions WHERE user_id = %s", (user_id,))
 
     def keep(self, twin: str, doc_id: str, user_id: int | None) -> bool:
-        return self._run("INSERT INTO shortlist (twin, doc_id, added_by) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        return self._run(f"INSERT INTO shortlist (twin, doc_id, added_by, status_at) VALUES (%s, %s, %s, {NOW}) "
+                         "ON CONFLICT DO NOTHING",
                          (twin, doc_id, user_id)).rowcount == 1
 
     def update_kept(self, twin: str, doc_id: str, status: str, note: str) -> bool:
-        return self._run("UPDATE shortlist SET status = %s, note = %s WHERE twin = %s AND doc_id = %s",
-                         (status, note, twin, doc_id)).rowcount == 1
+        return self._run(f"UPDATE shortlist SET status_at = CASE WHEN status = %s THEN status_at ELSE {NOW} END, "
+                         "status = %s, note = %s WHERE twin = %s AND doc_id = %s",
+                         (status, status, note, twin, doc_id)).rowcount == 1
 
     def unkeep(self, twin: str, doc_id: str) -> bool:
         return self._run("DELETE FROM shortlist WHERE twin = %s AND doc_id = %s", (twin, doc_id)).rowcount == 1
@@ -237,6 +243,22 @@ class PostgresTransaction(Transaction):
 
     def digest_sent(self, user_id: int, at: str, last_event: int) -> None:
         self._run("UPDATE digests SET sent_at = %s, last_event = %s WHERE user_id = %s", (at, last_event, user_id))
+
+    def log_searches(self, searches: Iterable[LoggedSearch]) -> None:
+        log_searches_in(self.conn, searches, "%s")
+
+    def mark_searches(self, clicked: Iterable[str] = (), kept_visits: Iterable[str] = ()) -> None:
+        mark_searches_in(self.conn, clicked, kept_visits, "%s")
+
+    def forget_searches(self, before: str | None) -> int:
+        return forget_searches_in(self.conn, before, "%s")
+
+    def save_search_vectors(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        rows = [storable((h, model_id, np.asarray(v, dtype=np.float32).tobytes())) for h, v in vectors.items()]
+        self.conn.cursor().executemany(save_search_vectors_sql("%s"), rows)
+
+    def record_login(self, user_id: int) -> None:
+        self.conn.execute(record_login_sql("%s"), (user_id, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
 
     def keep_file(self, ref: str, data: bytes) -> None:
         self._run("INSERT INTO files VALUES (%s, %s) ON CONFLICT DO NOTHING", (ref, data))
@@ -503,7 +525,7 @@ class PostgresStore(Store):
         return [user_of(r) for r in self._rows('SELECT * FROM users ORDER BY lower(username) COLLATE "C"')]
 
     def shortlist(self, twin: str) -> list[ShortlistItem]:
-        rows = self._rows("SELECT twin, doc_id, status, note, added_at FROM shortlist WHERE twin = %s "
+        rows = self._rows(f"SELECT {SHORTLIST_COLUMNS} FROM shortlist WHERE twin = %s "
                           'ORDER BY added_at, doc_id COLLATE "C"', (twin,))
         return [ShortlistItem(*r) for r in rows]
 
@@ -542,6 +564,31 @@ class PostgresStore(Store):
 
     def unread_count(self, user_id: int) -> int:
         return self._one("SELECT count(*) FROM events WHERE user_id = %s AND read_at IS NULL", (user_id,))[0]
+
+    def asked_texts(self, since: str, until: str, gaps: bool = True) -> list[AskedText]:
+        return [asked_text_of(r) for r in self._rows(asked_texts_sql("%s", gaps), (since, until))]
+
+    def search_vectors(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        found = {}
+        for batch in batched(list(hashes)):
+            for text_hash, vector in self._rows(search_vectors_sql("%s", len(batch)), (model_id, *batch)):
+                found[text_hash] = np.frombuffer(bytes(vector), dtype=np.float32)
+        return found
+
+    def search_days(self, since: str, until: str) -> list[SearchDay]:
+        return [search_day_of(r) for r in self._rows(search_days_sql("%s"), (since, until))]
+
+    def search_log_state(self) -> tuple[int, int, int]:
+        return tuple(int(v) for v in self._one(SEARCH_LOG_STATE))
+
+    def logins(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self._rows("SELECT user_id, at FROM logins")}
+
+    def shortlists(self) -> list[ShortlistItem]:
+        return [shortlist_item_of(r) for r in self._rows(f"SELECT {SHORTLIST_COLUMNS} FROM shortlist ORDER BY twin, added_at")]
+
+    def final_plans(self) -> list[PlanRecord]:
+        return [plan_of(r) for r in self._rows(f"SELECT {PLAN_COLUMNS} FROM plans WHERE final = 1 ORDER BY twin")]
 
     def digests(self) -> dict[int, Digest]:
         rows = self._rows("SELECT user_id, email, frequency, sent_at, last_event FROM digests")

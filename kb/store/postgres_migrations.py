@@ -184,6 +184,39 @@ M003_TOGETHER = f"""
     CREATE INDEX meetings_pair ON meetings(twin, pilot);
 """
 
+# What the programme learns from itself (kb/insights/): the search log (never who searched), the
+# vectors of its texts, when each account last logged in, and when a kept practice took its status.
+M004_INSIGHTS = """
+    CREATE TABLE searches (
+        id BIGSERIAL PRIMARY KEY,
+        ref TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        text TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        language TEXT,
+        filters TEXT NOT NULL DEFAULT '{}',
+        mode TEXT NOT NULL,
+        results INTEGER NOT NULL,
+        weak INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        source TEXT NOT NULL,
+        clicked INTEGER,
+        kept INTEGER NOT NULL DEFAULT 0,
+        visit TEXT
+    );
+    CREATE INDEX searches_at ON searches(at);
+    CREATE INDEX searches_text ON searches(text_hash);
+    CREATE INDEX searches_visit ON searches(visit) WHERE visit IS NOT NULL;
+    CREATE TABLE search_vectors (
+        text_hash TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        vector BYTEA NOT NULL,
+        PRIMARY KEY (text_hash, model_id)
+    );
+    CREATE TABLE logins (user_id BIGINT PRIMARY KEY REFERENCES users(id), at TEXT NOT NULL);
+    ALTER TABLE shortlist ADD COLUMN status_at TEXT;
+"""
+
 # Each entry is one migration; its position (from 1) is the schema version it brings, kept in
 # the table schema_version.
-MIGRATIONS = [M001_INITIAL, M002_FILES, M003_TOGETHER]
+MIGRATIONS = [M001_INITIAL, M002_FILES, M003_TOGETHER, M004_INSIGHTS]

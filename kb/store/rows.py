@@ -12,8 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from kb.documents import Practice
-from kb.store.base import (IDENTITY, Changes, City, Cursor, Event, IndexSnapshot, Meeting, NoteRecord, PlanRecord,
-                           UserRecord, storable)
+from kb.store.base import (IDENTITY, AskedText, Changes, City, Cursor, Event, IndexSnapshot, LoggedSearch, Meeting,
+                           NoteRecord, PlanRecord, SearchDay, ShortlistItem, UserRecord, storable)
 
 # Every table of a store's own data, in an order that respects its references, with its columns.
 # Derived data is left out: keyword indexes are rebuilt from passages, the deletion log starts empty.
@@ -30,7 +30,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "notes": ("id", "city", "country", "fields", "version", "deleted", "author_id", "created_at", "updated_at"),
     "note_versions": ("note_id", "version", "action", "fields", "user_id", "at"),
     "pairings": ("twin", "pilot", "added_by", "added_at"),
-    "shortlist": ("twin", "doc_id", "status", "note", "added_by", "added_at"),
+    "shortlist": ("twin", "doc_id", "status", "note", "added_by", "added_at", "status_at"),
     "plans": ("twin", "version", "sections", "shared", "final", "adopted", "updated_by", "updated_at"),
     "plan_versions": ("twin", "version", "sections", "user_id", "at"),
     "plan_comments": ("id", "twin", "section", "text", "author_id", "at", "resolved_by", "resolved_at"),
@@ -39,6 +39,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "digests": ("user_id", "email", "frequency", "sent_at", "last_event"),
     "meetings": ("id", "twin", "pilot", "kind", "date", "module", "participants", "record", "files", "author_id",
                  "at"),
+    "logins": ("user_id", "at"),
+    "searches": ("id", "ref", "at", "text", "text_hash", "language", "filters", "mode", "results", "weak", "role",
+                 "source", "clicked", "kept", "visit"),
 }
 
 
@@ -159,11 +162,8 @@ def note_in(db, note_id: str, mark: str) -> NoteRecord | None:
 
 def plan_in(db, twin: str, mark: str) -> PlanRecord | None:
     """The plan of `twin`, read through `db` (a connection, or a transaction's)."""
-    row = db.execute("SELECT twin, version, sections, shared, final, adopted, updated_at FROM plans "
-                     f"WHERE twin = {mark}", storable((twin,))).fetchone()
-    if row is None:
-        return None
-    return PlanRecord(row[0], row[1], json.loads(row[2]), bool(row[3]), bool(row[4]), tuple(json.loads(row[5])), row[6])
+    row = db.execute(f"SELECT {PLAN_COLUMNS} FROM plans WHERE twin = {mark}", storable((twin,))).fetchone()
+    return plan_of(row) if row is not None else None
 
 
 def user_of(row) -> UserRecord | None:
@@ -234,3 +234,85 @@ def meeting_of(row) -> Meeting:
 
 ADD_MEETING = ("INSERT INTO meetings (twin, pilot, kind, date, module, participants, record, files, author_id) "
                "VALUES ")
+
+
+# -- the search log and what the insights read, alike in both backends ---------------------------
+
+SHORTLIST_COLUMNS = "twin, doc_id, status, note, added_at, status_at"
+PLAN_COLUMNS = "twin, version, sections, shared, final, adopted, updated_at"
+_SEARCH_COLUMNS = TABLES["searches"][1:]
+
+
+def plan_of(row) -> PlanRecord:
+    return PlanRecord(row[0], row[1], json.loads(row[2]), bool(row[3]), bool(row[4]), tuple(json.loads(row[5])), row[6])
+
+
+def shortlist_item_of(row) -> ShortlistItem:
+    return ShortlistItem(*row)
+
+
+def log_searches_in(db, searches: Iterable[LoggedSearch], m: str) -> None:
+    """Through `db` (a connection in a write transaction), whose parameter mark is `m`."""
+    replace = (f"UPDATE searches SET {', '.join(f'{c} = {m}' for c in _SEARCH_COLUMNS)} "
+               f"WHERE ref = {m} AND coalesce(clicked, 0) = 0 AND kept = 0")
+    insert = f"INSERT INTO searches ({', '.join(_SEARCH_COLUMNS)}) VALUES ({', '.join([m] * len(_SEARCH_COLUMNS))})"
+    for search in searches:
+        values = (search.ref, search.at, search.text, search.text_hash, search.language, search.filters, search.mode,
+                  search.results, int(search.weak), search.role, search.source,
+                  0 if search.source == "page" else None, 0, search.visit)
+        if search.replaces and db.execute(replace, storable((*values, search.replaces))).rowcount:
+            continue
+        db.execute(insert, storable(values))
+
+
+def mark_searches_in(db, clicked: Iterable[str], kept_visits: Iterable[str], m: str) -> None:
+    for ref in clicked:
+        db.execute(f"UPDATE searches SET clicked = 1 WHERE ref = {m} AND clicked = 0", storable((ref,)))
+    for visit in kept_visits:
+        db.execute(f"UPDATE searches SET kept = 1 WHERE visit = {m} AND kept = 0", storable((visit,)))
+
+
+def forget_searches_in(db, before: str | None, m: str) -> int:
+    if before is None:
+        gone = db.execute("DELETE FROM searches").rowcount
+    else:
+        gone = db.execute(f"DELETE FROM searches WHERE at < {m}", storable((before,))).rowcount
+    db.execute("DELETE FROM search_vectors WHERE text_hash NOT IN (SELECT text_hash FROM searches)")
+    return gone
+
+
+def save_search_vectors_sql(m: str) -> str:
+    return f"INSERT INTO search_vectors (text_hash, model_id, vector) VALUES ({m}, {m}, {m}) ON CONFLICT DO NOTHING"
+
+
+def record_login_sql(m: str) -> str:
+    return f"INSERT INTO logins (user_id, at) VALUES ({m}, {m}) ON CONFLICT (user_id) DO UPDATE SET at = excluded.at"
+
+
+def asked_texts_sql(m: str, gaps: bool) -> str:
+    where = " AND (weak = 1 OR clicked = 0)" if gaps else ""
+    return ("SELECT text_hash, min(text), min(language), count(*), sum(weak) FROM searches "
+            f"WHERE at >= {m} AND at < {m}{where} GROUP BY text_hash")
+
+
+def asked_text_of(row) -> AskedText:
+    return AskedText(row[0], row[1], row[2], int(row[3]), int(row[4] or 0))
+
+
+def search_vectors_sql(m: str, count: int) -> str:
+    return (f"SELECT text_hash, vector FROM search_vectors WHERE model_id = {m} "
+            f"AND text_hash IN ({', '.join([m] * count)})")
+
+
+def search_days_sql(m: str) -> str:
+    return ("SELECT substr(at, 1, 10), language, role, count(*), sum(weak), count(visit), "
+            "sum(CASE WHEN visit IS NOT NULL THEN kept ELSE 0 END) FROM searches "
+            f"WHERE at >= {m} AND at < {m} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+
+
+def search_day_of(row) -> SearchDay:
+    return SearchDay(row[0], row[1], row[2], int(row[3]), int(row[4] or 0), int(row[5]), int(row[6] or 0))
+
+
+SEARCH_LOG_STATE = ("SELECT coalesce(max(id), 0), count(*), "
+                    "coalesce(sum(CASE WHEN clicked = 1 OR kept = 1 THEN 1 ELSE 0 END), 0) FROM searches")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -20,11 +21,13 @@ from kb.errors import Busy
 from kb.store import fts
 from kb.store.connections import ThreadConnections
 from kb.store.base import (
-    Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
-    PlanRecord, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on, storable,
+    AskedText, Changes, City, Cursor, Digest, Event, IndexSnapshot, Meeting, NoteRecord, NoteVersion, Pairing, Passage, PlanComment,
+    LoggedSearch, PlanRecord, SearchDay, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on, storable,
 )
 from kb.store.rows import (
-    ADD_MEETING, TABLES, changes_of, city_of, city_values, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
+    ADD_MEETING, PLAN_COLUMNS, SEARCH_LOG_STATE, SHORTLIST_COLUMNS, TABLES, asked_text_of, asked_texts_sql,
+    forget_searches_in, log_searches_in, mark_searches_in, plan_of, record_login_sql, save_search_vectors_sql,
+    search_day_of, search_days_sql, search_vectors_sql, shortlist_item_of, changes_of, city_of, city_values, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
     event_of, inbox_sql, meeting_of, meeting_values, meetings_sql, plan_in, practice_of, select_all, user_of, version_of,
 )
 from kb.store.sqlite_migrations import migrate
@@ -154,13 +157,13 @@ class SqliteTransaction(Transaction):
         self.db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     def keep(self, twin: str, doc_id: str, user_id: int | None) -> bool:
-        cursor = self.db.execute("INSERT OR IGNORE INTO shortlist (twin, doc_id, added_by) VALUES (?, ?, ?)",
+        cursor = self.db.execute(f"INSERT OR IGNORE INTO shortlist (twin, doc_id, added_by, status_at) VALUES (?, ?, ?, {_NOW})",
                                  (twin, doc_id, user_id))
         return cursor.rowcount == 1
 
     def update_kept(self, twin: str, doc_id: str, status: str, note: str) -> bool:
-        cursor = self.db.execute("UPDATE shortlist SET status = ?, note = ? WHERE twin = ? AND doc_id = ?",
-                                 (status, note, twin, doc_id))
+        cursor = self.db.execute(f"UPDATE shortlist SET status_at = CASE WHEN status = ? THEN status_at ELSE {_NOW} END, "
+                                 "status = ?, note = ? WHERE twin = ? AND doc_id = ?", (status, status, note, twin, doc_id))
         return cursor.rowcount == 1
 
     def unkeep(self, twin: str, doc_id: str) -> bool:
@@ -225,6 +228,22 @@ class SqliteTransaction(Transaction):
 
     def digest_sent(self, user_id: int, at: str, last_event: int) -> None:
         self.db.execute("UPDATE digests SET sent_at = ?, last_event = ? WHERE user_id = ?", (at, last_event, user_id))
+
+    def log_searches(self, searches: Iterable[LoggedSearch]) -> None:
+        log_searches_in(self.db, searches, "?")
+
+    def mark_searches(self, clicked: Iterable[str] = (), kept_visits: Iterable[str] = ()) -> None:
+        mark_searches_in(self.db, clicked, kept_visits, "?")
+
+    def forget_searches(self, before: str | None) -> int:
+        return forget_searches_in(self.db, before, "?")
+
+    def save_search_vectors(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        rows = [storable((h, model_id, np.asarray(v, dtype=np.float32).tobytes())) for h, v in vectors.items()]
+        self.db.executemany(save_search_vectors_sql("?"), rows)
+
+    def record_login(self, user_id: int) -> None:
+        self.db.execute(record_login_sql("?"), (user_id, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
 
     def keep_file(self, ref: str, data: bytes) -> None:
         self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?)", (ref, data))
@@ -433,7 +452,7 @@ class SqliteStore(Store):
         return [user_of(r) for r in self._rows("SELECT * FROM users ORDER BY username")]
 
     def shortlist(self, twin: str) -> list[ShortlistItem]:
-        rows = self._rows("SELECT twin, doc_id, status, note, added_at FROM shortlist WHERE twin = ? "
+        rows = self._rows(f"SELECT {SHORTLIST_COLUMNS} FROM shortlist WHERE twin = ? "
                           "ORDER BY added_at, doc_id", (twin,))
         return [ShortlistItem(*r) for r in rows]
 
@@ -473,6 +492,31 @@ class SqliteStore(Store):
 
     def unread_count(self, user_id: int) -> int:
         return self._one("SELECT count(*) FROM events WHERE user_id = ? AND read_at IS NULL", (user_id,))[0]
+
+    def asked_texts(self, since: str, until: str, gaps: bool = True) -> list[AskedText]:
+        return [asked_text_of(r) for r in self._rows(asked_texts_sql("?", gaps), (since, until))]
+
+    def search_vectors(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        found = {}
+        for batch in batched(list(hashes)):
+            for text_hash, vector in self._rows(search_vectors_sql("?", len(batch)), (model_id, *batch)):
+                found[text_hash] = np.frombuffer(bytes(vector), dtype=np.float32)
+        return found
+
+    def search_days(self, since: str, until: str) -> list[SearchDay]:
+        return [search_day_of(r) for r in self._rows(search_days_sql("?"), (since, until))]
+
+    def search_log_state(self) -> tuple[int, int, int]:
+        return tuple(int(v) for v in self._one(SEARCH_LOG_STATE))
+
+    def logins(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self._rows("SELECT user_id, at FROM logins")}
+
+    def shortlists(self) -> list[ShortlistItem]:
+        return [shortlist_item_of(r) for r in self._rows(f"SELECT {SHORTLIST_COLUMNS} FROM shortlist ORDER BY twin, added_at")]
+
+    def final_plans(self) -> list[PlanRecord]:
+        return [plan_of(r) for r in self._rows(f"SELECT {PLAN_COLUMNS} FROM plans WHERE final = 1 ORDER BY twin")]
 
     def digests(self) -> dict[int, Digest]:
         rows = self._rows("SELECT user_id, email, frequency, sent_at, last_event FROM digests")

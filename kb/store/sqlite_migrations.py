@@ -230,9 +230,42 @@ M012_TOGETHER = """
     CREATE INDEX meetings_pair ON meetings(twin, pilot);
 """
 
+# What the programme learns from itself (kb/insights/): the search log (never who searched), the
+# vectors of its texts, when each account last logged in, and when a kept practice took its status.
+M013_INSIGHTS = """
+    CREATE TABLE searches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ref TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        text TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        language TEXT,
+        filters TEXT NOT NULL DEFAULT '{}',
+        mode TEXT NOT NULL,
+        results INTEGER NOT NULL,
+        weak INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        source TEXT NOT NULL,
+        clicked INTEGER,
+        kept INTEGER NOT NULL DEFAULT 0,
+        visit TEXT
+    );
+    CREATE INDEX searches_at ON searches(at);
+    CREATE INDEX searches_text ON searches(text_hash);
+    CREATE INDEX searches_visit ON searches(visit) WHERE visit IS NOT NULL;
+    CREATE TABLE search_vectors (
+        text_hash TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (text_hash, model_id)
+    );
+    CREATE TABLE logins (user_id INTEGER PRIMARY KEY REFERENCES users(id), at TEXT NOT NULL);
+    ALTER TABLE shortlist ADD COLUMN status_at TEXT;
+"""
+
 MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
               M007_WORKSPACE, M008_SESSIONS, M009_FILES, M010_TWINS, M011_FILE_DATA,
-              M012_TOGETHER]
+              M012_TOGETHER, M013_INSIGHTS]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -30,6 +30,7 @@ DISTANCE = 0.18
 MAX_TEXTS = 1500  # the most asked texts are grouped; rarer ones are counted in `others`
 EXAMPLES = 5
 NEAREST = 5  # practices looked at around a group's centre
+PLACED = 50  # the most asked groups placed near practices and pilots (the page lists these)
 CACHED = 16  # periods kept, each for one state of the log and the knowledge base
 
 
@@ -98,11 +99,10 @@ class GapFinder:
             return Gaps(since, until, [], 0)
         vectors = self._vectors(grouped)
         labels = cluster(vectors)
-        gaps = []
-        for label in np.unique(labels):
-            members = [a for a, mine in zip(grouped, labels == label) if mine]
-            gaps.append(self._gap(members, vectors[labels == label]))
-        gaps.sort(key=lambda g: (-g.searches, g.label))
+        counts = np.array([a.count for a in grouped])
+        order = sorted(np.unique(labels), key=lambda g: (-counts[labels == g].sum(), grouped[np.argmax(labels == g)].text))
+        gaps = [self._gap([a for a, mine in zip(grouped, labels == g) if mine], vectors[labels == g], rank < PLACED)
+                for rank, g in enumerate(order)]
         return Gaps(since, until, gaps, total, sum(a.count for a in rest))
 
     def _vectors(self, asked: list[AskedText]) -> np.ndarray:
@@ -117,7 +117,7 @@ class GapFinder:
             found.update(missing)
         return np.stack([found[a.text_hash] for a in asked]).astype(np.float32)
 
-    def _gap(self, members: list[AskedText], vectors: np.ndarray) -> Gap:
+    def _gap(self, members: list[AskedText], vectors: np.ndarray, placed: bool) -> Gap:
         searches = sum(a.count for a in members)
         languages = Counter()
         counted = Counter()
@@ -127,7 +127,7 @@ class GapFinder:
             counted.update({w: a.count for w in set(words(a.text)) if w not in skip and len(w) > 2})
         centre = vectors.mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
-        practices = self._nearest(centre)
+        practices = self._nearest(centre) if placed else []
         found = self.kb.store.documents(practices)
         docs = [found[i] for i in practices if i in found]  # nearest first
         domains = Counter(d for doc in docs for d in doc.domains)

@@ -576,7 +576,8 @@ class Store(ABC):
     @abstractmethod
     def asked_texts(self, since: str, until: str, gaps: bool = True) -> list[AskedText]:
         """The texts searched in [since, until), each with its count; `gaps`: only the weak
-        matches and the searches from a page whose results nobody opened."""
+        matches and the searches from a page whose results nobody opened, unless a practice was
+        kept after them."""
 
     @abstractmethod
     def search_vectors(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]: ...

@@ -290,7 +290,7 @@ def record_login_sql(m: str) -> str:
 
 
 def asked_texts_sql(m: str, gaps: bool) -> str:
-    where = " AND (weak = 1 OR clicked = 0)" if gaps else ""
+    where = " AND (weak = 1 OR clicked = 0) AND kept = 0" if gaps else ""
     return ("SELECT text_hash, min(text), min(language), count(*), sum(weak) FROM searches "
             f"WHERE at >= {m} AND at < {m}{where} GROUP BY text_hash")
 

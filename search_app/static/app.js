@@ -23,18 +23,30 @@
 })();
 
 // A search refined while typing (or filtered, or shown further) is logged once, as its last
-// state: the request names the search showing, when it was typed on from it or asks it again.
-document.addEventListener("htmx:configRequest", function (event) {
+// state: the request names the search showing when it continues the same burst of typing (no
+// pause of SETTLED_MS, as for the history above) or asks the same query again.
+(function () {
   "use strict";
-  var shown = document.getElementById("search-ref");
-  var url = new URL(event.detail.path, window.location.href);
-  if (!shown || !shown.dataset.ref || url.pathname !== "/") { return; }
-  var trigger = event.detail.triggeringEvent;
-  var q = event.detail.parameters.q || url.searchParams.get("q");
-  if ((trigger && trigger.type === "input") || q === shown.dataset.q) {
-    event.detail.headers["X-KB-Refines"] = shown.dataset.ref;
-  }
-});
+  var SETTLED_MS = 1500;
+  var last = 0;
+  var continuing = false;
+  document.addEventListener("input", function (event) {
+    if (!event.target || event.target.id !== "q") { return; }
+    var now = Date.now();
+    continuing = now - last <= SETTLED_MS;
+    last = now;
+  });
+  document.addEventListener("htmx:configRequest", function (event) {
+    var shown = document.getElementById("search-ref");
+    var url = new URL(event.detail.path, window.location.href);
+    if (!shown || !shown.dataset.ref || url.pathname !== "/") { return; }
+    var trigger = event.detail.triggeringEvent;
+    var q = event.detail.parameters.q || url.searchParams.get("q");
+    if ((trigger && trigger.type === "input" && continuing) || q === shown.dataset.q) {
+      event.detail.headers["X-KB-Refines"] = shown.dataset.ref;
+    }
+  });
+})();
 
 // A form sent back with problems: focus its first wrong field (the summary above it is announced).
 document.addEventListener("DOMContentLoaded", function () {

@@ -1,10 +1,11 @@
 """`make bench`: indexing throughput, embedding throughput against plain sentence-transformers,
-re-index time, /api/search latency, app servers sharing a PostgreSQL store, backups and restores;
+re-index time, /api/search latency, app servers sharing a PostgreSQL store, backups and restores,
+the search log's cost and the knowledge gaps page;
 printed as one table and saved to bench/results.json."""
 
 from __future__ import annotations
 
-from bench import backups, embedding, indexing, latency, replicas, scale
+from bench import backups, embedding, indexing, insights, latency, replicas, scale
 from bench.common import OUT, RESULTS, save, table
 
 ROWS = [
@@ -57,6 +58,11 @@ ROWS = [
     *[(f"{name}_{label}", f"{title}, {label}", note) for label in ("shipped", "100k") for name, title, note in (
         ("backup_s", "kb backup, s", "whole command, median of 3"), ("restore_s", "kb restore, s", "index rebuilt"),
         ("backup_mb", "Backup size, MB", ""), ("backup_vs_folder_copy", "Backup time / copying the data folder", "x"))],
+    *[(f"search_log_{state}_p50_ms_c{c}", f"/api/search p50 ms, {c} client{'s' if c > 1 else ''}, search log {state}",
+       "2 workers; recurring queries; median of 3 alternating rounds") for c in (1, 8) for state in ("off", "on")],
+    *[(f"search_log_on_vs_off_c{c}", f"Search log on / off, {c} client{'s' if c > 1 else ''}", "x") for c in (1, 8)],
+    ("gaps_first_ms_100k", "Knowledge gaps, first view after a start, ms", "100,000 logged searches; grouped then"),
+    ("gaps_p50_ms_100k", "Knowledge gaps, later views p50 ms", "kept per state of the log"),
 ]
 
 
@@ -64,7 +70,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     figures = {}
     for name, part in (("indexing", indexing), ("embedding", embedding), ("scale", scale), ("latency", latency),
-                       ("replicas", replicas), ("backups", backups)):
+                       ("replicas", replicas), ("backups", backups), ("insights", insights)):
         print(f"[bench] {name} …", flush=True)
         figures.update(part.run())
         save(figures)

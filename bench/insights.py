@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import OUT, REPO
-from bench.latency import _wrk, free_port, serve, texts_of, write_paths
+from bench.latency import free_port, serve, texts_of, wrk, write_paths
 
 ROUNDS = 3
 SEARCHES = 100_000
@@ -30,8 +30,8 @@ def _search_p50(data: Path, days: str, clients: int, paths: Path) -> float:
         del os.environ["KB_SEARCH_LOG_DAYS"]
     try:
         url = f"http://127.0.0.1:{port}"
-        _wrk(url, paths, 4, seconds=2)
-        return _wrk(url, paths, clients)["p50_ms"]
+        wrk(url, paths, 4, seconds=2)
+        return wrk(url, paths, clients)["p50_ms"]
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)

@@ -58,7 +58,7 @@ def serve(data: Path, port: int, workers: int, store: str = "") -> subprocess.Po
     raise RuntimeError("kb serve did not start")
 
 
-def _wrk(url: str, paths: Path, clients: int, seconds: float = SECONDS, start: int = 0) -> dict:
+def wrk(url: str, paths: Path, clients: int, seconds: float = SECONDS, start: int = 0) -> dict:
     out = subprocess.run([WRK, "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(SCRIPT), url],
                          capture_output=True, text=True, check=True, env={**os.environ, "PATHS": str(paths),
                                                                           "START": str(start)})
@@ -105,9 +105,9 @@ def _measure(data: Path, workers: int, clients: int, distinct: Path, repeated: P
     proc = serve(data, port, workers)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wrk(url, repeated, 4, seconds=2)
-        result = {"distinct": _wrk(url, distinct, clients), "repeated": _wrk(url, repeated, clients),
-                  "health": _wrk(url, health, clients, seconds=2), "rss": _rss_mb(proc.pid),
+        wrk(url, repeated, 4, seconds=2)
+        result = {"distinct": wrk(url, distinct, clients), "repeated": wrk(url, repeated, clients),
+                  "health": wrk(url, health, clients, seconds=2), "rss": _rss_mb(proc.pid),
                   "explorer": _explorer_ms(url)}
     finally:
         os.killpg(proc.pid, 15)

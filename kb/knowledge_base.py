@@ -15,7 +15,7 @@ from kb.core import Core
 from kb.documents import DOMAINS, Practice
 from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from kb.inbox import Digests, Inbox
-from kb.insights import Asker, Insights, ReplicationRow, SearchLog, pilot_reach
+from kb.insights import Asker, Insights, ReplicationRow, SearchLog, load_clustering, pilot_reach
 from kb.matching import (Explorer, ExplorerView, Heatmap, Journal, Pairings, PartnerResponse, Profile, Registry,
                          is_added, similar, suggest)
 from kb.notes import CaseNote, Notes, may_change
@@ -367,6 +367,7 @@ class KnowledgeBase(Core):
         first visitor's search has to."""
         self.refresh_index()
         self.queries.vector("district heating")
+        load_clustering()
 
     def health(self) -> dict:
         """Liveness and what is being served; the index is caught up with the store first."""

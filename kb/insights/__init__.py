@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kb.accounts import MATCHING_ROLES, User
 from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from kb.inbox import Audience, recipients, tell
-from kb.insights.gaps import DISTANCE, Gap, GapFinder, Gaps, cluster
+from kb.insights.gaps import DISTANCE, Gap, GapFinder, Gaps, cluster, load_clustering
 from kb.insights.log import Asker, SearchLog, days_ago, new_name, text_hash
 from kb.insights.reach import IdleTwin, Reach, Week, reach
 from kb.insights.replication import COUNTS, GROUPINGS, Month, Replication, ReplicationRow, pilot_reach, replication
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COUNTS", "DISTANCE", "GROUPINGS", "Asker", "Gap", "GapFinder", "Gaps", "IdleTwin", "Insights", "Month", "Period",
-    "Reach", "Replication", "ReplicationRow", "SearchLog", "Week", "cluster", "csv_table", "days_ago", "new_name",
+    "Reach", "Replication", "ReplicationRow", "SearchLog", "Week", "cluster", "csv_table", "days_ago", "load_clustering", "new_name",
     "pilot_reach", "reach", "replication", "text_hash",
 ]
 

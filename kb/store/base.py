@@ -574,10 +574,10 @@ class Store(ABC):
         """Each account's digest choice, for those that made one."""
 
     @abstractmethod
-    def asked_texts(self, since: str, until: str, gaps: bool = True) -> list[AskedText]:
-        """The texts searched in [since, until), each with its count; `gaps`: only the weak
-        matches and the searches from a page whose results nobody opened, unless a practice was
-        kept after them."""
+    def asked_texts(self, since: str, until: str, most: int) -> tuple[list[AskedText], int]:
+        """The `most` most asked texts of the gap searches of [since, until) (weak matches, and
+        searches from a page whose results nobody opened, unless a practice was kept after
+        them), each with its count, most first; and how many gap searches the period holds."""
 
     @abstractmethod
     def search_vectors(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]: ...

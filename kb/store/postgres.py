@@ -31,7 +31,7 @@ from kb.store.base import (
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
-    ADD_MEETING, PLAN_COLUMNS, SEARCH_LOG_STATE, SHORTLIST_COLUMNS, TABLES, asked_text_of, asked_texts_sql,
+    ADD_MEETING, PLAN_COLUMNS, SEARCH_LOG_STATE, SHORTLIST_COLUMNS, TABLES, asked_texts_in,
     forget_searches_in, log_searches_in, mark_searches_in, plan_of, record_login_sql, save_search_vectors_sql,
     search_day_of, search_days_sql, search_vectors_sql, shortlist_item_of, changes_of, city_of, city_values, counts_of, cursor_of, document_means, document_values,
     event_of, inbox_sql, index_snapshot_of, meeting_of, meeting_values, meetings_sql, note_in, note_of, plan_in, practice_of,
@@ -565,8 +565,8 @@ class PostgresStore(Store):
     def unread_count(self, user_id: int) -> int:
         return self._one("SELECT count(*) FROM events WHERE user_id = %s AND read_at IS NULL", (user_id,))[0]
 
-    def asked_texts(self, since: str, until: str, gaps: bool = True) -> list[AskedText]:
-        return [asked_text_of(r) for r in self._rows(asked_texts_sql("%s", gaps), (since, until))]
+    def asked_texts(self, since: str, until: str, most: int) -> tuple[list[AskedText], int]:
+        return asked_texts_in(self._rows, "%s", since, until, most)
 
     def search_vectors(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         found = {}

@@ -25,7 +25,7 @@ from kb.store.base import (
     LoggedSearch, PlanRecord, SearchDay, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on, storable,
 )
 from kb.store.rows import (
-    ADD_MEETING, PLAN_COLUMNS, SEARCH_LOG_STATE, SHORTLIST_COLUMNS, TABLES, asked_text_of, asked_texts_sql,
+    ADD_MEETING, PLAN_COLUMNS, SEARCH_LOG_STATE, SHORTLIST_COLUMNS, TABLES, asked_texts_in,
     forget_searches_in, log_searches_in, mark_searches_in, plan_of, record_login_sql, save_search_vectors_sql,
     search_day_of, search_days_sql, search_vectors_sql, shortlist_item_of, changes_of, city_of, city_values, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
     event_of, inbox_sql, meeting_of, meeting_values, meetings_sql, plan_in, practice_of, select_all, user_of, version_of,
@@ -493,8 +493,8 @@ class SqliteStore(Store):
     def unread_count(self, user_id: int) -> int:
         return self._one("SELECT count(*) FROM events WHERE user_id = ? AND read_at IS NULL", (user_id,))[0]
 
-    def asked_texts(self, since: str, until: str, gaps: bool = True) -> list[AskedText]:
-        return [asked_text_of(r) for r in self._rows(asked_texts_sql("?", gaps), (since, until))]
+    def asked_texts(self, since: str, until: str, most: int) -> tuple[list[AskedText], int]:
+        return asked_texts_in(self._rows, "?", since, until, most)
 
     def search_vectors(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         found = {}

@@ -1,6 +1,6 @@
 """Knowledge gaps with the real model: a seeded log of thousands of searches in several
-languages, judged needs written for this test (tests/kb/data/gap_needs_test.json, never used to
-choose the distance, which tests/kb/data/gap_needs_dev.json chose): paraphrases and translations
+languages, judged needs written for this test (tests/kb/judged/gap_needs_test.json, never used to
+choose the distance, which tests/kb/judged/gap_needs_dev.json chose): paraphrases and translations
 of one need are grouped together, different needs kept apart."""
 
 import itertools
@@ -16,7 +16,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.store import LoggedSearch
 
 pytestmark = pytest.mark.model
-NEEDS = json.loads((Path(__file__).parent / "data" / "gap_needs_test.json").read_text(encoding="utf-8"))
+NEEDS = json.loads((Path(__file__).parent / "judged" / "gap_needs_test.json").read_text(encoding="utf-8"))
 
 
 def test_gaps_group_one_need_across_languages_and_keep_different_needs_apart(shipped_data, tmp_path):

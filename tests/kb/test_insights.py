@@ -23,7 +23,7 @@ def people(indexed):
 
 def logged(kb) -> list[dict]:
     kb.search_log.flush()
-    return [dict(zip(TABLES["searches"], row)) for row in kb.store.table_rows("searches")]
+    return sorted((dict(zip(TABLES["searches"], row)) for row in kb.store.table_rows("searches")), key=lambda r: r["id"])
 
 
 def test_a_search_is_logged_with_what_was_asked_and_how_it_went_never_who(indexed, people):

@@ -10,7 +10,7 @@ from kb.store.rows import TABLES
 
 def logged(kb) -> list[dict]:
     kb.search_log.flush()
-    return [dict(zip(TABLES["searches"], row)) for row in kb.store.table_rows("searches")]
+    return sorted((dict(zip(TABLES["searches"], row)) for row in kb.store.table_rows("searches")), key=lambda r: r["id"])
 
 
 def test_searches_from_the_page_and_the_api_are_logged_with_clicks_and_kept_practices(client, creds, indexed):

@@ -5,6 +5,8 @@ similarity, partners, explorer, notes, accounts) work on the `Core` it extends."
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +25,7 @@ from kb.search import SearchResponse, SearchResult, facet_counts, search
 from kb.store import City, Digest, Event, Meeting, Pairing, PlanRecord
 from kb.workspace import Workspace
 
+log = logging.getLogger(__name__)
 FACET_DEPTH = 100  # facet counts and partner suggestions beside a result list look this deep
 
 
@@ -364,10 +367,17 @@ class KnowledgeBase(Core):
 
     def warm_up(self) -> None:
         """Check the index against the store (repairing it) and load the model, before the
-        first visitor's search has to."""
+        first visitor's search has to; the insights' gaps are found in the background."""
         self.refresh_index()
         self.queries.vector("district heating")
         load_clustering()
+        threading.Thread(target=self._prepare_insights, name="insights", daemon=True).start()
+
+    def _prepare_insights(self) -> None:
+        try:
+            self.insights.prepare()
+        except Exception:  # noqa: BLE001 - the page finds them itself if this could not
+            log.warning("the knowledge gaps could not be prepared at start", exc_info=True)
 
     def health(self) -> dict:
         """Liveness and what is being served; the index is caught up with the store first."""

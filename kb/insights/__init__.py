@@ -65,6 +65,12 @@ class Insights:
         self.kb = kb
         self.finder = GapFinder(kb)
 
+    def prepare(self) -> None:
+        """Find the default period's gaps now (a server, in the background at start), so that
+        the first view of the page finds them found."""
+        if self.kb.store.search_log_state()[1]:
+            self.finder.find(*Period.of().bounds)
+
     def gaps(self, user: User | None, period: Period, *, operator: bool = False) -> Gaps:
         """The period's gaps; `operator`: asked by the `kb` command, on the machine."""
         _allowed(user, operator)

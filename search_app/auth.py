@@ -60,7 +60,7 @@ def csrf_token(request: Request) -> str:
 def visit(request: Request) -> str | None:
     """A logged-in browser session's random visit name, created on first use: the search log
     counts a practice kept after a search by it, and it is stored nowhere beside the account."""
-    if request.state.user is None or bearer_user(request) is not None:
+    if request.state.user is None or request.headers.get("Authorization"):
         return None
     session = request.state.session
     if "visit" not in session:
@@ -71,8 +71,12 @@ def visit(request: Request) -> str | None:
 
 def asker(request: Request, source: str) -> Asker:
     """Who asks a search, as far as the search log may know: the role, and from a page the
-    session's visit name and the search it refines (X-KB-Refines, sent by static/app.js)."""
-    user = bearer_user(request) or request.state.user
+    session's visit name and the search it refines (X-KB-Refines, sent by static/app.js). A
+    public search with a token that is no longer valid is still answered, as anonymous."""
+    try:
+        user = bearer_user(request) or request.state.user
+    except HTTPException:
+        user = None
     refines = request.headers.get("X-KB-Refines", "")[:64] if source == "page" else ""
     return Asker(user.role if user else "anonymous", source, visit(request) if source == "page" else None,
                  refines or None)

@@ -80,7 +80,7 @@ class GapFinder:
         self._lock = threading.Lock()
         # What changes less often than the counts: the grouping of the last set of texts, and
         # each group's place among the practices (per state of the knowledge base).
-        self._grouping: tuple[tuple[str, ...], np.ndarray] = ((), np.zeros(0, dtype=int))
+        self._grouping: tuple[frozenset[str], dict[str, int]] = (frozenset(), {})
         self._places: dict[tuple[str, int], list[str]] = {}
         self._known: dict[tuple[str, str], np.ndarray] = {}  # (model, text hash) -> the text's vector
 
@@ -102,9 +102,13 @@ class GapFinder:
         if not grouped:
             return Gaps(since, until, [], 0)
         vectors = self._vectors(grouped)
-        hashes = tuple(a.text_hash for a in grouped)
-        labels = self._grouping[1] if self._grouping[0] == hashes else cluster(vectors)
-        self._grouping = (hashes, labels)
+        texts = frozenset(a.text_hash for a in grouped)
+        known_texts, known_labels = self._grouping
+        if known_texts == texts:  # the same texts, counted again: the same groups
+            labels = np.array([known_labels[a.text_hash] for a in grouped])
+        else:
+            labels = cluster(vectors)
+            self._grouping = (texts, {a.text_hash: label for a, label in zip(grouped, labels)})
         counts = np.array([a.count for a in grouped])
         order = sorted(np.unique(labels), key=lambda g: (-counts[labels == g].sum(), grouped[np.argmax(labels == g)].text))
         gaps = [self._gap([a for a, mine in zip(grouped, labels == g) if mine], vectors[labels == g], rank < PLACED)

@@ -25,7 +25,9 @@ def test_searches_from_the_page_and_the_api_are_logged_with_clicks_and_kept_prac
     client.cookies.clear()
     client.get("/api/search", params={"q": "free buses"})
     client.get("/api/search", params={"q": "free buses"}, headers=bearer(creds, "team"))
-    rows = logged(indexed)
+    stale = client.get("/api/search", params={"q": "free buses"}, headers={"Authorization": "Bearer stale"})
+    assert stale.status_code == 200  # a public search, answered whatever the token
+    rows = logged(indexed)[:3]
     assert [(r["text"], r["role"], r["source"]) for r in rows] == [
         ("coal district heating", "twin", "page"), ("free buses", "anonymous", "api"), ("free buses", "matching", "api")]
     assert rows[0]["clicked"] == 1 and rows[0]["kept"] == 1 and rows[0]["visit"]

@@ -124,10 +124,12 @@ def _render_form(request: Request, action: str, form: NoteForm):
 
 
 @pages.get("/notes/new")
-def new_note_form(request: Request, kb: KB):
+def new_note_form(request: Request, kb: KB, challenge: str = ""):
+    """The form for a new note; `challenge` begins it (the matching team's request for a note
+    on a knowledge gap links here with it)."""
     if request.state.user is None:
         return login_first(request)
-    return _render_form(request, "/notes/new", kb.notes.form(request.state.user))
+    return _render_form(request, "/notes/new", kb.notes.form(request.state.user, challenge=challenge))
 
 
 @pages.post("/notes/new")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlencode
 from typing import TYPE_CHECKING
 
 from kb.accounts import MATCHING_ROLES, User
@@ -100,8 +101,9 @@ class Insights:
                           "take it to the programme's pilots another way")
         text = (f"Twins searched {gap.searches} time{'s' if gap.searches != 1 else ''} for “{gap.label}” and the "
                 "knowledge base had no good answer. Your practices come closest: could you write a case note on it?")
+        challenge = f"Twins ask: {gap.label}"
         with self.kb.store.write(documents=False) as tx:
-            tell(tx, self.kb.store, audience, "request", text, "/notes/new", user)
+            tell(tx, self.kb.store, audience, "request", text, f"/notes/new?{urlencode({'challenge': challenge})}", user)
         return gap, len(asked)
 
 

@@ -139,6 +139,9 @@ def changes(before: dict, after: dict) -> list[Change]:
     return found
 
 
+MAX_ASKED = 500  # of a challenge a link begins the form with
+
+
 class Notes:
     def __init__(self, kb: Core):
         self.kb = kb
@@ -250,9 +253,10 @@ class Notes:
 
     # -- the form ----------------------------------------------------------------------------
 
-    def form(self, user: User | None, note_id: str | None = None) -> NoteForm:
-        """The form for a new note, or for editing `note_id`; refused before anyone types when
-        the account may not publish."""
+    def form(self, user: User | None, note_id: str | None = None, challenge: str = "") -> NoteForm:
+        """The form for a new note (its challenge begun with `challenge`: what the matching team
+        asked a note on), or for editing `note_id`; refused before anyone types when the account
+        may not publish."""
         if user is None:
             raise Unauthenticated("log in to publish or change a note")
         if note_id:
@@ -263,6 +267,7 @@ class Notes:
             if not may_publish(user):
                 raise Forbidden(f"{WHO_PUBLISHES} You are logged in as {user.username}, a {user.role} account.")
             values = empty_fields()
+            values["challenge"] = challenge[:MAX_ASKED].strip()
         return NoteForm(values, [], self._pilots(), self._twins())
 
     def submit(self, user: User | None, payload: dict, note_id: str | None = None,

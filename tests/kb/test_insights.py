@@ -113,7 +113,10 @@ def test_gaps_group_weak_and_unclicked_searches_and_ask_the_nearest_pilots(index
     asked, told = indexed.insights.ask_for_note(people["team"], gap.id, Period.of())
     assert told == 1 and asked == gap
     (event,) = indexed.inbox.events(people["hel"])
-    assert event.kind == "request" and "“coal district heating”" in event.text and event.link == "/notes/new"
+    assert event.kind == "request" and "“coal district heating”" in event.text
+    assert event.link == "/notes/new?challenge=Twins+ask%3A+coal+district+heating"  # the form begun with it
+    assert indexed.notes.form(people["hel"], challenge="Twins ask: coal district heating").values["challenge"] == \
+        "Twins ask: coal district heating"
     with pytest.raises(NotFound, match="reload"):
         indexed.insights.ask_for_note(people["team"], "nope", Period.of())
 

@@ -61,7 +61,12 @@ def test_the_matching_team_reads_gaps_asks_pilots_and_downloads_csv(client, cred
     assert heat["pilots"][0] == "Helsinki"
     asked = client.post(f"/insights/gaps/{heat['id']}/ask", data={"csrf_token": csrf(page.text)})
     assert "for a case note on “coal district heating”: it is in their inbox" in asked.text
-    assert client.get("/api/inbox", headers=bearer(creds, "hel")).json()["events"][0]["kind"] == "request"
+    request = client.get("/api/inbox", headers=bearer(creds, "hel")).json()["events"][0]
+    assert request["kind"] == "request"
+    login(client, creds, "hel")
+    form = client.get(request["link"]).text  # the pilot opens the request: the form, begun
+    assert "Twins ask: coal district heating</textarea>" in form
+    login(client, creds, "team")
     rows = list(csv.reader(io.StringIO(client.get("/insights/gaps?format=csv").text)))
     assert rows[0][:3] == ["searches", "weak", "label"] and {r[2] for r in rows[1:]} == {"coal district heating", "zzqx vlorp"}
     assert client.get("/insights/gaps?since=yesterday").status_code == 422

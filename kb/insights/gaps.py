@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from functools import cache
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -137,7 +138,7 @@ class GapFinder:
         counted = Counter()
         for a in members:
             languages[a.language or "?"] += a.count
-            skip = stopwords(a.language)
+            skip = _stopwords(a.language)
             counted.update({w: a.count for w in set(words(a.text)) if w not in skip and len(w) > 2})
         centre = vectors.mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
@@ -168,6 +169,17 @@ class GapFinder:
     def _is_pilot(self, name: str) -> bool:
         city = self.kb.store.city(name)
         return city is not None and city.role == "pilot"
+
+
+@cache
+def _stopwords(language: str | None) -> frozenset[str]:
+    """The words a label leaves out: the query's (kb/search/stopwords.py) and Stopwords ISO's
+    whole list for the language, English when unsure ("without", "how" name no need)."""
+    import stopwordsiso
+
+    language = language or "en"
+    return stopwords(language) | (frozenset(stopwordsiso.stopwords(language)) if stopwordsiso.has_lang(language)
+                                  else frozenset())
 
 
 def cluster(vectors: np.ndarray, distance: float = DISTANCE) -> np.ndarray:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from functools import cache
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np

@@ -97,7 +97,7 @@ def sync(kb: Core, corpus: Corpus, *, progress: bool = False, rebuild: bool = Fa
         listed = {c.city.casefold() for c in corpus.cities}
         cities = corpus.cities + [c for c in kb.store.cities() if is_added(c) and c.city.casefold() not in listed]
         if sorted(cities, key=_name) != sorted(kb.store.cities(), key=_name):
-            with kb.store.write(documents=False) as tx:
+            with kb.store.write() as tx:  # a new store version: views cached per version see the cities
                 tx.replace_cities(cities)
     report.index = kb.refresh_index()
     kb.save_index()

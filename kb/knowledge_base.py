@@ -367,17 +367,19 @@ class KnowledgeBase(Core):
 
     def warm_up(self) -> None:
         """Check the index against the store (repairing it) and load the model, before the
-        first visitor's search has to; the insights' gaps are found in the background."""
+        first visitor's search has to; the explorer's views and the insights' gaps are found in
+        the background (a first visitor who comes sooner waits only for what remains)."""
         self.refresh_index()
         self.queries.vector("district heating")
         load_clustering()
-        threading.Thread(target=self._prepare_insights, name="insights", daemon=True).start()
+        threading.Thread(target=self._prepare_views, name="prepare-views", daemon=True).start()
 
-    def _prepare_insights(self) -> None:
+    def _prepare_views(self) -> None:
         try:
+            self._explorer.view()
             self.insights.prepare()
-        except Exception:  # noqa: BLE001 - the page finds them itself if this could not
-            log.warning("the knowledge gaps could not be prepared at start", exc_info=True)
+        except Exception:  # noqa: BLE001 - each page computes its own if this could not
+            log.warning("the explorer or the knowledge gaps could not be prepared at start", exc_info=True)
 
     def health(self) -> dict:
         """Liveness and what is being served; the index is caught up with the store first."""

@@ -66,3 +66,13 @@ def test_only_the_matching_team_pairs_and_only_twins_with_pilots(pilots):  # noq
     with pytest.raises(Invalid):
         pilots.pairings.add(accounts.get("team"), "Oulu", "Heatborg")  # already
     assert [p.twin for p in pilots.city_page("Heatborg").pairings] == ["Oulu"]
+
+
+def test_a_sync_that_changes_only_the_cities_reaches_the_explorer(indexed, corpus):
+    from indexer import read_corpus, sync
+
+    assert [r.twin.city for r in indexed.explorer().view.twins] == ["Oulu"]
+    cities = corpus / "cities.csv"
+    cities.write_text(cities.read_text() + "Tartu,Estonia,twin,2,,,,,\n")
+    sync(indexed, read_corpus(corpus))
+    assert [r.twin.city for r in indexed.explorer().view.twins] == ["Oulu", "Tartu"]  # a new version: a new view

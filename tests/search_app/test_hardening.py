@@ -71,12 +71,13 @@ def test_an_anonymous_write_is_refused_before_its_body_is_parsed(client):
 
 
 # 3. No anonymous page costs more than a few ms after the first: the explorer is computed once.
-def test_the_explorer_is_computed_once_per_state_of_the_knowledge_base(client, monkeypatch):
+def test_the_explorer_is_computed_once_per_state_of_the_knowledge_base(client, indexed, monkeypatch):
     from kb.matching import explorer
 
     computed = []
     real = explorer._compute
     monkeypatch.setattr(explorer, "_compute", lambda *args: computed.append(1) or real(*args))
+    indexed.pairings.add(None, "Oulu", "Helsinki", operator=True)  # a new state (the server found the first at start)
     for _ in range(3):
         assert client.get("/explorer").status_code == 200
     assert len(computed) == 1
@@ -270,7 +271,7 @@ def test_csv_cells_that_look_like_formulas_are_written_as_text(client, indexed):
     from kb.store import City
 
     evil = City('=HYPERLINK("http://x.invalid","open")', "+Evil", "twin", lat=60.0, lon=25.0)
-    with indexed.store.write(documents=False) as tx:
+    with indexed.store.write() as tx:  # as a corpus sync does: a new version, which the explorer's views follow
         tx.replace_cities([*indexed.store.cities(), evil])
     rows = client.get("/explorer/map.csv").text.splitlines()
     (row,) = [r for r in rows if "HYPERLINK" in r]

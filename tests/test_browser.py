@@ -412,6 +412,13 @@ def test_a_pilot_corrects_the_note_form_publishes_edits_and_reads_the_history(se
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     _log_in(page, server, pilot)
     page.goto(server + "/notes/new")
+    # What sending shows while the server works (a submit event that sends nothing):
+    page.evaluate("document.querySelector('form.note-form').dispatchEvent("
+                  "new SubmitEvent('submit', {bubbles: true, cancelable: true}))")
+    assert page.inner_text("form.note-form button[type=submit]") == "Publishing…"
+    assert page.is_disabled("form.note-form button[type=submit]")  # not pressed twice
+    assert page.inner_text("form.note-form [role=status]") == "Publishing…"  # announced
+    page.reload()
     page.fill("#challenge", "Coal leaves the district heating network by 2029.")
     page.click("form.note-form button[type=submit]")
     page.wait_for_selector("#error-summary")

@@ -90,6 +90,28 @@ document.addEventListener("submit", function (event) {
   if (question && !window.confirm(question)) { event.preventDefault(); }
 });
 
+// A form whose sending takes a while (a case note: its passages are embedded, its files read)
+// says so: its button shows data-busy ("Publishing…") and cannot be pressed twice.
+document.addEventListener("submit", function (event) {
+  "use strict";
+  if (event.defaultPrevented) { return; }
+  var button = event.target.querySelector && event.target.querySelector("button[data-busy]");
+  if (!button) { return; }
+  var status = event.target.querySelector("[data-busy-status]");
+  button.disabled = true;  // it has no name: the form sends the same without it
+  button.setAttribute("data-idle", button.textContent);
+  button.textContent = button.getAttribute("data-busy");
+  if (status) { status.textContent = button.getAttribute("data-busy"); }
+});
+window.addEventListener("pageshow", function (event) {  // back to a page the browser kept: usable again
+  "use strict";
+  if (!event.persisted) { return; }
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-busy]:disabled"), function (button) {
+    button.disabled = false;
+    button.textContent = button.getAttribute("data-idle");
+  });
+});
+
 // The plan's table of actions: "Add a row" appends an empty row like the last one.
 document.addEventListener("click", function (event) {
   "use strict";

@@ -67,8 +67,8 @@ class Insights:
         self.finder = GapFinder(kb)
 
     def prepare(self) -> None:
-        """Find the default period's gaps now (a server, in the background at start), so that
-        the first view of the page finds them found."""
+        """Find the default period's gaps now (a server does, in the background as it starts),
+        so that the page's first view finds them ready."""
         if self.kb.store.search_log_state()[1]:
             self.finder.find(*Period.of().bounds)
 
@@ -99,8 +99,8 @@ class Insights:
         if not asked:
             raise Invalid("no pilot city with an account has a practice close to this gap; "
                           "take it to the programme's pilots another way")
-        text = (f"Twins searched {gap.searches} time{'s' if gap.searches != 1 else ''} for “{gap.label}” and the "
-                "knowledge base had no good answer. Your practices come closest: could you write a case note on it?")
+        text = (f"The knowledge base was asked {gap.searches} time{'s' if gap.searches != 1 else ''} for "
+                f"“{gap.label}” and had no good answer. Your practices come closest: could you write a case note on it?")
         challenge = f"Twins ask: {gap.label}"
         with self.kb.store.write(documents=False) as tx:
             tell(tx, self.kb.store, audience, "request", text, f"/notes/new?{urlencode({'challenge': challenge})}", user)

@@ -129,6 +129,7 @@ class PairingPage:
 
 
 class KnowledgeBase(Core):
+    _preparing: threading.Thread | None = None  # what warm_up left working in the background
     @cached_property
     def notes(self) -> Notes:
         return Notes(self)
@@ -170,6 +171,9 @@ class KnowledgeBase(Core):
         return Insights(self)
 
     def close(self) -> None:
+        """Close the store once the work in the background is done (it reads the store)."""
+        if self._preparing is not None:
+            self._preparing.join()
         if "search_log" in self.__dict__:
             self.search_log.close()
         super().close()
@@ -372,7 +376,8 @@ class KnowledgeBase(Core):
         self.refresh_index()
         self.queries.vector("district heating")
         load_clustering()
-        threading.Thread(target=self._prepare_views, name="prepare-views", daemon=True).start()
+        self._preparing = threading.Thread(target=self._prepare_views, name="prepare-views", daemon=True)
+        self._preparing.start()
 
     def _prepare_views(self) -> None:
         try:

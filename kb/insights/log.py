@@ -76,6 +76,7 @@ class SearchLog:
         self._clicked: list[str] = []
         self._kept: list[str] = []
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
         self._purged: float | None = None  # when this process last deleted what is past its age
 
     @property
@@ -146,12 +147,16 @@ class SearchLog:
             return tx.forget_searches(before)
 
     def close(self) -> None:
-        """Write what is pending; nothing is logged after."""
+        """Write what is pending, the thread stopped first (never while the store closes);
+        nothing is logged after."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
         self.flush()
         self.days = 0
 
     def _start(self) -> None:
-        if self._thread is not None or not self.on:
+        if self._thread is not None or not self.on or self._stop.is_set():
             return
         with self._lock:
             if self._thread is None:
@@ -160,8 +165,7 @@ class SearchLog:
                 atexit.register(self.flush)
 
     def _run(self) -> None:
-        while self.on:
-            time.sleep(FLUSH_S)
+        while not self._stop.wait(FLUSH_S):
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - the log must never stop searching; say why and go on

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -258,7 +257,7 @@ class PostgresTransaction(Transaction):
         self.conn.cursor().executemany(save_search_vectors_sql("%s"), rows)
 
     def record_login(self, user_id: int) -> None:
-        self.conn.execute(record_login_sql("%s"), (user_id, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+        self.conn.execute(record_login_sql("%s", NOW), (user_id,))
 
     def keep_file(self, ref: str, data: bytes) -> None:
         self._run("INSERT INTO files VALUES (%s, %s) ON CONFLICT DO NOTHING", (ref, data))

@@ -285,8 +285,9 @@ def save_search_vectors_sql(m: str) -> str:
     return f"INSERT INTO search_vectors (text_hash, model_id, vector) VALUES ({m}, {m}, {m}) ON CONFLICT DO NOTHING"
 
 
-def record_login_sql(m: str) -> str:
-    return f"INSERT INTO logins (user_id, at) VALUES ({m}, {m}) ON CONFLICT (user_id) DO UPDATE SET at = excluded.at"
+def record_login_sql(m: str, now: str) -> str:
+    """`now`: the backend's SQL for the current time, as every other timestamp is written."""
+    return f"INSERT INTO logins (user_id, at) VALUES ({m}, {now}) ON CONFLICT (user_id) DO UPDATE SET at = excluded.at"
 
 
 def asked_texts_in(db_rows, m: str, since: str, until: str, most: int) -> tuple[list[AskedText], int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -243,7 +242,7 @@ class SqliteTransaction(Transaction):
         self.db.executemany(save_search_vectors_sql("?"), rows)
 
     def record_login(self, user_id: int) -> None:
-        self.db.execute(record_login_sql("?"), (user_id, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+        self.db.execute(record_login_sql("?", _NOW), (user_id,))
 
     def keep_file(self, ref: str, data: bytes) -> None:
         self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?)", (ref, data))

@@ -35,8 +35,7 @@ def reach_page(request: Request, kb: KB, since: str | None = None, until: str | 
     context = _period(since, until)
     reach = kb.insights.reach(request.state.user, context["period"])
     if format == "csv":
-        header, rows = csv_table(reach)
-        return csv_response([header, *rows], f"searches-{context['since']}-{context['until']}.csv")
+        return csv_response(csv_table(reach), f"searches-{context['since']}-{context['until']}.csv")
     weeks = [w.week for w in reach.weeks]
     chart = bars("Searches per week", weeks, {"searches": [w.searches for w in reach.weeks],
                                               "weak matches": [w.weak for w in reach.weeks],
@@ -52,8 +51,7 @@ def gaps_page(request: Request, kb: KB, since: str | None = None, until: str | N
     context = _period(since, until)
     gaps = kb.insights.gaps(request.state.user, context["period"])
     if format == "csv":
-        header, rows = csv_table(gaps)
-        return csv_response([header, *rows], f"knowledge-gaps-{context['since']}-{context['until']}.csv")
+        return csv_response(csv_table(gaps), f"knowledge-gaps-{context['since']}-{context['until']}.csv")
     return render(request, "insights_gaps.html", {**context, "gaps": gaps, "csrf": csrf_token(request),
                                                   "asked": asked[:200], "told": told})
 
@@ -72,8 +70,7 @@ def replication_page(request: Request, kb: KB, by: str = "practice", since: str 
         return login_first(request)
     figures = kb.insights.replication(request.state.user, by, since or None)
     if format == "csv":
-        header, rows = csv_table(figures)
-        return csv_response([header, *rows], f"replication-by-{by}.csv")
+        return csv_response(csv_table(figures), f"replication-by-{by}.csv")
     months = figures.months
     chart = bars("Practices kept, adopted and in final plans per month", [m.month for m in months],
                  {"kept": [m.kept for m in months], "adopting": [m.adopting for m in months],

@@ -31,8 +31,7 @@ def _show(figures, as_json: bool, as_csv: bool, lines) -> None:
     if as_json:
         print_json(figures.to_json())
     elif as_csv:
-        header, rows = csv_table(figures)
-        csv.writer(sys.stdout).writerows([header, *rows])
+        csv.writer(sys.stdout).writerows(csv_table(figures))
     else:
         for line in lines(figures):
             click.echo(line)

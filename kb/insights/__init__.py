@@ -80,8 +80,6 @@ class Insights:
     def replication(self, user: User | None, by: str = "practice", since: str | None = None, *,
                     operator: bool = False) -> Replication:
         _allowed(user, operator)
-        if by not in GROUPINGS:
-            raise Invalid(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
         return replication(self.kb, by, _date("since", since).isoformat() if since else None)
 
     def reach(self, user: User | None, period: Period, *, operator: bool = False) -> Reach:
@@ -116,15 +114,15 @@ def _allowed(user: User | None, operator: bool = False) -> None:
         raise Forbidden("the insights are for the matching team and admins")
 
 
-def csv_table(figures: Gaps | Replication | Reach) -> tuple[list[str], list[list]]:
-    """A header and rows, the same for the CLI's --csv and the pages' CSV download."""
+def csv_table(figures: Gaps | Replication | Reach) -> list[list]:
+    """The header row, then a row per figure: the same for the CLI's --csv and the pages' CSV."""
     if isinstance(figures, Gaps):
-        return (["searches", "weak", "label", "words", "languages", "domains", "pilots", "examples"],
-                [[g.searches, g.weak, g.label, " ".join(g.words), " ".join(f"{k}:{n}" for k, n in g.languages),
-                  "; ".join(g.domains), "; ".join(g.pilots), " | ".join(g.examples)] for g in figures.gaps])
+        return [["searches", "weak", "label", "words", "languages", "domains", "pilots", "examples"],
+                *([g.searches, g.weak, g.label, " ".join(g.words), " ".join(f"{k}:{n}" for k, n in g.languages),
+                   "; ".join(g.domains), "; ".join(g.pilots), " | ".join(g.examples)] for g in figures.gaps)]
     if isinstance(figures, Replication):
-        return ([figures.by, "label", *COUNTS, "twins"],
-                [[r.key, r.label, *(getattr(r, c) for c in COUNTS), "; ".join(r.twins)] for r in figures.rows])
-    return (["week", "searches", "weak", "searches in a session", "followed by a kept practice", "languages", "roles"],
-            [[w.week, w.searches, w.weak, w.visits, w.kept, " ".join(f"{k}:{n}" for k, n in w.languages.items()),
-              " ".join(f"{k}:{n}" for k, n in w.roles.items())] for w in figures.weeks])
+        return [[figures.by, "label", *COUNTS, "twins"],
+                *([r.key, r.label, *(getattr(r, c) for c in COUNTS), "; ".join(r.twins)] for r in figures.rows)]
+    return [["week", "searches", "weak", "searches in a session", "followed by a kept practice", "languages", "roles"],
+            *([w.week, w.searches, w.weak, w.visits, w.kept, " ".join(f"{k}:{n}" for k, n in w.languages.items()),
+               " ".join(f"{k}:{n}" for k, n in w.roles.items())] for w in figures.weeks)]

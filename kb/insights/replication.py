@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kb.documents import Practice
+from kb.errors import Invalid
 
 if TYPE_CHECKING:
     from kb.core import Core
@@ -57,7 +58,7 @@ def replication(kb: Core, by: str = "practice", since: str | None = None) -> Rep
     """Kept, considering, adopting, dropped and in a final plan, per `by`, counting what was kept
     (or made final) from `since` (an ISO date; None: ever)."""
     if by not in GROUPINGS:
-        raise ValueError(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
+        raise Invalid(f"by: {by!r} is not one of {', '.join(GROUPINGS)}")
     kept = [k for k in kb.store.shortlists() if since is None or k.added_at >= since]
     plans = [p for p in kb.store.final_plans() if since is None or p.updated_at >= since]
     docs = kb.store.documents({k.doc_id for k in kept} | {d for p in plans for d in p.adopted})

@@ -1,11 +1,11 @@
 """`make bench`: indexing throughput, embedding throughput against plain sentence-transformers,
 re-index time, /api/search latency, app servers sharing a PostgreSQL store, backups and restores,
-the search log's cost and the knowledge gaps page;
+the search log's cost and the knowledge gaps page, memory and a server's first requests;
 printed as one table and saved to bench/results.json."""
 
 from __future__ import annotations
 
-from bench import backups, embedding, indexing, insights, latency, replicas, scale
+from bench import backups, embedding, indexing, insights, latency, lean, replicas, scale
 from bench.common import OUT, RESULTS, save, table
 
 ROWS = [
@@ -22,6 +22,8 @@ ROWS = [
     ("reindex_unchanged_300_s", "Re-index unchanged 300 documents, s", "median of 3, whole command"),
     ("embed_onnx_fp32_chunks_per_s", "ONNX Runtime fp32, passages/s", "not used for passages: slower"),
     ("e5_embed_chunks_per_s", "multilingual-e5-small (default), passages/s", "SciFact passages of up to 510 tokens"),
+    ("e5_embed_onnx_fp32_chunks_per_s", "multilingual-e5-small by its fp32 export, passages/s",
+     "an app server's case notes (no PyTorch)"),
     ("e5_query_embed_torch_p50_ms", "e5 query embedding p50 ms, PyTorch", "one thread"),
     ("e5_query_embed_fp32_p50_ms", "e5 query embedding p50 ms, ONNX Runtime fp32", ""),
     ("e5_query_embed_int8_p50_ms", "e5 query embedding p50 ms, ONNX Runtime int8", "in use"),
@@ -64,6 +66,16 @@ ROWS = [
     ("gaps_first_ms_100k", "Knowledge gaps, first view 5 s after a start, ms", "100,000 logged searches"),
     ("gaps_p50_ms_100k", "Knowledge gaps, later views p50 ms", "kept per state of the log"),
     ("gaps_after_a_search_p50_ms_100k", "Knowledge gaps, first view after a new search, p50 ms", "counted again"),
+    ("index_peak_rss_mb_with_export", "kb index peak MB, making the ONNX export", "shipped corpus; all its processes"),
+    ("index_peak_rss_mb_without_export", "kb index peak MB, export already made", "shipped corpus"),
+    ("onnx_export_mb", "ONNX export folder, MB", "both variants"),
+    *[(f"{name}_{stat}", f"{label}, {title}", note if stat.startswith("first") else "")
+      for name, label, note in (("publish", "First case note (API)", "2 workers, just started"),
+                                ("explorer", "/explorer", "2 workers, just started"),
+                                ("partners", "POST /api/partners", "2 workers, just started"),
+                                ("filter", "A filter change (htmx)", "2 workers, just started"))
+      for stat, title in (("first_ms_after_start", "first after a start, ms"), ("later_p50_ms", "later p50 ms"),
+                          ("later_max_ms", "later max ms"))],
 ]
 
 
@@ -71,7 +83,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     figures = {}
     for name, part in (("indexing", indexing), ("embedding", embedding), ("scale", scale), ("latency", latency),
-                       ("replicas", replicas), ("backups", backups), ("insights", insights)):
+                       ("replicas", replicas), ("backups", backups), ("insights", insights), ("lean", lean)):
         print(f"[bench] {name} …", flush=True)
         figures.update(part.run())
         save(figures)

@@ -370,16 +370,18 @@ class KnowledgeBase(Core):
     # -- state -------------------------------------------------------------------------------
 
     def warm_up(self) -> None:
-        """Check the index against the store (repairing it) and load the model, before the
-        first visitor's search has to; the explorer's views and the insights' gaps are found in
-        the background (a first visitor who comes sooner waits only for what remains)."""
+        """Check the index against the store (repairing it), load the model and make the spelling
+        dictionary, before the first visitor's search has to; the explorer's views (read, when
+        `kb serve` found them) and the insights' gaps are found in the background (a first
+        visitor who comes sooner waits only for what remains)."""
         self.refresh_index()
-        self.queries.vector("district heating")
+        self.queries.read("district heating")
         load_clustering()
-        self._preparing = threading.Thread(target=self._prepare_views, name="prepare-views", daemon=True)
+        self._preparing = threading.Thread(target=self.prepare_views, name="prepare-views", daemon=True)
         self._preparing.start()
 
-    def _prepare_views(self) -> None:
+    def prepare_views(self) -> None:
+        """The explorer's views (kept in the data folder for this state) and the knowledge gaps."""
         try:
             self._explorer.view()
             self.insights.prepare()

@@ -17,8 +17,10 @@ import pytest
 from indexer import read_corpus, sync
 from kb.embedding import EmbedderError, load_embedder, with_fast_queries
 from kb.embedding import onnx as onnx_export
+from kb.embedding.composed import BULK, Exported
 from kb.embedding.e5 import E5Embedder
-from kb.embedding.sentence_transformers import MINILM_WEIGHTS_SHA256, SentenceTransformerEmbedder, verify_weights
+from kb.embedding.sentence_transformers import (MINILM_WEIGHTS_SHA256, SentenceTransformerEmbedder, cpu_has_bf16,
+                                                verify_weights)
 from kb.evaluation import evaluate, load_qrels, load_queries
 from kb.knowledge_base import KnowledgeBase
 from tests.conftest import find
@@ -115,11 +117,34 @@ def test_exported_query_encoders_agree_with_torch_without_loading_it(shipped_dat
     onnx = load_embedder(settings(shipped_data, query_encoder=variant), shipped_data / "onnx")
     vectors = np.stack([onnx.embed_query(q) for q in queries])
     assert onnx.query_runtime == f"onnxruntime {variant}" and onnx.model_id == e5.model_id
-    assert "_model" not in onnx.passages.__dict__  # PyTorch and the model were never loaded
+    assert not onnx.backend.loaded  # PyTorch and the model were never loaded
     assert float(np.min(np.sum(vectors * e5.reference_queries(queries), axis=1))) >= least
     long_text = "Retrofit one-stop shops guide homeowners through deep renovation. Καθαρή θέρμανση! " * 40
     texts = (*queries[:5], *queries[-5:], long_text)
     assert [onnx.count_tokens(t) for t in texts] == [e5.count_tokens(t) for t in texts]
+
+
+def test_an_app_servers_passages_are_embedded_by_the_export_as_the_model_embeds_them(shipped_data, e5):
+    """Issue 29: a pilot's first case note after a start waited 9-25 s for PyTorch to load."""
+    embedder = load_embedder(settings(shipped_data), shipped_data / "onnx")
+    texts = [*TEXTS, "Retrofit one-stop shops guide homeowners through deep renovation. " * 60]
+    vectors = embedder.embed(texts)
+    assert not embedder.backend.loaded  # no PyTorch
+    assert float(np.min(np.sum(vectors * e5.embed(texts), axis=1))) >= 0.9999
+    many = [f"{text} ({i})" for i in range(BULK // len(texts) + 1) for text in texts]
+    assert float(np.min(np.sum(embedder.embed(many) * e5.embed(many), axis=1))) >= 0.999
+    assert embedder.backend.loaded == cpu_has_bf16()  # a sync's many passages: PyTorch in bf16 where faster
+
+
+def test_the_export_is_made_apart_and_keeps_only_what_is_served(tmp_path):
+    """Issue 29: making the export took kb index to 6.6 GB, and its folder held 581 MB."""
+    embedder = with_fast_queries(E5Embedder(), tmp_path / "onnx", "int8")
+    assert isinstance(embedder, Exported) and not embedder.backend.loaded  # made in a process of its own
+    files = {f.name: f.stat().st_size for f in (tmp_path / "onnx").iterdir()}
+    assert set(files) == {"manifest.json", "model.onnx", "model-int8.onnx"}
+    assert sum(files.values()) <= 250e6
+    assert float(np.min(np.sum(np.stack([embedder.embed_query(t) for t in TEXTS])
+                               * E5Embedder(precision="fp32").reference_queries(TEXTS), axis=1))) >= 0.996
 
 
 def test_int8_queries_rank_as_torch_queries_do(shipped_data):
@@ -144,7 +169,9 @@ def test_a_damaged_or_foreign_export_is_not_used(tmp_path, shipped_data):
 
 def test_an_export_that_disagrees_with_torch_is_not_kept(tmp_path, monkeypatch, caplog):
     monkeypatch.setitem(onnx_export.VARIANTS, "int8", ("model-int8.onnx", 1.001))  # no export can agree this well
-    embedder = with_fast_queries(SentenceTransformerEmbedder(), tmp_path / "onnx", "int8")
+    model = SentenceTransformerEmbedder()
+    model.embed(["loaded here, so exported here, where the patch holds"])
+    embedder = with_fast_queries(model, tmp_path / "onnx", "int8")
     assert not (tmp_path / "onnx" / "manifest.json").exists() and embedder.query_runtime == "torch"
     assert "disagrees with the model" in caplog.text
 
@@ -166,6 +193,9 @@ def test_e5_reproduces_the_engine_it_ships_with(e5):
     assert float(np.min(np.sum(queries * engine.query(TEXTS), axis=1))) >= 0.999
     assert float(np.min(np.sum(passages * engine.passage(TEXTS), axis=1))) >= 0.999
     assert [e5.count_tokens("passage: " + t) + 2 for t in TEXTS] == [engine.token_count(t, False) for t in TEXTS]
+    lines = [line for path in sorted((REPO / "corpus").rglob("*.md"))[:40]
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert [e5.count_tokens("passage: " + t) + 2 for t in lines] == [engine.token_count(t, False) for t in lines]
 
 
 def test_the_shipped_language_shifts_are_those_of_the_parallel_sentences(e5):

@@ -26,9 +26,10 @@ def index(corpus: Path, rebuild: bool, as_json: bool, settings: Settings) -> Non
     indexed and the command exits with status 1."""
     loaded = read_corpus(corpus, max_bytes=settings.max_file_bytes, max_pages=settings.max_pages)
     with open_kb(settings) as kb:
-        report = sync(kb, loaded, progress=not as_json and sys.stderr.isatty(), rebuild=rebuild)
-        # once per model (the export is reused), and after the timing: it is not indexing work
+        # once per model (the export is reused), before the timing (it is not indexing work) and
+        # before any passage: made apart, its memory is given back before the model is loaded here
         query_runtime = kb.prepare_queries()
+        report = sync(kb, loaded, progress=not as_json and sys.stderr.isatty(), rebuild=rebuild)
     if as_json:
         print_json({**report.summary(), "query_runtime": query_runtime})
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -28,18 +29,18 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
         raise click.UsageError(f"no knowledge base in {settings.data}: run kb index --corpus corpus --data {settings.data}")
     _preflight(settings)
     os.environ["KB_DATA"] = str(settings.data)  # the worker processes read their settings from here
-    # The web stack takes 0.4 s to import; of all commands only this one needs it.
-    from search_app.server import serve as run_server
-
-    run_server(host, port, workers)
+    sys.stdout.flush(), sys.stderr.flush()
+    # This process becomes the server (search_app/server.py), leaving behind the memory of the check.
+    os.execv(sys.executable, [sys.executable, "-m", "search_app.server", host, str(port), str(workers)])
 
 
 def _preflight(settings: Settings) -> None:
     """Open the store and bring the saved index up to date once, before any worker starts: a
     fault is reported once, with a non-zero exit, instead of workers failing and respawning; and
-    workers starting together find the index built. Cheap for a data folder `kb index` made (no
-    model is loaded); a new app server of a shared store (KB_STORE) takes the published index
-    snapshot or builds its index from the stored vectors, and makes its query encoder here."""
+    workers starting together find the index built, and the explorer's views found once (a
+    second or two, through the exported query encoder; PyTorch is not loaded). A new app server
+    of a shared store (KB_STORE) takes the published index snapshot or builds its index from the
+    stored vectors, and makes its query encoder here."""
     try:
         kb = KnowledgeBase.open(settings)
         try:
@@ -47,6 +48,7 @@ def _preflight(settings: Settings) -> None:
             click.echo(f"index {state.status}: {state.count} passages, store version {state.store_version}", err=True)
             kb.save_index()  # publishes it (KB_INDEX_SNAPSHOTS) unless the published one is as recent
             kb.prepare_queries()
+            kb.prepare_views()  # the explorer's, saved in the data folder: each worker reads it
         finally:
             kb.close()
     except Exception as exc:  # noqa: BLE001 - any fault at all stops the start, with its reason

@@ -32,9 +32,20 @@ class Embedder(ABC):
     export_key: str | None = None
     onnx_keep_fp32: tuple[str, ...] = ()  # node names (regular expressions) its int8 export leaves in fp32
     query_prefix: str = ""  # what the model reads before a query
+    passage_prefix: str = ""  # and before a passage
     # The best passage's cosine below which a query has no good match (calibrated on judged
     # no-answer queries, README "Search quality"); None: never judged weak by its score alone.
     weak_below: float | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in this process's memory (a backend keeps it in `_model`)."""
+        return "_model" in self.__dict__
+
+    def release(self) -> None:
+        """Let go of the model (it is loaded again if asked for)."""
+        self.__dict__.pop("_model", None)
+        give_back_memory()
 
     @property
     def language_shifts(self) -> dict[str, np.ndarray]:
@@ -69,17 +80,8 @@ class Embedder(ABC):
         """Vectors of one batch of passages, shape (len(texts), dim)."""
 
     def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
-        """Normalised float32 passage vectors, in input order; batches are formed from texts of
-        similar length so that little padding is computed. `on_batch(n)` is told after each batch."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
-            out[idx] = self.embed_batch([texts[i] for i in idx])
-            if on_batch:
-                on_batch(len(idx))
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        """Normalised float32 passage vectors, in input order. `on_batch(n)` is told after each batch."""
+        return in_batches(self.embed_batch, texts, self.batch_size, self.dim, on_batch)
 
     def embed_query(self, text: str) -> np.ndarray:
         """The normalised vector of a search query."""
@@ -101,6 +103,34 @@ def sha256_file(path: Path) -> str | None:
     except OSError:
         return None
     return digest.hexdigest()
+
+
+def in_batches(embed_batch: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], size: int, dim: int,
+               on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+    """Normalised vectors of `texts` by `embed_batch`, in input order; batches of `size` are
+    formed from texts of similar length so that little padding is computed."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    for start in range(0, len(order), size):
+        idx = order[start:start + size]
+        out[idx] = embed_batch([texts[i] for i in idx])
+        if on_batch:
+            on_batch(len(idx))
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
+
+def give_back_memory() -> None:
+    """Collect garbage and return the freed heap to the system (glibc keeps it otherwise: the
+    ONNX tools' copies of a model stay resident after they are freed); nothing elsewhere."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @cache

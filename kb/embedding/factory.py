@@ -1,5 +1,5 @@
 """Which embedder a knowledge base uses: the model backend named by the settings, with its
-ONNX query encoder composed in when one has been exported.
+ONNX export composed in when one has been made.
 
 A new model backend is one module in this package and one line in `passage_embedder`."""
 
@@ -9,9 +9,9 @@ import logging
 from pathlib import Path
 
 from kb.embedding.base import Embedder, EmbedderError
-from kb.embedding.composed import FastQueries
+from kb.embedding.composed import Exported
 from kb.embedding.e5 import E5, E5Embedder
-from kb.embedding.onnx import OnnxQueryEncoder, current, export
+from kb.embedding.onnx import OnnxEncoder, current, export_apart
 from kb.embedding.sentence_transformers import MINILM, PROBE, SentenceTransformerEmbedder
 from kb.settings import Settings
 
@@ -37,26 +37,26 @@ def passage_embedder(settings: Settings) -> Embedder:
 
 
 def load_embedder(settings: Settings, onnx_dir: Path) -> Embedder:
-    """The configured model; queries embedded by its ONNX export in `onnx_dir` when there is a
-    current one in the variant KB_QUERY_ENCODER names."""
+    """The configured model, run by its ONNX export in `onnx_dir` when there is a current one
+    in the variant KB_QUERY_ENCODER names."""
     backend = passage_embedder(settings)
     if settings.query_encoder == "torch" or backend.export_key is None:
         return backend
-    encoder = OnnxQueryEncoder.load(onnx_dir, backend.export_key, settings.query_encoder)
-    return FastQueries(backend, encoder) if encoder is not None else backend
+    encoder = OnnxEncoder.load(onnx_dir, backend, settings.query_encoder)
+    return Exported(backend, encoder, onnx_dir) if encoder is not None else backend
 
 
 def with_fast_queries(embedder: Embedder, onnx_dir: Path, variant: str) -> Embedder:
     """`embedder` with its queries embedded by ONNX Runtime, exporting the model to `onnx_dir`
     first unless a current export is there. An embedder that cannot be exported, or whose
     export does not agree with it, is returned as it was (queries then stay on PyTorch)."""
-    if variant == "torch" or isinstance(embedder, FastQueries) or embedder.export_key is None:
+    if variant == "torch" or isinstance(embedder, Exported) or embedder.export_key is None:
         return embedder
     if current(onnx_dir, embedder.export_key, variant) is None:
         try:
-            export(embedder, onnx_dir, PROBE)
+            export_apart(embedder, onnx_dir, PROBE)
         except EmbedderError as exc:
             log.warning("queries will be embedded by PyTorch: %s", exc)
             return embedder
-    encoder = OnnxQueryEncoder.load(onnx_dir, embedder.export_key, variant)
-    return FastQueries(embedder, encoder) if encoder is not None else embedder
+    encoder = OnnxEncoder.load(onnx_dir, embedder, variant)
+    return Exported(embedder, encoder, onnx_dir) if encoder is not None else embedder

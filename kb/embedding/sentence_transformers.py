@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.embedding.base import Embedder, EmbedderError, cpu_flags, sha256_file
+from kb.embedding.onnx import TOKENIZER_FILE, TokenizerFeeds
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -26,7 +27,11 @@ PROBE = [
 
 
 def quiet_offline_hub() -> None:
-    """Nothing is downloaded at run time, and the hub libraries print no progress bars."""
+    """Nothing is downloaded at run time, and the hub libraries print no progress bars. And
+    oneDNN, under PyTorch, keeps 8 compiled kernels, not 1,024: it compiles one per input shape,
+    and each batch of passages has a new length (indexing the shipped corpus grew by 170 MB
+    for them; with 8, no slower)."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from transformers.utils import logging as hf_logging
@@ -174,8 +179,11 @@ class SentenceTransformerEmbedder(Embedder):
         example = model.tokenizer(["a short text", "a slightly longer text, padded"], padding=True, return_tensors="pt")
         return Graph().eval(), {name: example[name] for name in ("input_ids", "attention_mask", "token_type_ids")}
 
-    def save_tokenizer(self, path: Path) -> None:
-        self._model.tokenizer.backend_tokenizer.save(str(path))
+    def save_for_onnx(self, directory: Path) -> None:
+        self._model.tokenizer.backend_tokenizer.save(str(directory / TOKENIZER_FILE))
+
+    def onnx_feeds(self, directory: Path, manifest: dict):
+        return TokenizerFeeds(directory, manifest)
 
     def reference_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors from the fp32 model, as an export must reproduce them."""

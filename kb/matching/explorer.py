@@ -2,10 +2,14 @@
 pilots its challenge suggests; twins against pilots as a heatmap; and Europe as a map.
 
 Everything here is computed once per state of the knowledge base (its version and the pairings)
-and kept: a visit costs a lookup, not the 100 searches behind it."""
+and kept: a visit costs a lookup, not the 100 searches behind it. It is kept in the data folder
+too (`explorer-view.pickle`), so the workers of one server, and a server started again, read it
+instead of each computing it: `kb serve` finds it before its workers start."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import threading
 from dataclasses import dataclass
 
@@ -14,7 +18,7 @@ import numpy as np
 from kb.core import Core
 from kb.matching.geography import Outline, extent, outlines, project
 from kb.matching.pairings import Pairings
-from kb.matching.partners import PartnerSuggestion, Profile, suggest
+from kb.matching.partners import EVIDENCE_DEPTH, PartnerSuggestion, Profile, suggest
 from kb.search import search
 from kb.store import City, Pairing
 
@@ -80,6 +84,7 @@ class Explorer:
 
     def __init__(self, kb: Core, pairings: Pairings):
         self.kb, self.pairings = kb, pairings
+        self.saved = kb.data / "explorer-view.pickle"
         self._view: ExplorerView | None = None
         self._lock = threading.Lock()
 
@@ -89,8 +94,26 @@ class Explorer:
         if view is None or view.key != key:
             with self._lock:  # one computation at a time; later callers find it done
                 if self._view is None or self._view.key != key:
-                    self._view = _compute(self.kb, key)
+                    self._view = self._read(key) or self._save(_compute(self.kb, key))
                 view = self._view
+        return view
+
+    def _read(self, key: tuple) -> ExplorerView | None:
+        """The saved view, if it was computed from this state (written by this data folder's own
+        processes, as its store is)."""
+        try:
+            view = pickle.loads(self.saved.read_bytes())
+        except Exception:  # noqa: BLE001 - missing, half-written by an older version, unreadable: computed again
+            return None
+        return view if isinstance(view, ExplorerView) and view.key == key else None
+
+    def _save(self, view: ExplorerView) -> ExplorerView:
+        temporary = self.saved.with_name(f"{self.saved.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            temporary.write_bytes(pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(temporary, self.saved)
+        except OSError:  # a read-only folder: kept in this process only
+            temporary.unlink(missing_ok=True)
         return view
 
 
@@ -102,8 +125,10 @@ def _compute(kb: Core, key: tuple) -> ExplorerView:
     for twin in (c for c in cities if c.role == "twin"):
         challenge = twin_challenge(kb, twin.city)
         current = tuple(p.pilot for p in pairings if p.twin == twin.city)
-        ranked = suggest(kb, challenge[:2000], Profile(twin.city, twin.country, twin.population), k=100).suggestions \
-            if challenge else []
+        # the challenge is the documents' own titles: nothing to correct
+        found = search(kb, challenge[:1000], k=EVIDENCE_DEPTH, mode="hybrid", correct=False) if challenge else None
+        ranked = suggest(kb, challenge[:2000], Profile(twin.city, twin.country, twin.population), k=100,
+                         response=found).suggestions if challenge else []
         rows.append(TwinRow(twin, challenge, current, tuple(ranked[:SUGGESTED])))
         score_of = {s.city: s.score for s in ranked}
         scores.append([score_of.get(p.city, 0.0) for p in pilots])

@@ -36,6 +36,14 @@ def test_the_map_places_cities_and_draws_pairings(pilots):  # noqa: F811
     assert [(p.twin, p.pilot) for p in europe.pairings] == [("Oulu", "Warmstadt")] and europe.outlines
 
 
+def test_the_shipped_outlines_are_those_natural_earth_gives():
+    from kb.matching.geography import natural_earth_outlines, outlines
+
+    shipped = outlines()
+    assert shipped == natural_earth_outlines()  # `python -m kb.matching.geography` makes them again
+    assert {"SE", "PL", "GR", "PT", "FI", "IS"} <= {o.country for o in shipped}
+
+
 def test_the_view_is_computed_once_per_state_of_the_knowledge_base(pilots):  # noqa: F811
     first = pilots.explorer().view
     assert pilots.explorer(domain="energy").view is first
@@ -44,6 +52,28 @@ def test_the_view_is_computed_once_per_state_of_the_knowledge_base(pilots):  # n
     assert second is not first and pilots.explorer().view is second
     pilots.remove(["b1"])
     assert pilots.explorer().view is not second
+
+
+def test_another_process_of_the_data_folder_reads_the_view_instead_of_computing_it(pilots, monkeypatch):  # noqa: F811
+    """Issue 29: each worker computed the view at start, the first visitor waiting 1.9 s for it."""
+    from kb.knowledge_base import KnowledgeBase
+    from kb.matching import explorer
+
+    first = pilots.explorer().view
+    monkeypatch.setattr(explorer, "_compute", lambda kb, key: pytest.fail("computed again"))
+    worker = KnowledgeBase(pilots.data, embedder=pilots.embedder)
+    try:
+        view = worker.explorer().view
+        assert view.key == first.key and view.twins == first.twins and view.heatmap.pilots == first.heatmap.pilots
+        pilots.pairings.add(None, "Oulu", "Busville", operator=True)  # another state: the saved view is not it
+        monkeypatch.undo()
+        assert ("Oulu", "Busville") in [(p.twin, p.pilot) for p in worker.explorer().view.map.pairings]
+        (pilots.data / "explorer-view.pickle").write_bytes(b"half a file")
+        restarted = KnowledgeBase(pilots.data, embedder=pilots.embedder)
+        assert restarted.explorer().view.key == worker.explorer().view.key
+        restarted.close()
+    finally:
+        worker.close()
 
 
 def test_picking_a_twin_or_typing_a_challenge_ranks_pilots_with_evidence(pilots):  # noqa: F811

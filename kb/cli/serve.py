@@ -29,7 +29,8 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
         raise click.UsageError(f"no knowledge base in {settings.data}: run kb index --corpus corpus --data {settings.data}")
     _preflight(settings)
     os.environ["KB_DATA"] = str(settings.data)  # the worker processes read their settings from here
-    sys.stdout.flush(), sys.stderr.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
     # This process becomes the server (search_app/server.py), leaving behind the memory of the check.
     os.execv(sys.executable, [sys.executable, "-m", "search_app.server", host, str(port), str(workers)])
 

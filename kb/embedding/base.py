@@ -105,6 +105,16 @@ def sha256_file(path: Path) -> str | None:
     return digest.hexdigest()
 
 
+def padded(rows: Sequence[Sequence[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of several texts as one (batch, longest) int64 array padded with `pad`, and its mask."""
+    ids = np.full((len(rows), max(map(len, rows))), pad, dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, tokens in enumerate(rows):
+        ids[row, :len(tokens)] = tokens
+        mask[row, :len(tokens)] = 1
+    return ids, mask
+
+
 def in_batches(embed_batch: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], size: int, dim: int,
                on_batch: Callable[[int], None] | None = None) -> np.ndarray:
     """Normalised vectors of `texts` by `embed_batch`, in input order; batches of `size` are

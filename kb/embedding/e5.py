@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.embedding import e5_weights
-from kb.embedding.base import Embedder
+from kb.embedding.base import Embedder, padded
 from kb.embedding.sentence_transformers import choose_precision, quiet_offline_hub
 
 E5 = "intfloat/multilingual-e5-small"
@@ -61,13 +61,8 @@ class E5Text:
     def __call__(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """The model's inputs for `texts`: `words` (batch, tokens, hidden) float32 and
         `attention_mask` (batch, tokens) int64, padded to the longest text."""
-        rows = [[self.bos, *ids[:MAX_POSITIONS - 2], self.eos]
-                for ids in self.pieces.encode([self._normalise(t) for t in texts])]
-        ids = np.full((len(rows), max(map(len, rows))), self.pad, dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for row, tokens in enumerate(rows):
-            ids[row, :len(tokens)] = tokens
-            mask[row, :len(tokens)] = 1
+        ids, mask = padded([[self.bos, *pieces[:MAX_POSITIONS - 2], self.eos]
+                            for pieces in self.pieces.encode([self._normalise(t) for t in texts])], self.pad)
         return {"words": self.words.rows(ids), "attention_mask": mask}
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.embedding.base import EmbedderError, cpu_flags, give_back_memory, sha256_file
+from kb.embedding.base import EmbedderError, cpu_flags, give_back_memory, padded, sha256_file
 
 OPSET = 17
 # How exports are made; an export of another format is made again (5: e5 without its token
@@ -59,12 +59,8 @@ class TokenizerFeeds:
         encodings = self.tokenizer.encode_batch(list(texts)) if len(texts) > 1 else [self.tokenizer.encode(texts[0])]
         # as the tokenizer's own truncation does for one text: its first max_tokens - 1 tokens and
         # the closing special token (</s>, [SEP])
-        rows = [e.ids if len(e.ids) <= self.max_tokens else e.ids[:self.max_tokens - 1] + e.ids[-1:] for e in encodings]
-        ids = np.zeros((len(rows), max(map(len, rows))), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for row, tokens in enumerate(rows):
-            ids[row, :len(tokens)] = tokens
-            mask[row, :len(tokens)] = 1
+        ids, mask = padded([e.ids if len(e.ids) <= self.max_tokens else e.ids[:self.max_tokens - 1] + e.ids[-1:]
+                            for e in encodings], pad=0)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         return {name: feeds[name] for name in self.inputs}
 

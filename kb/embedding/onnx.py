@@ -179,15 +179,20 @@ def export(backend, directory: Path, probe: Sequence[str], release: bool = False
     reference = backend.reference_queries(probe)
     try:
         graph, example = backend.onnx_graph()
-        inputs = list(example)
+        # read from the model before it is let go of (MiniLM's would load it again)
+        manifest = {"key": backend.export_key, "dim": backend.dim, "max_tokens": backend.max_tokens,
+                    "query_prefix": backend.query_prefix, "passage_prefix": backend.passage_prefix,
+                    "inputs": list(example), "opset": OPSET, "format": FORMAT, "reduce_range": reduced_range(),
+                    "variants": {}}
         axes = {name: {0: "batch", 1: "tokens"} for name in example}
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on shapes; the probe below is the real check
             torch.onnx.export(
-                graph, tuple(example.values()), str(fp32), input_names=list(example),
+                graph, tuple(example.values()), str(fp32), input_names=manifest["inputs"],
                 output_names=["embedding"], dynamic_axes={**axes, "embedding": {0: "batch"}},
                 opset_version=OPSET, dynamo=False,
             )
+            backend.save_for_onnx(directory)  # (MiniLM's tokenizer is read from the model too)
             del graph, example
             if release:
                 backend.release()
@@ -217,14 +222,9 @@ def export(backend, directory: Path, probe: Sequence[str], release: bool = False
         raise
     except Exception as exc:  # the exporter raises many kinds; all mean "this model cannot be exported"
         raise EmbedderError(f"cannot export the model to ONNX ({exc.__class__.__name__}: {exc})") from exc
-    backend.save_for_onnx(directory)
-    manifest = {"key": backend.export_key, "dim": backend.dim, "max_tokens": backend.max_tokens,
-                "query_prefix": backend.query_prefix, "passage_prefix": backend.passage_prefix,
-                "inputs": inputs, "opset": OPSET,
-                "format": FORMAT, "reduce_range": reduced_range(),
-                "variants": {}}
+    feeds = backend.onnx_feeds(directory, manifest)
     for variant, (file, least) in VARIANTS.items():
-        vectors = OnnxEncoder(directory, manifest, variant, backend.onnx_feeds(directory, manifest)).encode(probe)
+        vectors = OnnxEncoder(directory, manifest, variant, feeds).encode(probe)
         agreement = float(np.min(np.sum(vectors * reference, axis=1)))
         if agreement < least:
             raise EmbedderError(

@@ -18,7 +18,7 @@ import numpy as np
 from kb.core import Core
 from kb.matching.geography import Outline, extent, outlines, project
 from kb.matching.pairings import Pairings
-from kb.matching.partners import EVIDENCE_DEPTH, PartnerSuggestion, Profile, suggest
+from kb.matching.partners import PartnerSuggestion, Profile, suggest
 from kb.search import search
 from kb.store import City, Pairing
 
@@ -126,9 +126,8 @@ def _compute(kb: Core, key: tuple) -> ExplorerView:
         challenge = twin_challenge(kb, twin.city)
         current = tuple(p.pilot for p in pairings if p.twin == twin.city)
         # the challenge is the documents' own titles: nothing to correct
-        found = search(kb, challenge[:1000], k=EVIDENCE_DEPTH, mode="hybrid", correct=False) if challenge else None
         ranked = suggest(kb, challenge[:2000], Profile(twin.city, twin.country, twin.population), k=100,
-                         response=found).suggestions if challenge else []
+                         correct=False).suggestions if challenge else []
         rows.append(TwinRow(twin, challenge, current, tuple(ranked[:SUGGESTED])))
         score_of = {s.city: s.score for s in ranked}
         scores.append([score_of.get(p.city, 0.0) for p in pilots])

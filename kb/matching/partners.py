@@ -101,12 +101,13 @@ def check_profile(profile: Profile) -> Profile:
 
 
 def suggest(kb: Core, challenge: str, profile: Profile | None = None, k: int = 5,
-            response: SearchResponse | None = None) -> PartnerResponse:
+            response: SearchResponse | None = None, correct: bool = True) -> PartnerResponse:
     """Pilot cities to pair with a twin facing `challenge`, best first, each with its evidence
-    and reasons. `response` may pass an already computed hybrid search for the challenge."""
+    and reasons. `response` may pass an already computed hybrid search for the challenge;
+    `correct=False` leaves its spelling as it is (a challenge made of documents' own titles)."""
     challenge, k = check_challenge(challenge), check_k(k)
     profile = check_profile(profile or Profile())
-    response = response or search(kb, challenge[:1000], k=EVIDENCE_DEPTH, mode="hybrid")
+    response = response or search(kb, challenge[:1000], k=EVIDENCE_DEPTH, mode="hybrid", correct=correct)
     results, weak = response.results, response.weak_match
     pilots = {c.city: c for c in kb.store.cities() if c.role == "pilot"}
     documents = kb.store.documents(r.doc_id for r in results)

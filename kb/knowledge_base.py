@@ -380,6 +380,11 @@ class KnowledgeBase(Core):
         self._preparing = threading.Thread(target=self.prepare_views, name="prepare-views", daemon=True)
         self._preparing.start()
 
+    def settle(self) -> None:
+        """Wait for what `warm_up` left working in the background."""
+        if self._preparing is not None:
+            self._preparing.join()
+
     def prepare_views(self) -> None:
         """The explorer's views (kept in the data folder for this state) and the knowledge gaps."""
         try:

@@ -7,6 +7,7 @@ from search_app import create_app
 @pytest.fixture
 def client(indexed):
     with TestClient(create_app(indexed), raise_server_exceptions=False) as test_client:
+        indexed.settle()  # the views found at start are ready, as for a visitor who comes later
         yield test_client
 
 

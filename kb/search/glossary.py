@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
 
-from kb.documents import fold
+from kb.documents import analyse, fold
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_PREFIX = 4  # a form's word shorter than this must match a query's word whole
@@ -25,14 +25,15 @@ class Concept:
     name: str
     forms: dict[str, tuple[str, ...]]  # language -> the forms in it, as written
 
-    @property
+    @cached_property
     def every_form(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(f for forms in self.forms.values() for f in forms))
+        """Its forms in every language, each analysed in its own (as the documents are)."""
+        return tuple(dict.fromkeys(analyse(f, language) for language, forms in self.forms.items() for f in forms))
 
 
 @dataclass(frozen=True)
 class Expansion:
-    terms: tuple[str, ...]  # the forms of the concepts named, to look for as phrases
+    terms: tuple[str, ...]  # the forms of the concepts named, analysed, to look for as phrases
     covered: float  # the share of the query's words that name a concept
 
 

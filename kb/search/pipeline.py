@@ -142,7 +142,7 @@ def _allowed(kb: Core, query: Query, filters: dict[str, str]) -> np.ndarray | No
     """The passages the filters and the query's "quoted phrases" leave (None: all)."""
     allowed = kb.store.passage_ids_matching(filters) if filters else None
     if query.parsed.phrases:
-        with_phrases = np.fromiter(kb.store.passages_with_phrases(query.parsed.phrases), dtype=np.int64)
+        with_phrases = np.fromiter(kb.store.passages_with_phrases(query.keyword_phrases), dtype=np.int64)
         allowed = with_phrases if allowed is None else np.intersect1d(allowed, with_phrases)
     return allowed
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.documents import detect_query, words
+from kb.documents import analyse, detect_query, stems, words
 from kb.errors import Invalid
 from kb.search.glossary import glossary
 from kb.search.ranking import keyword_weight
@@ -94,8 +94,24 @@ class Query:
 
     @property
     def keyword_terms(self) -> tuple[str, ...]:
-        """What its keyword ranking looks for: its own words, and the terms it names in every language."""
-        return tuple(dict.fromkeys(self.parsed.keyword_terms(self.language) + self.expansion))
+        """What its keyword ranking looks for, analysed as the documents are (kb/documents/
+        analysis.py): its own words in its language and in English (the programme's common
+        language, whose names and terms the others often share; a short query is easily taken
+        for another language), and the terms it names in every language, each in its own."""
+        own = list(self.parsed.keyword_terms(self.language))
+        return tuple(dict.fromkeys([s for language in self._languages for s in stems(own, language)]
+                                   + list(self.expansion)))
+
+    @property
+    def keyword_phrases(self) -> tuple[tuple[str, ...], ...]:
+        """Its "quoted phrases", each as the ways a passage may hold it (analysed in its language
+        or in English)."""
+        return tuple(tuple(dict.fromkeys(analyse(p, language) for language in self._languages))
+                     for p in self.parsed.phrases)
+
+    @property
+    def _languages(self) -> tuple[str | None, ...]:
+        return tuple(dict.fromkeys((self.language, "en")))
 
     @property
     def noise(self) -> bool:

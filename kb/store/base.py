@@ -484,12 +484,13 @@ class Store(ABC):
     @abstractmethod
     def keyword_passages(self, terms: Iterable[str], limit: int, filters: dict[str, str] | None = None,
                          within: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(passage id, BM25 score) of passages holding any of `terms`, best first; scores
-        are positive. `filters` and `within` (passage ids) restrict the ranking exactly."""
+        """(passage id, BM25 score) of passages holding any of `terms` (words or phrases analysed
+        as kb/documents/analysis.py reads the passages), best first; scores are positive. `filters` and `within` (passage ids) restrict the ranking exactly."""
 
     @abstractmethod
-    def passages_with_phrases(self, phrases: Iterable[str]) -> set[int]:
-        """Ids of the passages that hold every phrase, word for word."""
+    def passages_with_phrases(self, phrases: Iterable[Iterable[str]]) -> set[int]:
+        """Ids of the passages that hold every phrase, word for word, in one of its ways (each
+        analysed as the passages are)."""
 
     @abstractmethod
     def known_words(self, words: Iterable[str]) -> set[str]:

@@ -1,6 +1,8 @@
 """Keyword ranking with SQLite FTS5 (BM25), over the tables `documents`, `chunks` and
 `chunks_fts`: the SQLite store's own, or the local mirror a PostgreSQL store keeps of its
-passages (`KeywordMirror`), so that both rank exactly alike."""
+passages (`KeywordMirror`), so that both rank exactly alike. The index holds each passage as
+kb/documents/analysis.py reads it in its language (stems, folded), and is asked for terms
+analysed the same way, in the query's language (kb/search/query.py)."""
 
 from __future__ import annotations
 
@@ -11,16 +13,29 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.documents import analysed_passage
 from kb.store.connections import ThreadConnections
 
 FTS_TABLE = """CREATE VIRTUAL TABLE chunks_fts USING fts5(
-            title, section, text, tokenize = 'porter unicode61 remove_diacritics 2'
+            title, section, text, tokenize = 'unicode61 remove_diacritics 2'
         );"""
 # BM25 column weights (title, section, text) kept as FTS5's own rank, so that
 # "ORDER BY rank LIMIT n" takes FTS5's fast path: a title match says more than a passage match.
 FTS_RANK = "INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.0)');"
 FILTER_COLUMNS = {"kind": "kind", "module": "module", "country": "country", "city": "city", "language": "language"}
 LIST_FILTER_COLUMNS = {"domain": "domains", "lever": "levers", "twin": "twins"}
+
+
+def fts_rows(passages: Iterable[tuple]) -> list[tuple]:
+    """Rows of `chunks_fts` for passages (id, title, section, text, their document's language)."""
+    return [(i, *analysed_passage(title, section, text, language)) for i, title, section, text, language in passages]
+
+
+def index_passages(db, where: str = "", params: tuple = ()) -> None:
+    """Index the SQLite store's passages that `where` (over `chunks c`) chooses."""
+    passages = db.execute("SELECT c.id, d.title, c.section, c.text, d.language FROM chunks c "
+                          f"JOIN documents d ON d.id = c.doc_id {where}", params).fetchall()
+    db.executemany("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)", fts_rows(passages))
 
 
 def keyword_passages(db: sqlite3.Connection, terms: Iterable[str], limit: int, filters: dict[str, str] | None = None,
@@ -45,8 +60,9 @@ def keyword_passages(db: sqlite3.Connection, terms: Iterable[str], limit: int, f
     return [(r[0], r[1]) for r in rows]
 
 
-def passages_with_phrases(db: sqlite3.Connection, phrases: Iterable[str]) -> set[int]:
-    expression = " AND ".join(fts_quote(p) for p in phrases)
+def passages_with_phrases(db: sqlite3.Connection, phrases: Iterable[Iterable[str]]) -> set[int]:
+    """The passages that hold every phrase, in one of its ways (analysed phrases)."""
+    expression = " AND ".join("(" + " OR ".join(fts_quote(way) for way in ways) + ")" for ways in phrases)
     if not expression:
         return set()
     return {r[0] for r in db.execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", [expression])}
@@ -128,8 +144,11 @@ class KeywordMirror:
         db = self.db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            if since is None:
-                for table in ("chunks_fts", "chunks", "documents", "state"):
+            if since is None:  # the table made again: an older mirror's may analyse words otherwise
+                db.execute("DROP TABLE chunks_fts")
+                db.execute(FTS_TABLE)
+                db.execute(FTS_RANK)
+                for table in ("chunks", "documents", "state"):
                     db.execute(f"DELETE FROM {table}")
             elif dict(db.execute("SELECT key, value FROM state").fetchall()) != since:
                 db.execute("ROLLBACK")
@@ -139,8 +158,9 @@ class KeywordMirror:
             db.executemany(f"INSERT OR REPLACE INTO documents VALUES ({','.join('?' * len(MIRROR_DOCUMENT_COLUMNS))})",
                            documents)
             db.executemany("INSERT INTO chunks (id, doc_id) VALUES (?, ?)", [(r[0], r[1]) for r in added])
+            language = {d[0]: d[MIRROR_DOCUMENT_COLUMNS.index("language")] for d in documents}
             db.executemany("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
-                           [(r[0], r[2], r[3] or "", r[4]) for r in added])
+                           fts_rows((r[0], r[2], r[3], r[4], language.get(r[1])) for r in added))
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", [(k, str(v)) for k, v in state.items()])
             db.execute("COMMIT")
         except BaseException:

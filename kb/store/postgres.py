@@ -21,7 +21,7 @@ import numpy as np
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from kb.documents import Chunk, Practice, words
+from kb.documents import ANALYSIS, Chunk, Practice, words
 from kb.errors import Busy, Unavailable
 from kb.store import describe, fts
 from kb.store.base import (
@@ -442,7 +442,7 @@ class PostgresStore(Store):
             # this server caught it up) the mirror as it is now, once more
             return fts.keyword_passages(self._keywords(), terms, limit, filters, within)
 
-    def passages_with_phrases(self, phrases: Iterable[str]) -> set[int]:
+    def passages_with_phrases(self, phrases: Iterable[Iterable[str]]) -> set[int]:
         return fts.passages_with_phrases(self._keywords(), phrases)
 
     def _keywords(self):
@@ -450,7 +450,8 @@ class PostgresStore(Store):
         version = self.version()
         while self._mirrored != version:
             state = self.mirror.state()
-            if state.get("identity") == self.store_identity and int(state.get("version", -1)) >= version:
+            if state.get("identity") == self.store_identity and state.get("analysis") == ANALYSIS \
+                    and int(state.get("version", -1)) >= version:
                 self._mirrored = version
                 break
             self._catch_up_mirror(state)
@@ -460,8 +461,8 @@ class PostgresStore(Store):
         since = Cursor(int(state.get("passage", 0)), int(state.get("deletion", 0)))
         with self._snapshot() as conn:
             now = cursor_of(conn)
-            restart = state.get("identity") != self.store_identity or since.passage > now.passage \
-                or since.deletion > now.deletion
+            restart = state.get("identity") != self.store_identity or state.get("analysis") != ANALYSIS \
+                or since.passage > now.passage or since.deletion > now.deletion
             if restart:
                 since = Cursor()
             added = conn.execute("SELECT c.id, c.doc_id, d.title, c.section, c.text FROM chunks c "
@@ -472,7 +473,7 @@ class PostgresStore(Store):
             deleted = [r[0] for r in conn.execute("SELECT chunk_id FROM deleted_chunks WHERE seq > %s",
                                                   (since.deletion,))]
             version = version_of(conn)
-        after = {"identity": self.store_identity, "version": str(version), "passage": str(now.passage),
+        after = {"identity": self.store_identity, "analysis": ANALYSIS, "version": str(version), "passage": str(now.passage),
                  "deletion": str(now.deletion)}
         self.mirror.apply(None if restart else state, after, [tuple(r) for r in added],
                           [tuple(r) for r in documents], deleted)

@@ -61,6 +61,7 @@ class SqliteTransaction(Transaction):
         self.db.execute(f"INSERT INTO documents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                         document_values(practice, fingerprint, model_id))
         self._count_words([practice.title, *(c.text for c in chunks)], +1)
+        indexed = []
         for chunk, vector in zip(chunks, vectors):
             cursor = self.db.execute(
                 "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector) "
@@ -68,10 +69,9 @@ class SqliteTransaction(Transaction):
                 (practice.id, chunk.ordinal, chunk.section, chunk.text, chunk.content_hash,
                  model_id, np.asarray(vector, dtype=np.float32).tobytes()),
             )
-            self.db.execute(
-                "INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
-                (cursor.lastrowid, practice.title, chunk.section or "", chunk.text),
-            )
+            indexed.append((cursor.lastrowid, practice.title, chunk.section, chunk.text, practice.language))
+        self.db.executemany("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
+                            fts.fts_rows(indexed))
 
     def remove_documents(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
@@ -254,9 +254,8 @@ class SqliteTransaction(Transaction):
         self.db.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                             rows)
         if table == "chunks":
-            self.db.execute("INSERT INTO chunks_fts (rowid, title, section, text) SELECT c.id, d.title, "
-                            "coalesce(c.section, ''), c.text FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                            "WHERE c.id IN (SELECT value FROM json_each(?))", (json.dumps([r[0] for r in rows]),))
+            fts.index_passages(self.db, "WHERE c.id IN (SELECT value FROM json_each(?))",
+                               (json.dumps([r[0] for r in rows]),))
 
 
 class SqliteStore(Store):
@@ -402,7 +401,7 @@ class SqliteStore(Store):
                          within: np.ndarray | None = None) -> list[tuple[int, float]]:
         return fts.keyword_passages(self._db(), terms, limit, filters, within)
 
-    def passages_with_phrases(self, phrases: Iterable[str]) -> set[int]:
+    def passages_with_phrases(self, phrases: Iterable[Iterable[str]]) -> set[int]:
         return fts.passages_with_phrases(self._db(), phrases)
 
     def index_snapshot(self, model_id: str, with_vectors: bool) -> IndexSnapshot:

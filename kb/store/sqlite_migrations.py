@@ -6,7 +6,7 @@ import sqlite3
 from collections import Counter
 
 from kb.documents import words
-from kb.store.fts import FTS_RANK, FTS_TABLE
+from kb.store.fts import FTS_RANK, FTS_TABLE, index_passages
 
 
 M001_INITIAL = f"""
@@ -263,9 +263,18 @@ M013_INSIGHTS = """
     ALTER TABLE shortlist ADD COLUMN status_at TEXT;
 """
 
+def m014_analysed_keywords(db: sqlite3.Connection) -> None:
+    """The keyword index made again of each passage's words as its language's Snowball stemmer
+    reads them (kb/documents/analysis.py), in place of FTS5's English Porter stemmer for all."""
+    db.execute("DROP TABLE chunks_fts")
+    db.execute(FTS_TABLE)
+    db.execute(FTS_RANK)
+    index_passages(db)
+
+
 MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
               M007_WORKSPACE, M008_SESSIONS, M009_FILES, M010_TWINS, M011_FILE_DATA,
-              M012_TOGETHER, M013_INSIGHTS]
+              M012_TOGETHER, M013_INSIGHTS, m014_analysed_keywords]
 
 
 def migrate(db: sqlite3.Connection) -> None:

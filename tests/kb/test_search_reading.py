@@ -46,13 +46,14 @@ def test_the_programmes_terms_are_looked_for_in_every_language():
     terms = Glossary([Concept("district heating", {"en": ("district heating", "bus"), "sv": ("fjärrvärme",),
                                                    "fr": ("chauffage urbain",)})])
     named = terms.expand("fjärrvärmen utan fossila bränslen", "sv", frozenset({"utan"}))
-    assert named.terms == ("district heating", "bus", "fjärrvärme", "chauffage urbain") and named.covered == 1 / 3
+    # each form analysed in its own language, as the documents are
+    assert named.terms == ("district heat", "bus", "fjarrvarm", "chauffag urbain") and named.covered == 1 / 3
     assert terms.expand("le chauffage urbain de Dijon", "fr").covered == 2 / 5
     assert terms.expand("le chauffage urbain de Dijon", None).terms == ()  # unsure: English forms only
     assert terms.expand("chauffage électrique", "fr").terms == ()  # every word of a form must be there
     assert terms.expand("business parks", "en").terms == ()  # a short word matches whole, not as a beginning
     assert terms.expand("districts heatings", "en").terms  # with an ending
-    assert "district heating" in glossary().expand("fjärrvärme", "sv").terms  # the shipped glossary
+    assert "district heat" in glossary().expand("fjärrvärme", "sv").terms  # the shipped glossary
     assert glossary().expand("primary biomaterials bypass", "en").terms == ()  # no word of another language
 
 

@@ -68,7 +68,7 @@ def test_keyword_ranking_filters_and_phrases(store):
     assert [owners([pid])[pid] for pid, _ in ranked] == ["b", "a"] and ranked[0][1] > ranked[1][1] > 0
     only_energy = store.keyword_passages(["coal"], 10, {"domain": "energy"})
     assert [owners([pid])[pid] for pid, _ in only_energy] == ["a"]
-    phrase = store.passages_with_phrases(["district heating"])
+    phrase = store.passages_with_phrases([["district heat"]])  # analysed, as a query gives them
     assert {owners([pid])[pid] for pid in phrase} == {"a"}
     assert store.keyword_passages(["coal"], 10, within=np.array(list(phrase))) == only_energy
     assert set(owners(store.passage_ids_matching({"domain": "mobility"}).tolist()).values()) == {"c"}

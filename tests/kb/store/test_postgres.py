@@ -46,7 +46,7 @@ def test_keyword_and_dense_rankings_equal_the_sqlite_stores(url, tmp_path):
                            (["heat", "coal", "bus"], {"domain": "mobility"}), (["diesel"], None)]:
         assert by_document(postgres, postgres.keyword_passages(terms, 10, filters)) == \
             by_document(sqlite, sqlite.keyword_passages(terms, 10, filters))
-    assert postgres.passages_with_phrases(["heat pumps"]) == sqlite.passages_with_phrases(["heat pumps"])
+    assert postgres.passages_with_phrases([["heat pump"]]) == sqlite.passages_with_phrases([["heat pump"]])
     mine, theirs = (s.index_snapshot(EMB.model_id, with_vectors=True) for s in (postgres, sqlite))
     assert (mine.ids == theirs.ids).all() and (mine.vectors == theirs.vectors).all() and mine.owners == theirs.owners
     assert postgres.vocabulary() == sqlite.vocabulary()

@@ -227,3 +227,16 @@ def test_e5_exports_from_the_weights_file_whatever_precision_passages_ran_in(e5)
     assert all(torch.equal(value, fresh[name]) for name, value in graph.state_dict().items())
     texts = ["district heating phase-out", "fjärrvärme utan kol"]
     assert np.array_equal(indexed.reference_queries(texts), e5.reference_queries(texts))
+
+
+@pytest.mark.parametrize("gibberish", ["asdkjh qwpoeiru", "ψψψ ασδφ ζχβ", "plkjh qwmz"])
+def test_gibberish_is_a_weak_match_whatever_language_it_is_taken_for(shipped_data, gibberish):
+    """Issue 27: "asdkjh qwpoeiru" was taken for Norwegian and answered; the model reads it in
+    pieces of one or two letters, as no language is written."""
+    base = KnowledgeBase(shipped_data, settings=settings(shipped_data))
+    try:
+        assert base.search(gibberish).weak_match
+        for real in ("távhő korszerűsítése kisvárosban", "nízkoemisná zóna skúsenosti miest", "λιγνίτης"):
+            assert not base.queries.read(real).noise  # words of languages the documents are not in
+    finally:
+        base.close()

@@ -28,6 +28,11 @@ QUERY_CACHE_SIZE = 1024  # query vectors kept, oldest dropped first
 # Spelling is corrected only in queries whose language holds at least this share of the
 # documents (relative to the most common language): another language's words are not typos.
 SPELLING_SHARE = 0.2
+# The model's vocabulary holds the words of its hundred languages in pieces of several letters
+# (2.7 to 5.3 letters a piece in corpus/eval's queries that share no word with the documents, in
+# Hungarian, Slovak, Greek, Swedish); gibberish falls apart into pieces of one or two (1.1 to 1.75:
+# "asdkjh qwpoeiru", "ψψψ ασδφ ζχβ"), whichever language the detector takes it for.
+MIN_LETTERS_PER_PIECE = 2.2
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TERM = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"')
@@ -91,6 +96,7 @@ class Query:
     keyword_weight: float  # how much BM25 counts when fused with the dense ranking
     vector: np.ndarray | None  # None: read for keyword ranking only, or nothing for the model to read
     expansion: tuple[str, ...] = ()  # the programme's terms it names, in every language (kb/search/glossary.py)
+    noise: bool = False  # no word the documents hold, and no language's words at all ("asdkjh qwpoeiru")
 
     @property
     def keyword_terms(self) -> tuple[str, ...]:
@@ -113,10 +119,6 @@ class Query:
     def _languages(self) -> tuple[str | None, ...]:
         return tuple(dict.fromkeys((self.language, "en")))
 
-    @property
-    def noise(self) -> bool:
-        """A query of which the knowledge base knows no word, in no language it can tell ("xqzzv")."""
-        return self.language is None and self.coverage == 0
 
 
 class QueryReader:
@@ -138,8 +140,10 @@ class QueryReader:
         coverage = self.word_coverage(corrected or text)
         vector = self.vector(parsed.text) if dense and parsed.text else None
         named = glossary().expand(parsed.text, language, stopwords(language))
+        noise = coverage == 0 and not named.terms and (language is None or self.unreadable(parsed.text))
         return Query(text, language, corrected, parsed, coverage,
-                     keyword_weight(self.language_share(language), coverage, named.covered), vector, named.terms)
+                     keyword_weight(self.language_share(language), coverage, named.covered), vector, named.terms,
+                     noise)
 
     def language_share(self, language: str | None) -> float:
         """The documents in `language` relative to the most common language (1 when unknown)."""
@@ -156,6 +160,13 @@ class QueryReader:
         """The share of the words of `text` (stop words aside) that occur in the documents."""
         found = [w for w in dict.fromkeys(words(text)) if w not in STOPWORDS] or words(text)
         return len(self.kb.store.known_words(found)) / len(found) if found else 1.0
+
+    def unreadable(self, text: str) -> bool:
+        """Letters no language writes: the model reads its words in pieces shorter than
+        MIN_LETTERS_PER_PIECE letters, on average."""
+        found = words(text)
+        pieces = sum(self.kb.embedder.count_tokens(w) for w in found)
+        return bool(found) and sum(map(len, found)) < MIN_LETTERS_PER_PIECE * pieces
 
     @cached_property
     def spelling(self) -> Spelling:

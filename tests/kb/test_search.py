@@ -20,7 +20,7 @@ def test_results_are_documents_with_their_best_passage(indexed, mode):
 
 
 def test_keyword_mode_finds_only_documents_with_the_words(indexed):
-    assert set(ids(find(indexed, "buses", mode="keyword"))) == {"bus"}  # porter: buses ~ bus
+    assert set(ids(find(indexed, "buses", mode="keyword"))) == {"bus"}  # Snowball: buses ~ bus
     assert find(indexed, "zeppelin", mode="keyword") == []
 
 

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from kb.documents import chunk_practice, fingerprint, validate
+from kb.documents import analyse, chunk_practice, fingerprint, stems, validate
 from kb.embedding.fake import FakeEmbedder
 from kb.errors import Invalid
 from kb.store import City, Cursor, NoteRecord, PlanRecord
@@ -57,6 +57,22 @@ def test_replacing_and_removing_keep_passages_and_keywords_in_step(store):
         tx.remove_documents(["d"])
     assert store.passage_count() == 0 and store.keyword_passages(["heat"], 10) == []
     assert store.version() == 3
+
+
+def test_each_passage_is_indexed_in_its_own_language(store):
+    """Issue 27, item 2: Snowball stems of the passage's language, folded; the English summary a
+    document in another language ends with, in English."""
+    put(store, doc("sv", "## Bakgrund\nFjärrvärmen utan fossila bränslen.\n"
+                         "## In English (summary by the knowledge base team)\nCommunities heating their homes.",
+                   language="sv"))
+    owners = store.passage_owners
+
+    def found(word, language):
+        return {owners([p])[p] for p, _ in store.keyword_passages(stems([word], language), 10)}
+
+    assert found("fjärrvärme", "sv") == found("fjarrvarmens", "sv") == found("bränsle", "sv") == {"sv"}
+    assert found("community", "en") == {"sv"}  # a word of the English summary, by its English stem
+    assert store.passages_with_phrases([[analyse("fossil fuels", "en"), analyse("fossila bränsle", "sv")]])
 
 
 def test_keyword_ranking_filters_and_phrases(store):

@@ -2,14 +2,16 @@
 keyword mirror that ranks as SQLite does, serial writes, and a clear refusal while the database
 is away. Against a real server (tests/pg_cluster.py)."""
 
+import sqlite3
 import time
 
 import psycopg
 import pytest
 
+from kb.documents import stems
 from kb.errors import Busy, Unavailable
 from kb.files import FileStore, reference
-from kb.store.postgres import LOCK_TIMEOUT_S, RETRY_AFTER_S, WRITE_LOCK, PostgresStore
+from kb.store.postgres import MIRROR_FILE, LOCK_TIMEOUT_S, RETRY_AFTER_S, WRITE_LOCK, PostgresStore
 from kb.store.copy import copy_store
 from kb.store.postgres_migrations import MIGRATIONS
 from kb.store.sqlite import SqliteStore
@@ -67,6 +69,20 @@ def test_a_second_app_server_sees_every_write_of_the_first(url, tmp_path):
     assert second.keyword_passages(["coal"], 10) == [] and len(second.keyword_passages(["pump"], 10)) == 1
     first.close()
     second.close()
+
+
+def test_a_mirror_made_by_another_analysis_of_words_starts_over(url, tmp_path):
+    store = PostgresStore(url, tmp_path)
+    put(store, doc("a", "Fjärrvärmen utan fossila bränslen.", language="sv"))
+    assert len(store.keyword_passages(stems(["fjärrvärme"], "sv"), 10)) == 1
+    store.close()
+    mirror = sqlite3.connect(tmp_path / MIRROR_FILE)  # as an older version left it: Porter, no analysis named
+    mirror.executescript("DELETE FROM state WHERE key = 'analysis'; DROP TABLE chunks_fts; CREATE VIRTUAL TABLE "
+                         "chunks_fts USING fts5(title, section, text, tokenize = 'porter unicode61');")
+    mirror.close()
+    again = PostgresStore(url, tmp_path)
+    assert len(again.keyword_passages(stems(["fjärrvärme"], "sv"), 10)) == 1
+    again.close()
 
 
 def test_a_mirror_of_another_database_starts_over(pg_cluster, tmp_path):

@@ -43,3 +43,21 @@ def test_a_write_while_another_process_holds_the_lock_is_refused_as_busy_and_rea
         tx.add_user("ann", None, "admin")
     assert [u.username for u in store.users()] == ["ann"]
     store.close()
+
+
+def test_a_store_indexed_by_porter_is_indexed_again_in_each_passages_language(tmp_path):
+    """Migration 14: the keyword index made again as kb/documents/analysis.py reads passages."""
+    from kb.documents import stems
+    from tests.kb.store.test_contract import doc, put
+
+    store = SqliteStore(tmp_path / "kb.sqlite3")
+    put(store, doc("sv", "Fjärrvärmen utan fossila bränslen.", language="sv"))
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "kb.sqlite3")) as db:  # as schema 13 left it
+        db.executescript("DROP TABLE chunks_fts; CREATE VIRTUAL TABLE chunks_fts USING fts5(title, section, text, "
+                         "tokenize = 'porter unicode61 remove_diacritics 2'); INSERT INTO chunks_fts (rowid, title, "
+                         "section, text) SELECT c.id, d.title, coalesce(c.section, ''), c.text FROM chunks c "
+                         "JOIN documents d ON d.id = c.doc_id; PRAGMA user_version = 13;")
+    store = SqliteStore(tmp_path / "kb.sqlite3")
+    assert len(store.keyword_passages(stems(["fjärrvärme"], "sv"), 10)) == 1
+    store.close()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from contextlib import closing
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from kb.embedding.sentence_transformers import (MINILM_WEIGHTS_SHA256, SentenceT
                                                 verify_weights)
 from kb.evaluation import evaluate, load_qrels, load_queries
 from kb.knowledge_base import KnowledgeBase
+from kb.search import search
 from tests.conftest import find
 from kb.settings import Settings
 
@@ -238,5 +240,20 @@ def test_gibberish_is_a_weak_match_whatever_language_it_is_taken_for(shipped_dat
         assert base.search(gibberish).weak_match
         for real in ("távhő korszerűsítése kisvárosban", "nízkoemisná zóna skúsenosti miest", "λιγνίτης"):
             assert not base.queries.read(real).noise  # words of languages the documents are not in
+    finally:
+        base.close()
+
+
+def test_a_query_in_another_language_finds_english_practices_by_its_words(shipped_data):
+    """Issue 27: "keyword search knows only English" — a Polish or Swedish query's words are
+    carried into the documents' English by the model, and BM25 finds them."""
+    base = KnowledgeBase(shipped_data, settings=settings(shipped_data))
+    try:
+        assert {"fossil", "fuel"} <= set(base.queries.read("fjärrvärme utan fossila bränslen").english)
+        assert {"reduce", "emissions"} <= set(base.queries.read("jak zmniejszyć emisje z lotniska").english)
+        query = base.queries.read("utsläppsfri zon för lastbilar i stadskärnan")  # Swedish: a zone without emissions
+        carried = [r.doc_id for r in search(base, query, mode="keyword", k=5).results]
+        alone = [r.doc_id for r in search(base, replace(query, english=()), mode="keyword", k=5).results]
+        assert carried[0] == "mx-brussels-low-emission-zone" and carried[0] not in alone
     finally:
         base.close()

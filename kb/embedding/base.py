@@ -88,6 +88,11 @@ class Embedder(ABC):
         return self.embed([text])[0]
 
     @property
+    def multilingual(self) -> bool:
+        """Whether the model places a text and its translations together (kb/search/translation.py)."""
+        return False
+
+    @property
     def query_runtime(self) -> str:
         """What embeds a query, as `kb info` and the health check report it."""
         return "python"

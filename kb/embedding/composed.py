@@ -69,6 +69,10 @@ class Exported(Embedder):
         return self.queries.encode([text])[0]
 
     @property
+    def multilingual(self) -> bool:
+        return self.backend.multilingual
+
+    @property
     def query_runtime(self) -> str:
         return self.queries.runtime
 

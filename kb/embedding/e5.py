@@ -110,6 +110,10 @@ class E5Embedder(Embedder):
         return E5Embedder, (self.requested_precision, self.batch_size)
 
     @property
+    def multilingual(self) -> bool:
+        return True
+
+    @property
     def export_key(self) -> str:
         return f"{E5}@{e5_weights.PACKAGE}:{e5_weights.WEIGHTS_SHA256}"
 

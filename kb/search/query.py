@@ -1,5 +1,6 @@
 """A query, read once: cleaned, its language, its misspelt words corrected, its words and "quoted
-phrases", how many of its words the documents hold, how much BM25 may count, and its vector.
+phrases", how many of its words the documents hold, its words carried into English when it is
+in another language, how much BM25 may count, and its vector.
 Ranking and presenting take this one value; nothing after it goes back for another fact."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from kb.search.glossary import glossary
 from kb.search.ranking import keyword_weight
 from kb.search.spelling import Spelling
 from kb.search.stopwords import STOPWORDS, stopwords
+from kb.search.translation import WordTranslator
 
 if TYPE_CHECKING:
     from kb.core import Core
@@ -97,6 +99,7 @@ class Query:
     vector: np.ndarray | None  # None: read for keyword ranking only, or nothing for the model to read
     expansion: tuple[str, ...] = ()  # the programme's terms it names, in every language (kb/search/glossary.py)
     noise: bool = False  # no word the documents hold, and no language's words at all ("asdkjh qwpoeiru")
+    english: tuple[str, ...] = ()  # of a query in another language, its words carried into English (translation.py)
 
     @property
     def keyword_terms(self) -> tuple[str, ...]:
@@ -106,7 +109,7 @@ class Query:
         for another language), and the terms it names in every language, each in its own."""
         own = list(self.parsed.keyword_terms(self.language))
         return tuple(dict.fromkeys([s for language in self._languages for s in stems(own, language)]
-                                   + list(self.expansion)))
+                                   + stems(list(self.english), "en") + list(self.expansion)))
 
     @property
     def keyword_phrases(self) -> tuple[tuple[str, ...], ...]:
@@ -141,9 +144,10 @@ class QueryReader:
         vector = self.vector(parsed.text) if dense and parsed.text else None
         named = glossary().expand(parsed.text, language, stopwords(language))
         noise = coverage == 0 and not named.terms and (language is None or self.unreadable(parsed.text))
-        return Query(text, language, corrected, parsed, coverage,
-                     keyword_weight(self.language_share(language), coverage, named.covered), vector, named.terms,
-                     noise)
+        english = () if noise or language in (None, "en") else self.translator.english(
+            tuple(w for w in words(parsed.text) if w not in stopwords(language)))
+        weight = keyword_weight(self.language_share(language), coverage, named.covered, bool(english))
+        return Query(text, language, corrected, parsed, coverage, weight, vector, named.terms, noise, english)
 
     def language_share(self, language: str | None) -> float:
         """The documents in `language` relative to the most common language (1 when unknown)."""
@@ -167,6 +171,17 @@ class QueryReader:
         found = words(text)
         pieces = sum(self.kb.embedder.count_tokens(w) for w in found)
         return bool(found) and sum(map(len, found)) < MIN_LETTERS_PER_PIECE * pieces
+
+    @cached_property
+    def translator(self) -> WordTranslator:
+        return WordTranslator(self.kb)
+
+    def prepare(self) -> None:
+        """What the first queries would otherwise wait for: the spelling dictionary and the
+        documents' English words (embedded once, kept in the data folder)."""
+        self.spelling.speller()
+        if self.translator.available:
+            self.translator.table()
 
     @cached_property
     def spelling(self) -> Spelling:

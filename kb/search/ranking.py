@@ -51,14 +51,15 @@ def by_document(hits: Iterable[tuple[int, float]], owners: dict[int, str]) -> Ra
     return sorted(((d, c, s) for d, (c, s) in best.items()), key=lambda x: (-x[2], x[0]))
 
 
-def keyword_weight(language_share: float, coverage: float = 1.0, named: float = 0.0) -> float:
+def keyword_weight(language_share: float, coverage: float = 1.0, named: float = 0.0, english: bool = False) -> float:
     """How much BM25 counts for a query whose language holds `language_share` of the documents
     (relative to the most common language; 1 for the main language or an unsure detection),
     whose words the documents hold in the share `coverage`, and whose words name the programme's
     terms (kb/search/glossary.py, looked for in every language) in the share `named`: a query in
     a rare language still counts its words when the documents have them (names, terms, markers)
-    and when they name terms the glossary carries into the documents' languages."""
-    return KEYWORD_WEIGHT * max(0.0, min(1.0, max(language_share, coverage ** 4, named)))
+    and when they name terms the glossary carries into the documents' languages. A query whose
+    words were carried into `english` (kb/search/translation.py) counts them as an English query's."""
+    return KEYWORD_WEIGHT * max(0.0, min(1.0, max(language_share, coverage ** 4, named, float(english))))
 
 
 def fuse(dense: Ranking, dense_hits: Hits, keyword: Ranking, keyword_hits: Hits, weight: float) -> Ranking:

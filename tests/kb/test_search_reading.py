@@ -5,7 +5,7 @@ and the English a document in another language gives of itself."""
 import numpy as np
 import pytest
 
-from kb.documents import english_title
+from kb.documents import english_title, stems
 from kb.search import search
 from kb.search.glossary import Concept, Glossary, glossary
 from kb.search.paragraphs import Part, fuse_parts, parts_of
@@ -94,3 +94,29 @@ def test_a_document_in_another_language_gives_its_title_in_english():
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "keyword"])
 def test_a_long_query_searches_in_every_mode(indexed, mode):
     assert find(indexed, PARAGRAPH, mode=mode)
+
+
+def test_a_query_in_another_language_has_its_words_carried_into_english_once_embedded(indexed, monkeypatch):
+    """Issue 27: the documents' English words are embedded once and kept in the data folder; a
+    query in another language looks each of its words up among them (a multilingual model)."""
+    from kb.embedding.fake import FakeEmbedder
+    from kb.search.translation import FILE, WordTranslator
+
+    monkeypatch.setattr(FakeEmbedder, "multilingual", property(lambda self: True))
+    embedded = []
+    real = FakeEmbedder.embed_query
+    monkeypatch.setattr(FakeEmbedder, "embed_query", lambda self, text: embedded.append(text) or real(self, text))
+    query = indexed.queries.read("kol fjärrvärme utan")  # Swedish: "utan" is a stop word
+    assert query.language == "sv" and len(query.english) == 2 and set(query.english) <= set(
+        indexed.queries.translator.table().words)
+    assert query.keyword_weight == 0.5 and set(query.keyword_terms) >= set(stems(list(query.english), "en"))
+    assert (indexed.data / FILE).exists() and "utan" not in embedded
+    embedded.clear()
+    again = WordTranslator(indexed)  # another process of the data folder: nothing embedded again
+    assert again.english(("kol",)) == query.english[:1] and embedded == ["kol"]
+    assert indexed.queries.read("coal district heating").english == ()  # English needs none
+
+
+def test_a_model_of_one_language_carries_no_word_into_english(indexed):
+    assert indexed.queries.read("kol fjärrvärme utan").english == ()
+    assert not (indexed.data / "english-words.npz").exists()

@@ -40,6 +40,7 @@ def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: st
             context.update(search_ref=page.ref, results=response.results, counts=page.facets, partners=page.partners, kept=page.kept,
                            filters_hide=page.filters_hide, unfiltered=page.unfiltered,
                            weak=response.weak_match, corrected=response.corrected, language=response.language,
+                           english=response.english,
                            count_text=_count_text(response), **_more(request, k, len(response.results)))
         except Invalid as exc:
             context.update(error=str(exc), count_text="Please change your search.")

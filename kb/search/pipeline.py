@@ -94,10 +94,12 @@ class SearchResponse:
     weak_match: bool = False
     corrected: str | None = None  # the query searched instead of `query`
     language: str | None = None  # the query's language, when sure
+    english: tuple[str, ...] = ()  # its words carried into English, which its keyword ranking also looked for
 
     def to_json(self) -> dict:
         return {"query": self.query, "mode": self.mode, "weak_match": self.weak_match, "corrected": self.corrected,
-                "language": self.language, "results": [r.to_json() for r in self.results]}
+                "language": self.language, "english": list(self.english),
+                "results": [r.to_json() for r in self.results]}
 
 
 def search(kb: Core, query: str | Query, *, k: int = 10, mode: str = "hybrid",
@@ -129,7 +131,8 @@ def search(kb: Core, query: str | Query, *, k: int = 10, mode: str = "hybrid",
     results = _floored(_results(kb, fused[:k], rankings, query.parsed.terms, answers), rankings[0::2],
                        kb.embedder.weak_below, mode)
     weak = query.noise or weak_match(found.dense_hits, results, kb.embedder.weak_below)
-    return SearchResponse(query.text, mode, results, weak, query.corrected, query.language)
+    return SearchResponse(query.text, mode, results, weak, query.corrected, query.language,
+                          query.english if mode != "dense" else ())
 
 
 def _fused(found: Rankings, query: Query, mode: str) -> Ranking:

@@ -115,6 +115,8 @@ def test_a_query_in_another_language_has_its_words_carried_into_english_once_emb
     again = WordTranslator(indexed)  # another process of the data folder: nothing embedded again
     assert again.english(("kol",)) == query.english[:1] and embedded == ["kol"]
     assert indexed.queries.read("coal district heating").english == ()  # English needs none
+    assert search(indexed, "kol fjärrvärme utan").english == query.english  # the page says what was looked for
+    assert search(indexed, "kol fjärrvärme utan", mode="dense").english == ()
 
 
 def test_a_model_of_one_language_carries_no_word_into_english(indexed):

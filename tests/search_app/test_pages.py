@@ -140,3 +140,13 @@ def test_a_city_named_in_documents_but_not_profiled_gets_a_page(client, kb, tmp_
     page = client.get("/cities/Kalamata")
     assert page.status_code == 200 and "not one of the cities" in page.text and '/doc/k"' in page.text
     assert client.get("/cities/Atlantis").status_code == 404
+
+
+def test_a_search_in_another_language_says_which_english_words_it_also_looked_for(client, monkeypatch):
+    from kb.embedding.fake import FakeEmbedder
+
+    monkeypatch.setattr(FakeEmbedder, "multilingual", property(lambda self: True))
+    page = client.get("/", params={"q": "kol fjärrvärme utan"})
+    assert page.status_code == 200 and '<p class="hint" lang="en">Also looked for in English: <em>' in page.text
+    assert client.get("/api/search", params={"q": "kol fjärrvärme utan"}).json()["english"]
+    assert client.get("/api/search", params={"q": "coal district heating"}).json()["english"] == []

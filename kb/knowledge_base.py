@@ -371,9 +371,9 @@ class KnowledgeBase(Core):
 
     def warm_up(self) -> None:
         """Check the index against the store (repairing it), load the model and make the spelling
-        dictionary and the documents' English words, before the first visitor's search has to; the explorer's views (read, when
-        `kb serve` found them) and the insights' gaps are found in the background (a first
-        visitor who comes sooner waits only for what remains)."""
+        dictionary and the documents' English words, before the first visitor's search has to;
+        the explorer's views (read, when `kb serve` found them) and the insights' gaps are found
+        in the background (a first visitor who comes sooner waits only for what remains)."""
         self.refresh_index()
         self.queries.prepare()
         self.queries.read("district heating")

@@ -1,7 +1,8 @@
 """Documents: what the knowledge base holds and how it is read. The `Practice` model and its
 validation, passages (chunking), the controlled vocabularies, languages (names and detection),
-the words a text is counted by and as the keyword ranking analyses them in its language, and Markdown made safe for pages and exports. Depends on nothing
-of the knowledge base but the embedder's tokenizer (for passage lengths)."""
+the words a text is counted by and as the keyword ranking reads them in its language, and
+Markdown made safe for pages and exports. Depends on nothing of the knowledge base but the
+embedder's tokenizer (for passage lengths)."""
 
 from kb.documents.analysis import ANALYSIS, analyse, analysed_passage, stems
 from kb.documents.chunking import Chunk, chunk_practice, fingerprint
@@ -12,8 +13,8 @@ from kb.documents.vocab import CITY_KINDS, CITY_ROLES, DOCUMENT_KINDS, DOMAINS, 
 from kb.documents.words import fold, unstorable, words
 
 __all__ = [
-    "ANALYSIS", "CITY_KINDS", "CITY_ROLES", "Chunk", "DOCUMENT_KINDS", "DOMAINS", "FILTER_KEYS", "LEVERS", "MAX_BODY", "MODULES",
-    "NAMES", "Practice", "ValidationErrors", "analyse", "analysed_passage", "chunk_practice", "code_of", "detect", "detect_query", "english_title",
-    "fingerprint", "fold",
+    "ANALYSIS", "CITY_KINDS", "CITY_ROLES", "Chunk", "DOCUMENT_KINDS", "DOMAINS", "FILTER_KEYS", "LEVERS", "MAX_BODY",
+    "MODULES", "NAMES", "Practice", "ValidationErrors", "analyse", "analysed_passage", "chunk_practice", "code_of",
+    "detect", "detect_query", "english_title", "fingerprint", "fold",
     "language_name", "markdown_html", "stems", "tokens", "unstorable", "validate", "with_language", "words",
 ]

@@ -123,7 +123,6 @@ class Query:
         return tuple(dict.fromkeys((self.language, "en")))
 
 
-
 class QueryReader:
     """Reads queries against one knowledge base, keeping what does not change from one query to
     the next: the documents' share per language (per store version), the speller, query vectors."""

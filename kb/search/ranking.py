@@ -7,8 +7,10 @@ by their words, whatever they are about. So the keyword weight is KEYWORD_WEIGHT
 share of the knowledge base written in the query's language (1 when the language is unsure), or
 the fourth power of the share of its words the documents hold (a few shared words are not
 enough; on the dev half of the other-language queries, squares gave hybrid 0.360 against dense
-0.368, fourth powers 0.369), whichever is larger.
-`make eval` and README, "Search quality", give the figures against fixed weights and RRF."""
+0.368, fourth powers 0.369), whichever is larger; a query whose words were carried into English
+(kb/search/translation.py) shares them with the documents as an English query does, and gets
+KEYWORD_WEIGHT. `make eval` and README, "Search quality", give the figures against fixed
+weights, RRF and weights that follow how much the two rankings agree (tried, left out)."""
 
 from __future__ import annotations
 

@@ -68,6 +68,9 @@ class Exported(Embedder):
     def embed_query(self, text: str) -> np.ndarray:
         return self.queries.encode([text])[0]
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.queries.encode(texts) if texts else np.zeros((0, self.dim), dtype=np.float32)
+
     @property
     def multilingual(self) -> bool:
         return self.backend.multilingual

@@ -3,7 +3,8 @@ documents hold, and most of them are written in English: a Swedish or Polish que
 almost no word with them. A multilingual model places a word beside its translations ("fossila"
 beside "fossil", "zmniejszyć" beside "reduce", "λιγνίτη" beside "lignite"), so each word of a
 query in another language (stop words aside) is looked for among the English words the documents
-hold, embedded as queries by the same model, and the nearest joins the keyword ranking. Only
+hold, embedded as queries by the same model, and the nearest joins the keyword ranking (a
+query's words are embedded in one batch: one call of the query encoder, not one per word). Only
 for a model that reads many languages (`Embedder.multilingual`).
 
 The English words are those of the store's vocabulary that an English dictionary knows; their
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 FILE = "english-words.npz"
 MIN_LENGTH = 3  # shorter English words are mostly function words and abbreviations
-CACHE_SIZE = 4096  # words translated, kept until the table changes
+CACHE_SIZE = 4096  # queries' words translated, kept until the table changes
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class WordTranslator:
     def __init__(self, kb: Core):
         self.kb = kb
         self._table: Table | None = None
-        self._translated: dict[str, str] = {}
+        self._translated: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._built_at, self._version = 0.0, -1
         self._lock = threading.Lock()
 
@@ -58,22 +59,22 @@ class WordTranslator:
 
     def english(self, words: tuple[str, ...]) -> tuple[str, ...]:
         """The nearest English word of the documents to each of `words` (in input order, repeats
-        dropped); () when the model reads one language only."""
+        dropped; the words of one query embedded in one batch); () when the model reads one
+        language only."""
         if not words or not self.available:
             return ()
         table = self.table()
         if not table.words:
             return ()
-        cached = self._translated
-        found = {w: cached[w] for w in words if w in cached}
-        missing = [w for w in dict.fromkeys(words) if w not in found]
-        if missing:
-            found.update(zip(missing, table.nearest(self._embed(missing))))
+        key = tuple(dict.fromkeys(words))  # embedded together, so a query reads alike in every process
+        found = self._translated.get(key)
+        if found is None:
+            found = tuple(dict.fromkeys(table.nearest(self.kb.embedder.embed_queries(key))))
             with self._lock:
-                if len(self._translated) + len(missing) > CACHE_SIZE:
+                if len(self._translated) >= CACHE_SIZE:
                     self._translated = {}
-                self._translated.update((w, found[w]) for w in missing)
-        return tuple(dict.fromkeys(found[w] for w in words))
+                self._translated[key] = found
+        return found
 
     def table(self) -> Table:
         version = self.kb.store.version()

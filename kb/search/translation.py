@@ -93,35 +93,39 @@ class WordTranslator:
         known = english_words()
         wanted = sorted(w for w in self.kb.store.vocabulary()
                         if len(w) >= MIN_LENGTH and w in known and w not in STOPWORDS)
-        saved = self._read()
-        missing = [w for w in wanted if w not in saved]
+        words, vectors = self._read()
+        row = {w: i for i, w in enumerate(words)}
+        missing = [w for w in wanted if w not in row]
         if missing:
-            saved.update(zip(missing, self._embed(missing)))
-            self._save(saved)
-        return Table(tuple(wanted), np.array([saved[w] for w in wanted], dtype=np.float32).reshape(len(wanted), -1))
+            row.update((w, len(words) + i) for i, w in enumerate(missing))
+            words, vectors = words + missing, np.vstack([vectors, self._embed(missing).astype(np.float16)])
+            self._save(words, vectors)
+        return Table(tuple(wanted), vectors[[row[w] for w in wanted]].astype(np.float32))
 
     def _embed(self, words: list[str]) -> np.ndarray:
-        """Each word embedded alone, as a query is (an int8 encoder's batch would change its vector)."""
-        return np.vstack([self.kb.embedder.embed_query(w) for w in words])
+        """Each word embedded alone, so that its vector does not depend on the words that came
+        with it (an int8 encoder's batch moves vectors a little)."""
+        return np.array([self.kb.embedder.embed_query(w) for w in words], dtype=np.float32)
 
     @property
     def _path(self):
         return self.kb.data / FILE
 
-    def _read(self) -> dict[str, np.ndarray]:
+    def _read(self) -> tuple[list[str], np.ndarray]:
+        """The saved words and their vectors (float16), if saved for this model."""
+        nothing = ([], np.zeros((0, self.kb.embedder.dim), dtype=np.float16))
         try:
             with np.load(self._path, allow_pickle=False) as saved:
                 if str(saved["model"]) != self.kb.embedder.model_id:
-                    return {}
-                return dict(zip(saved["words"].tolist(), saved["vectors"].astype(np.float32)))
+                    return nothing
+                return saved["words"].tolist(), saved["vectors"].astype(np.float16)
         except (OSError, ValueError, KeyError):  # none yet, or unreadable: embedded again
-            return {}
+            return nothing
 
-    def _save(self, table: dict[str, np.ndarray]) -> None:
+    def _save(self, words: list[str], vectors: np.ndarray) -> None:
         temporary = self._path.with_name(f"{FILE}.{os.getpid()}.{threading.get_ident()}.npz")
         try:
-            np.savez(temporary, model=np.array(self.kb.embedder.model_id), words=np.array(list(table)),
-                     vectors=np.array(list(table.values()), dtype=np.float16))
+            np.savez(temporary, model=np.array(self.kb.embedder.model_id), words=np.array(words), vectors=vectors)
             os.replace(temporary, self._path)
         except OSError:  # a read-only folder: kept in this process only
             temporary.unlink(missing_ok=True)

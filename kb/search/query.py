@@ -180,8 +180,7 @@ class QueryReader:
         """What the first queries would otherwise wait for: the spelling dictionary and the
         documents' English words (embedded once, kept in the data folder)."""
         self.spelling.speller()
-        if self.translator.available:
-            self.translator.table()
+        self.translator.prepare()
 
     @cached_property
     def spelling(self) -> Spelling:

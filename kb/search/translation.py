@@ -58,6 +58,11 @@ class WordTranslator:
     def available(self) -> bool:
         return self.kb.embedder.multilingual
 
+    def prepare(self) -> None:
+        """The table made now (and kept in the data folder), where the model reads many languages."""
+        if self.available:
+            self.table()
+
     def english(self, words: tuple[str, ...]) -> tuple[str, ...]:
         """The nearest English word of the documents to each of `words` (in input order, repeats
         dropped; the words of one query embedded in one batch); () when the model reads one

@@ -22,7 +22,7 @@ from kb.matching import (Explorer, ExplorerView, Heatmap, Journal, Pairings, Par
                          is_added, similar, suggest)
 from kb.notes import CaseNote, Notes, may_change
 from kb.search import SearchResponse, SearchResult, facet_counts, search
-from kb.store import City, Digest, Event, Meeting, Pairing, PlanRecord
+from kb.store import City, Digest, Event, Meeting, Pairing, Passage, PlanRecord
 from kb.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,21 @@ class PracticePage:
     may_change: bool
     kept: bool = False  # on the reader's twin's shortlist
     adopters: list[str] = field(default_factory=list)  # twins whose final plan adopts it
+    passages: list[Passage] = field(default_factory=list)  # in order, each with its own `language`
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language the document is written in, its own first (an attached file, a plan's
+        section may be in another)."""
+        others = sorted({p.language for p in self.passages if p.language} - {self.doc.language})
+        return (self.doc.language or "en", *others)
+
+    @property
+    def section_languages(self) -> dict[str, str]:
+        """The language of each section (its heading as the body writes it) whose passages are
+        written in another language than the document: what a page marks with `lang`."""
+        return {p.section: p.language for p in self.passages
+                if p.section and p.language and p.language != self.doc.language}
 
 
 @dataclass(frozen=True)
@@ -247,6 +262,7 @@ class KnowledgeBase(Core):
             doc=doc, city=self.store.city(doc.city) if doc.city else None, similar=similar(self, doc_id, k=5),
             note=self.notes.find(doc_id) if published else None, may_change=may_change(user, doc.city),
             kept=doc_id in self.workspace.kept(user), adopters=self.workspace.adopters(doc_id),
+            passages=self.store.passages_of(doc_id),
         )
 
     def cities(self) -> list[CityEntry]:

@@ -2,9 +2,10 @@
 lower-cased, reduced to its stem by the Snowball stemmer of its language (PyStemmer), then
 folded (accents dropped, so a query typed without them still matches). "fjärrvärmen" and
 "fjärrvärme" are both "fjarrvarm"; "Ciepłownictwa" and "ciepłownictwo" one stem. A language
-Snowball has no stemmer for keeps its words whole. Documents are analysed in their language
-(a passage of the English summary a document ends with, in English) and queries in theirs, by
-this one function, so that both sides of a match were read alike."""
+Snowball has no stemmer for keeps its words whole. A document's title is analysed in its
+language, each passage in the passage's own (stored with it: an attached file's page or a plan's
+section may be written in another; the English summary a document ends with is English), and
+queries in theirs, by this one function, so that both sides of a match were read alike."""
 
 from __future__ import annotations
 
@@ -57,14 +58,20 @@ def _fold(word: str) -> str:
 
 
 def passage_language(document_language: str | None, section: str | None) -> str | None:
-    """The language a passage is written in: its document's, but English in the summary in
-    English a document in another language ends with (kb/documents/model.py ENGLISH_SECTION)."""
+    """The language a passage is known to be written in without reading it: its document's, but
+    English in the summary in English a document in another language ends with
+    (kb/documents/model.py ENGLISH_SECTION). Chunking then reads each section
+    (kb/documents/chunking.py); this rule alone fills the passages of stores and backups made
+    before passages had a language of their own."""
     if section and ENGLISH_SECTION.match(f"## {section}"):
         return "en"
     return document_language
 
 
-def analysed_passage(title: str, section: str | None, text: str, document_language: str | None) -> tuple[str, str, str]:
-    """A passage's title, section and text as its keyword index holds them."""
-    language = passage_language(document_language, section)
+def analysed_passage(title: str, section: str | None, text: str, document_language: str | None,
+                     language: str | None = None) -> tuple[str, str, str]:
+    """A passage's title, section and text as its keyword index holds them: the title in the
+    document's language, the rest in the passage's (`language`, as stored; None: the rule of
+    `passage_language`)."""
+    language = language or passage_language(document_language, section)
     return analyse(title, document_language), analyse(section or "", language), analyse(text, language)

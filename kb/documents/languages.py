@@ -20,6 +20,13 @@ NAMES = {
 }
 # Below this confidence a document's detected language is not trusted.
 MIN_CONFIDENCE = 0.5
+# A section of a document (an attached file's page, a plan's section) is read in a language of its
+# own only when lingua is this sure and it has this many words: a short or mixed section, or one
+# between neighbours (Danish or Norwegian), keeps its document's language.
+SECTION_CONFIDENCE, SECTION_WORDS = 0.9, 12
+# ... and on its opening only: enough for lingua to tell, at a quarter of the time (about 1.5 ms a
+# section rather than 5.5 ms: an index run reads every section of every document).
+SECTION_SAMPLE = 600
 # A query's must be surer: scientific and short English queries often look half Latin or Dutch
 # (lingua gave 31 of SciFact's 1,109 claims another language at >= 0.95, 108 at >= 0.5) ...
 QUERY_CONFIDENCE = 0.95
@@ -79,6 +86,14 @@ def detect(text: str, least: float = MIN_CONFIDENCE) -> str | None:
     """The ISO 639-1 code of the language `text` is written in, or None when less sure than `least`."""
     found = _confidences(text)
     return found[0][0] if found and found[0][1] >= least else None
+
+
+def detect_section(text: str) -> str | None:
+    """The language a section of a document is written in, or None when it is too short to tell
+    or lingua is unsure (see SECTION_CONFIDENCE): the caller then takes the document's."""
+    if len(text.split(maxsplit=SECTION_WORDS)) < SECTION_WORDS:
+        return None
+    return detect(text[:SECTION_SAMPLE], least=SECTION_CONFIDENCE)
 
 
 def detect_query(text: str) -> str | None:

@@ -39,5 +39,6 @@ def similar(kb: Core, doc_id: str, k: int = 10) -> list[SearchResult]:
     ranked = sorted(best.items(), key=lambda item: (-item[1][1], item[0]))[:k]
     docs = kb.store.documents(d for d, _ in ranked)
     rows = kb.store.passages(cid for _, (cid, _) in ranked)
-    return [result(docs[other], rows[cid], score) for other, (cid, score) in ranked
+    languages = kb.store.languages_of(docs)
+    return [result(docs[other], rows[cid], score, languages=languages.get(other, ())) for other, (cid, score) in ranked
             if other in docs and cid in rows]

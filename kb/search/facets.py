@@ -1,4 +1,5 @@
-"""Facet counts beside a result list: how the best matches spread over each filter's values."""
+"""Facet counts beside a result list: how the best matches spread over each filter's values (a
+document in several languages counts under each, as the language filter finds it by each)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ FACETS = ("domain", "lever", "kind", "module", "twin", "country", "language")
 
 def _values(result: SearchResult, facet: str) -> list[str]:
     value = {"domain": result.domains, "lever": list(result.levers), "kind": [result.kind], "module": [result.module], "twin": list(result.twins),
-             "country": [result.country], "language": [result.language], "city": [result.city]}[facet]
+             "country": [result.country], "language": list(result.languages or (result.language,)),
+             "city": [result.city]}[facet]
     return [v for v in value if v]
 
 

@@ -38,7 +38,9 @@ class SearchResult:
     snippet: str
     highlighted: str = ""  # the snippet as HTML: escaped, query words in <mark>
     section: str | None = None
-    language: str = "en"
+    language: str = "en"  # the document's
+    passage_language: str | None = None  # the snippet's: its passage's own language (None: the document's)
+    languages: tuple[str, ...] = ()  # every language of the document, its own first: what the language filter finds it by
     sample: bool = False
     levers: tuple[str, ...] = ()
     module: str | None = None
@@ -53,6 +55,7 @@ class SearchResult:
         # Field by field: dataclasses.asdict deep-copies every value, and this is on every search.
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["domains"], data["levers"], data["twins"] = list(self.domains), list(self.levers), list(self.twins)
+        data["languages"] = list(self.languages)
         return data
 
 
@@ -206,18 +209,23 @@ def _results(kb, ranked, rankings, terms, answers: dict[str, str] | None = None)
         passage.update((doc_id, cid) for doc_id, cid, _ in ranking)
     docs = kb.store.documents(doc_id for doc_id, _, _ in ranked)
     rows = kb.store.passages(passage[doc_id] for doc_id, _, _ in ranked)
+    languages = kb.store.languages_of(docs)
     # a document or passage deleted by another process since it was ranked is left out
-    return [replace(result(docs[doc_id], rows[passage[doc_id]], score, terms), answers=(answers or {}).get(doc_id))
+    return [replace(result(docs[doc_id], rows[passage[doc_id]], score, terms, languages.get(doc_id, ())),
+                    answers=(answers or {}).get(doc_id))
             for doc_id, _, score in ranked if doc_id in docs and passage[doc_id] in rows]
 
 
-def result(doc: Practice, passage: Passage, score: float, terms: tuple[str, ...] = ()) -> SearchResult:
-    """One result: a document's metadata and one of its passages, as a snippet."""
+def result(doc: Practice, passage: Passage, score: float, terms: tuple[str, ...] = (),
+           languages: tuple[str, ...] = ()) -> SearchResult:
+    """One result: a document's metadata and one of its passages, as a snippet in the passage's
+    language; `languages` are all of the document's (Store.languages_of), its own when not given."""
     plain, marked = snippet(passage.text, terms)
     file, page = file_at(doc.files, passage.section)
     return SearchResult(
         doc_id=doc.id, title=doc.title, kind=doc.kind, city=doc.city, country=doc.country,
         domains=list(doc.domains), score=round(float(score), 6), snippet=plain, highlighted=marked,
-        section=passage.section, language=doc.language, sample=doc.sample, levers=doc.levers, module=doc.module, twins=doc.twins,
+        section=passage.section, language=doc.language, passage_language=passage.language or doc.language,
+        languages=languages or (doc.language,), sample=doc.sample, levers=doc.levers, module=doc.module, twins=doc.twins,
         file=file, page=page, title_en=english_title(doc.body) if doc.language != "en" else None,
     )

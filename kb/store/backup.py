@@ -7,7 +7,8 @@ computes them; the schema version; the time; the file's SHA-256). It is read fro
 of the store (SQLite's and PostgreSQL's own: writers go on meanwhile), written under a name
 ending in `.partial` and renamed once whole, so an interrupted or failed backup never looks
 like one. What is derived (the vector index, the keyword entries, the query encoder) is left
-out and made again on restore."""
+out and made again on restore. A backup made before a column was added restores too: the column
+is filled as its migration filled the stores of that time (kb/store/upgrades.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from kb.errors import Invalid
 from kb.store.base import Store
 from kb.store.rows import TABLES, checksum, checksum_of, row_digest
+from kb.store.upgrades import missing_columns, upgraded
 
 FORMAT = 1
 KIND = "twin-cities-kb backup"
@@ -130,9 +132,10 @@ def keep_newest(destination: Path, keep: int) -> list[Path]:
 
 
 def read_backup(path: Path) -> tuple[dict, Callable[[str], list[tuple]]]:
-    """The backup's manifest and a reader of its tables, after checking all of it: its kind and
-    format, the file's SHA-256, and every table's columns, rows and checksum. Raises BadBackup
-    saying what does not match; nothing is written."""
+    """The backup's manifest and a reader of its tables (in TABLES' columns, those added since
+    the backup filled), after checking all of it: its kind and format, the file's SHA-256, and
+    every table's columns, rows and checksum. Raises BadBackup saying what does not match;
+    nothing is written."""
     manifest_path = path / MANIFEST_FILE
     if not manifest_path.is_file():
         raise BadBackup(f"{path}: no {MANIFEST_FILE}; this is not a whole backup (a `{PARTIAL}` folder never is)")
@@ -153,18 +156,24 @@ def read_backup(path: Path) -> tuple[dict, Callable[[str], list[tuple]]]:
     if missing:
         raise BadBackup(f"{path}: the manifest lists no table {missing[0]!r}")
 
-    def read(table: str) -> list[tuple]:
+    def stored(table: str) -> list[tuple]:
         with closing(sqlite3.connect(f"file:{data}?mode=ro", uri=True)) as db:
             return [tuple(r) for r in db.execute(f"SELECT {', '.join(tables[table]['columns'])} FROM {table}")]
+
+    def by_name(table: str) -> list[dict]:
+        return [dict(zip(tables[table]["columns"], row)) for row in stored(table)]
+
+    def read(table: str) -> list[tuple]:
+        return upgraded(table, tables[table]["columns"], stored(table), by_name)
 
     for table, expected in tables.items():
         if table not in TABLES:
             raise BadBackup(f"{path}: table {table!r} is not one this version knows")
-        if expected["columns"] != list(TABLES[table]):
+        if missing_columns(table, expected["columns"]) is None:
             raise BadBackup(f"{path}: table {table!r} has the columns of another schema "
                             f"({', '.join(expected['columns'])})")
         try:
-            rows = read(table)
+            rows = stored(table)
         except sqlite3.DatabaseError as exc:
             raise BadBackup(f"{data}: table {table!r} cannot be read ({exc})") from None
         if len(rows) != expected["rows"] or checksum(rows) != expected["checksum"]:
@@ -183,9 +192,11 @@ def restore(path: Path, destination: Store, keep_file: Callable[[str, bytes], No
     if destination.version() or destination.document_count() or destination.users():
         raise Invalid("the destination is not empty: restore into a new data folder or an empty database")
     in_folder = not destination.shared
+    written = {}  # each table's checksum as restored: the manifest's, or that of its rows upgraded
     with destination.write(documents=False) as tx:
         for table in TABLES:
             rows = read(table)
+            written[table] = checksum(rows)
             if table == "files" and in_folder:
                 for ref, data in rows:
                     keep_file(ref, data)
@@ -195,7 +206,7 @@ def restore(path: Path, destination: Store, keep_file: Callable[[str, bytes], No
                 progress(table, len(rows))
     for table in TABLES:
         rows = files_kept() if table == "files" and in_folder else destination.table_rows(table)
-        if checksum(rows) != manifest["tables"][table]["checksum"]:
+        if checksum(rows) != written[table]:
             raise Invalid(f"the restored table {table!r} differs from the backup")
     return manifest
 

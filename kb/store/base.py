@@ -50,6 +50,7 @@ class Passage:
     ordinal: int
     section: str | None
     text: str
+    language: str | None = None  # the language it is written in (kb/documents/chunking.py), an ISO 639-1 code
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class UserRecord:
     password_hash: str
     token_hash: str
     disabled: bool
+    language: str | None = None  # the interface language the account chose (None: the browser's)
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,9 @@ class Transaction(ABC):
     def set_user_token_hash(self, user_id: int, token_hash: str) -> None: ...
 
     @abstractmethod
+    def set_user_language(self, user_id: int, language: str | None) -> None: ...
+
+    @abstractmethod
     def record_login_failure(self, username: str, client: str, at: float) -> None: ...
 
     @abstractmethod
@@ -450,7 +455,12 @@ class Store(ABC):
 
     @abstractmethod
     def document_languages(self) -> dict[str, int]:
-        """How many documents each language has."""
+        """How many documents each language has: a document counts in each of its languages
+        (its own and its passages'), as the language filter finds it."""
+
+    @abstractmethod
+    def languages_of(self, ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each document's languages: its own first, then its passages' others, sorted."""
 
     @abstractmethod
     def documents_of_city(self, name: str) -> list[Practice]: ...
@@ -471,6 +481,10 @@ class Store(ABC):
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]: ...
 
     @abstractmethod
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        """A document's passages in their order."""
+
+    @abstractmethod
     def passage_owners(self, ids: Iterable[int]) -> dict[int, str]:
         """The document id of each passage: what ranking needs, without reading any text."""
 
@@ -479,7 +493,8 @@ class Store(ABC):
 
     @abstractmethod
     def passage_ids_matching(self, filters: dict[str, str]) -> np.ndarray:
-        """Ids of the passages whose document matches every exact filter (validated keys)."""
+        """Ids of the passages whose document matches every exact filter (validated keys); a
+        document matches a language filter in any of its languages (its own or a passage's)."""
 
     @abstractmethod
     def keyword_passages(self, terms: Iterable[str], limit: int, filters: dict[str, str] | None = None,

@@ -1,8 +1,9 @@
 """Keyword ranking with SQLite FTS5 (BM25), over the tables `documents`, `chunks` and
 `chunks_fts`: the SQLite store's own, or the local mirror a PostgreSQL store keeps of its
 passages (`KeywordMirror`), so that both rank exactly alike. The index holds each passage as
-kb/documents/analysis.py reads it in its language (stems, folded), and is asked for terms
-analysed the same way, in the query's language (kb/search/query.py)."""
+kb/documents/analysis.py reads it in the passage's stored language (stems, folded), and is asked
+for terms analysed the same way, in the query's language (kb/search/query.py). The language
+filter finds a document in any of its languages: its own, or one of its passages'."""
 
 from __future__ import annotations
 
@@ -22,18 +23,20 @@ FTS_TABLE = """CREATE VIRTUAL TABLE chunks_fts USING fts5(
 # BM25 column weights (title, section, text) kept as FTS5's own rank, so that
 # "ORDER BY rank LIMIT n" takes FTS5's fast path: a title match says more than a passage match.
 FTS_RANK = "INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.0)');"
-FILTER_COLUMNS = {"kind": "kind", "module": "module", "country": "country", "city": "city", "language": "language"}
+FILTER_COLUMNS = {"kind": "kind", "module": "module", "country": "country", "city": "city"}
 LIST_FILTER_COLUMNS = {"domain": "domains", "lever": "levers", "twin": "twins"}
 
 
 def fts_rows(passages: Iterable[tuple]) -> list[tuple]:
-    """Rows of `chunks_fts` for passages (id, title, section, text, their document's language)."""
-    return [(i, *analysed_passage(title, section, text, language)) for i, title, section, text, language in passages]
+    """Rows of `chunks_fts` for passages (id, title, section, text, their document's language,
+    their own language)."""
+    return [(i, *analysed_passage(title, section, text, document_language, language))
+            for i, title, section, text, document_language, language in passages]
 
 
 def index_passages(db, where: str = "", params: tuple = ()) -> None:
     """Index the SQLite store's passages that `where` (over `chunks c`) chooses."""
-    passages = db.execute("SELECT c.id, d.title, c.section, c.text, d.language FROM chunks c "
+    passages = db.execute("SELECT c.id, d.title, c.section, c.text, d.language, c.language FROM chunks c "
                           f"JOIN documents d ON d.id = c.doc_id {where}", params).fetchall()
     db.executemany("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)", fts_rows(passages))
 
@@ -83,7 +86,11 @@ def filter_sql(filters: dict[str, str], alias: str = "d") -> tuple[str, list[str
     """A WHERE clause over `documents AS alias` for exact filters (already validated keys)."""
     clauses, params = ["1"], []
     for key, value in filters.items():
-        if key in FILTER_COLUMNS:
+        if key == "language":  # the document's own, or one of its passages'
+            clauses.append(f"({alias}.language = ? COLLATE NOCASE OR {alias}.id IN "
+                           "(SELECT doc_id FROM chunks WHERE language = ? COLLATE NOCASE))")
+            params.append(value)
+        elif key in FILTER_COLUMNS:
             clauses.append(f"{alias}.{FILTER_COLUMNS[key]} = ? COLLATE NOCASE")
         elif key in LIST_FILTER_COLUMNS:
             clauses.append(f"EXISTS (SELECT 1 FROM json_each({alias}.{LIST_FILTER_COLUMNS[key]}) WHERE value = ?)")
@@ -97,8 +104,9 @@ MIRROR_SCHEMA = f"""
     CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, kind TEXT, module TEXT, country TEXT, city TEXT,
         language TEXT, domains TEXT, levers TEXT, twins TEXT);
-    CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, language TEXT);
     CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+    CREATE INDEX IF NOT EXISTS chunks_language ON chunks(language, doc_id);
     {FTS_TABLE.replace("CREATE VIRTUAL TABLE", "CREATE VIRTUAL TABLE IF NOT EXISTS")}
 """
 MIRROR_DOCUMENT_COLUMNS = ("id", "kind", "module", "country", "city", "language", "domains", "levers", "twins")
@@ -115,6 +123,11 @@ class KeywordMirror:
         self.path = path
         self._connections = ThreadConnections(self._connect)
         db = self.db()
+        if "language" not in {r[1] for r in db.execute("PRAGMA table_info(chunks)")} and \
+                db.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunks'").fetchone():
+            # a mirror made before passages had a language: made again (it is derived), from nothing
+            db.executescript("DROP TABLE chunks; DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS state; "
+                             "DROP TABLE IF EXISTS chunks_fts;")
         db.executescript(MIRROR_SCHEMA)
         db.execute(FTS_RANK)  # idempotent: a setting
 
@@ -136,7 +149,7 @@ class KeywordMirror:
     def apply(self, since: dict[str, str] | None, state: dict[str, str], added: list[tuple], documents: list[tuple],
               deleted: list[int]) -> None:
         """Apply what the store logged after the mirror's cursor: `added` passages (id, doc_id,
-        title, section, text), the `documents` they belong to (MIRROR_DOCUMENT_COLUMNS) and the
+        title, section, text, language), the `documents` they belong to (MIRROR_DOCUMENT_COLUMNS) and the
         passage ids `deleted`; `since` is the mirror's state they follow, `state` the store's
         identity, version and cursor after them. `since=None` empties the mirror first (it
         mirrored another store, or a later state of this one). Skipped if another process moved
@@ -157,10 +170,11 @@ class KeywordMirror:
             db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in deleted])
             db.executemany(f"INSERT OR REPLACE INTO documents VALUES ({','.join('?' * len(MIRROR_DOCUMENT_COLUMNS))})",
                            documents)
-            db.executemany("INSERT INTO chunks (id, doc_id) VALUES (?, ?)", [(r[0], r[1]) for r in added])
+            db.executemany("INSERT INTO chunks (id, doc_id, language) VALUES (?, ?, ?)",
+                           [(r[0], r[1], r[5]) for r in added])
             language = {d[0]: d[MIRROR_DOCUMENT_COLUMNS.index("language")] for d in documents}
             db.executemany("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
-                           fts_rows((r[0], r[2], r[3], r[4], language.get(r[1])) for r in added))
+                           fts_rows((r[0], r[2], r[3], r[4], language.get(r[1]), r[5]) for r in added))
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", [(k, str(v)) for k, v in state.items()])
             db.execute("COMMIT")
         except BaseException:

@@ -30,7 +30,8 @@ from kb.store.base import (
 )
 from kb.store.postgres_migrations import MIGRATIONS, NOW
 from kb.store.rows import (
-    ADD_MEETING, PLAN_COLUMNS, SEARCH_LOG_STATE, SHORTLIST_COLUMNS, TABLES, asked_texts_in,
+    ADD_MEETING, DOCUMENT_LANGUAGES, PASSAGE_COLUMNS, PLAN_COLUMNS, SEARCH_LOG_STATE, chunk_languages, languages_from,
+    languages_sql, SHORTLIST_COLUMNS, TABLES, asked_texts_in,
     forget_searches_in, log_searches_in, mark_searches_in, plan_of, record_login_sql, save_search_vectors_sql,
     search_day_of, search_days_sql, search_vectors_sql, shortlist_item_of, changes_of, city_of, city_values, counts_of, cursor_of, document_means, document_values,
     event_of, inbox_sql, index_snapshot_of, meeting_of, meeting_values, meetings_sql, note_in, note_of, plan_in, practice_of,
@@ -83,10 +84,11 @@ class PostgresTransaction(Transaction):
         self._count_words([practice.title, *(c.text for c in chunks)], +1)
         with self.conn.cursor() as cursor:
             cursor.executemany(
-                "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector, language) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 [storable((practice.id, c.ordinal, c.section, c.text, c.content_hash, model_id,
-                           np.asarray(v, dtype=np.float32).tobytes())) for c, v in zip(chunks, vectors)])
+                           np.asarray(v, dtype=np.float32).tobytes(), language))
+                 for c, v, language in zip(chunks, vectors, chunk_languages(practice, chunks))])
 
     def remove_documents(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
@@ -144,6 +146,9 @@ class PostgresTransaction(Transaction):
 
     def set_user_token_hash(self, user_id: int, token_hash: str) -> None:
         self._run("UPDATE users SET token_hash = %s WHERE id = %s", (token_hash, user_id))
+
+    def set_user_language(self, user_id: int, language: str | None) -> None:
+        self._run("UPDATE users SET language = %s WHERE id = %s", (language, user_id))
 
     def record_login_failure(self, username: str, client: str, at: float) -> None:
         self._run("INSERT INTO login_failures (username, at, client) VALUES (%s, %s, %s)", (username, at, client))
@@ -385,7 +390,10 @@ class PostgresStore(Store):
         return self._one("SELECT count(*) FROM documents")[0]
 
     def document_languages(self) -> dict[str, int]:
-        return dict(self._rows("SELECT language, count(*) FROM documents GROUP BY language"))
+        return dict(self._rows(DOCUMENT_LANGUAGES))
+
+    def languages_of(self, ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        return languages_from(self._rows(languages_sql("SELECT unnest(%s::text[])"), (list(dict.fromkeys(ids)),)))
 
     def holders_of_file(self, ref: str) -> tuple[list[str], list[str], list[int]]:
         quoted = json.dumps(ref)  # as it stands in the JSON of a document's files and a note's fields
@@ -416,9 +424,12 @@ class PostgresStore(Store):
     # -- passages ----------------------------------------------------------------------------
 
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
-        rows = self._rows("SELECT id, doc_id, ordinal, section, text FROM chunks WHERE id = ANY(%s)",
-                          ([int(i) for i in ids],))
+        rows = self._rows(f"SELECT {PASSAGE_COLUMNS} FROM chunks WHERE id = ANY(%s)", ([int(i) for i in ids],))
         return {r[0]: Passage(*r) for r in rows}
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        rows = self._rows(f"SELECT {PASSAGE_COLUMNS} FROM chunks WHERE doc_id = %s ORDER BY ordinal, id", (doc_id,))
+        return [Passage(*r) for r in rows]
 
     def passage_owners(self, ids: Iterable[int]) -> dict[int, str]:
         rows = self._rows("SELECT id, doc_id FROM chunks WHERE id = ANY(%s)", ([int(i) for i in ids],))
@@ -465,7 +476,7 @@ class PostgresStore(Store):
                 or since.passage > now.passage or since.deletion > now.deletion
             if restart:
                 since = Cursor()
-            added = conn.execute("SELECT c.id, c.doc_id, d.title, c.section, c.text FROM chunks c "
+            added = conn.execute("SELECT c.id, c.doc_id, d.title, c.section, c.text, c.language FROM chunks c "
                                  "JOIN documents d ON d.id = c.doc_id WHERE c.id > %s ORDER BY c.id",
                                  (since.passage,)).fetchall()
             documents = conn.execute(f"SELECT {', '.join(fts.MIRROR_DOCUMENT_COLUMNS)} FROM documents "

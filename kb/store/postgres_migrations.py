@@ -217,6 +217,19 @@ M004_INSIGHTS = """
     ALTER TABLE shortlist ADD COLUMN status_at TEXT;
 """
 
+# Each passage's own language (an attached file's page, a plan's section may be written in another
+# than its document), filled for the passages stored so far by the rule they were analysed by: their
+# document's, English in its English summary (kb/documents/analysis.py passage_language). And each
+# account's interface language, none chosen yet.
+M005_LANGUAGES = r"""
+    ALTER TABLE chunks ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+    UPDATE chunks c SET language = CASE
+        WHEN c.section ~ '^In English \((summary by the knowledge base team|summary by the author)\)\s*$' THEN 'en'
+        ELSE d.language END
+        FROM documents d WHERE d.id = c.doc_id;
+    ALTER TABLE users ADD COLUMN language TEXT;
+"""
+
 # Each entry is one migration; its position (from 1) is the schema version it brings, kept in
 # the table schema_version.
-MIGRATIONS = [M001_INITIAL, M002_FILES, M003_TOGETHER, M004_INSIGHTS]
+MIGRATIONS = [M001_INITIAL, M002_FILES, M003_TOGETHER, M004_INSIGHTS, M005_LANGUAGES]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from kb.documents import Practice
+from kb.documents import Chunk, Practice, passage_language
 from kb.store.base import (IDENTITY, AskedText, Changes, City, Cursor, Event, IndexSnapshot, LoggedSearch, Meeting,
                            NoteRecord, PlanRecord, SearchDay, ShortlistItem, UserRecord, batched, storable)
 
@@ -20,10 +20,10 @@ from kb.store.base import (IDENTITY, AskedText, Changes, City, Cursor, Event, In
 TABLES: dict[str, tuple[str, ...]] = {
     "meta": ("key", "value"),
     "cities": ("city", "country", "role", "cohort", "population", "lat", "lon", "pilot_project", "domains", "source"),
-    "users": ("id", "username", "city", "role", "password_hash", "token_hash", "disabled", "created_at"),
+    "users": ("id", "username", "city", "role", "password_hash", "token_hash", "disabled", "created_at", "language"),
     "documents": ("id", "title", "kind", "city", "country", "domains", "levers", "module", "language", "date",
                   "source", "sample", "body", "path", "files", "twins", "content_hash", "model_id", "updated_at"),
-    "chunks": ("id", "doc_id", "ordinal", "section", "text", "content_hash", "model_id", "vector"),
+    "chunks": ("id", "doc_id", "ordinal", "section", "text", "content_hash", "model_id", "vector", "language"),
     "words": ("word", "count"),
     "login_failures": ("username", "at", "client"),
     "sessions": ("id", "user_id", "expires_at"),
@@ -118,10 +118,40 @@ def counts_of(db, listed: str) -> dict[str, object]:
         "cities": one("SELECT count(*) FROM cities"),
         "models": [r[0] for r in db.execute("SELECT DISTINCT model_id FROM chunks")],
         "by_kind": grouped("SELECT kind, count(*) FROM documents GROUP BY kind"),
-        "by_language": grouped("SELECT language, count(*) FROM documents GROUP BY language"),
+        "by_language": grouped(DOCUMENT_LANGUAGES),
         "by_domain": grouped(listed.format("domains")),
         "by_lever": grouped(listed.format("levers")),
     }
+
+
+# How many documents each language has, a document counted in each of its languages (its own and
+# its passages'), as the language filter finds it (kb/store/fts.py filter_sql).
+DOCUMENT_LANGUAGES = ("SELECT language, count(*) FROM (SELECT id AS doc_id, language FROM documents UNION "
+                      "SELECT doc_id, language FROM chunks) AS spoken GROUP BY language")
+PASSAGE_COLUMNS = "id, doc_id, ordinal, section, text, language"  # a Passage's, in its order
+
+
+def languages_sql(m: str) -> str:
+    """(document id, its language, a language of its passages) for the documents in the list `m`
+    stands for."""
+    return (f"SELECT d.id, d.language, c.language FROM documents d JOIN chunks c ON c.doc_id = d.id "
+            f"WHERE d.id IN ({m}) GROUP BY d.id, d.language, c.language")
+
+
+def languages_from(rows: Iterable) -> dict[str, tuple[str, ...]]:
+    """Each document's languages from `languages_sql` rows: its own first, then its passages' others."""
+    own: dict[str, str] = {}
+    others: dict[str, set[str]] = {}
+    for doc_id, language, spoken in rows:
+        own[doc_id] = language
+        others.setdefault(doc_id, set()).add(spoken)
+    return {doc_id: (language, *sorted(others[doc_id] - {language})) for doc_id, language in own.items()}
+
+
+def chunk_languages(practice: Practice, chunks: list[Chunk]) -> list[str]:
+    """The language stored with each passage: the one chunking read, else the rule for a passage
+    that was never read (kb/documents/analysis.py passage_language)."""
+    return [c.language or passage_language(practice.language, c.section) or "en" for c in chunks]
 
 
 def document_means(rows: Iterable) -> tuple[list[str], np.ndarray]:
@@ -170,7 +200,7 @@ def user_of(row) -> UserRecord | None:
     if row is None:
         return None
     return UserRecord(row["id"], row["username"], row["city"], row["role"], row["password_hash"],
-                      row["token_hash"], bool(row["disabled"]))
+                      row["token_hash"], bool(row["disabled"]), row["language"])
 
 
 def city_values(city: City) -> tuple:

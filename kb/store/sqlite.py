@@ -24,7 +24,8 @@ from kb.store.base import (
     LoggedSearch, PlanRecord, SearchDay, ShortlistItem, Store, StoredDocument, Transaction, UserRecord, batched, plan_moved_on, storable,
 )
 from kb.store.rows import (
-    ADD_MEETING, PLAN_COLUMNS, SEARCH_LOG_STATE, SHORTLIST_COLUMNS, TABLES, asked_texts_in,
+    ADD_MEETING, DOCUMENT_LANGUAGES, PASSAGE_COLUMNS, PLAN_COLUMNS, SEARCH_LOG_STATE, chunk_languages, languages_from,
+    languages_sql, SHORTLIST_COLUMNS, TABLES, asked_texts_in,
     forget_searches_in, log_searches_in, mark_searches_in, plan_of, record_login_sql, save_search_vectors_sql,
     search_day_of, search_days_sql, search_vectors_sql, shortlist_item_of, changes_of, city_of, city_values, counts_of, document_means, document_values, index_snapshot_of, note_in, note_of,
     event_of, inbox_sql, meeting_of, meeting_values, meetings_sql, plan_in, practice_of, select_all, user_of, version_of,
@@ -62,14 +63,14 @@ class SqliteTransaction(Transaction):
                         document_values(practice, fingerprint, model_id))
         self._count_words([practice.title, *(c.text for c in chunks)], +1)
         indexed = []
-        for chunk, vector in zip(chunks, vectors):
+        for chunk, vector, language in zip(chunks, vectors, chunk_languages(practice, chunks)):
             cursor = self.db.execute(
-                "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks (doc_id, ordinal, section, text, content_hash, model_id, vector, language) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (practice.id, chunk.ordinal, chunk.section, chunk.text, chunk.content_hash,
-                 model_id, np.asarray(vector, dtype=np.float32).tobytes()),
+                 model_id, np.asarray(vector, dtype=np.float32).tobytes(), language),
             )
-            indexed.append((cursor.lastrowid, practice.title, chunk.section, chunk.text, practice.language))
+            indexed.append((cursor.lastrowid, practice.title, chunk.section, chunk.text, practice.language, language))
         self.db.executemany("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
                             fts.fts_rows(indexed))
 
@@ -131,6 +132,9 @@ class SqliteTransaction(Transaction):
 
     def set_user_token_hash(self, user_id: int, token_hash: str) -> None:
         self.db.execute("UPDATE users SET token_hash = ? WHERE id = ?", (token_hash, user_id))
+
+    def set_user_language(self, user_id: int, language: str | None) -> None:
+        self.db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
     def record_login_failure(self, username: str, client: str, at: float) -> None:
         self.db.execute("INSERT INTO login_failures (username, at, client) VALUES (?, ?, ?)", (username, at, client))
@@ -350,7 +354,10 @@ class SqliteStore(Store):
         return self._one("SELECT count(*) FROM documents")[0]
 
     def document_languages(self) -> dict[str, int]:
-        return dict(self._rows("SELECT language, count(*) FROM documents GROUP BY language"))
+        return dict(self._rows(DOCUMENT_LANGUAGES))
+
+    def languages_of(self, ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        return languages_from(self._by_ids(languages_sql("{ids}"), ids))
 
     def holders_of_file(self, ref: str) -> tuple[list[str], list[str], list[int]]:
         quoted = json.dumps(ref)  # as it stands in the JSON of a document's files and a note's fields
@@ -381,9 +388,12 @@ class SqliteStore(Store):
     # -- passages ----------------------------------------------------------------------------
 
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
-        rows = self._by_ids("SELECT id, doc_id, ordinal, section, text FROM chunks WHERE id IN ({ids})",
-                            (int(i) for i in ids))
+        rows = self._by_ids(f"SELECT {PASSAGE_COLUMNS} FROM chunks WHERE id IN ({{ids}})", (int(i) for i in ids))
         return {r[0]: Passage(*r) for r in rows}
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        rows = self._rows(f"SELECT {PASSAGE_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ordinal, id", (doc_id,))
+        return [Passage(*r) for r in rows]
 
     def passage_owners(self, ids: Iterable[int]) -> dict[int, str]:
         return {r[0]: r[1] for r in self._by_ids("SELECT id, doc_id FROM chunks WHERE id IN ({ids})",

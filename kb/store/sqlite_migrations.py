@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 
-from kb.documents import words
-from kb.store.fts import FTS_RANK, FTS_TABLE, index_passages
+from kb.documents import passage_language, words
+from kb.store.fts import FTS_RANK, FTS_TABLE, fts_rows
 
 
 M001_INITIAL = f"""
@@ -269,12 +269,29 @@ def m014_analysed_keywords(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE chunks_fts")
     db.execute(FTS_TABLE)
     db.execute(FTS_RANK)
-    index_passages(db)
+    # as schema 14 holds them: a passage's language was its document's (or the summary's English)
+    passages = db.execute("SELECT c.id, d.title, c.section, c.text, d.language FROM chunks c "
+                          "JOIN documents d ON d.id = c.doc_id").fetchall()
+    db.executemany("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
+                   fts_rows((*p, passage_language(p[4], p[2])) for p in passages))
+
+
+def m015_languages(db: sqlite3.Connection) -> None:
+    """Each passage's own language (an attached file's page, a plan's section may be written in
+    another than its document), filled for the passages stored so far by the rule they were
+    analysed by: their document's, English in its English summary (the keyword index holds them
+    so already). And each account's interface language, none chosen yet."""
+    db.execute("ALTER TABLE chunks ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
+    rows = db.execute("SELECT c.id, c.section, d.language FROM chunks c JOIN documents d ON d.id = c.doc_id")
+    db.executemany("UPDATE chunks SET language = ? WHERE id = ?",
+                   [(passage_language(language, section) or "en", i) for i, section, language in rows.fetchall()])
+    db.execute("CREATE INDEX chunks_language ON chunks(language, doc_id)")
+    db.execute("ALTER TABLE users ADD COLUMN language TEXT")
 
 
 MIGRATIONS = [M001_INITIAL, M002_ACCOUNTS_NOTES, M003_FTS_RANK, m004_words, M005_CITY_SOURCE, M006_PAIRINGS,
               M007_WORKSPACE, M008_SESSIONS, M009_FILES, M010_TWINS, M011_FILE_DATA,
-              M012_TOGETHER, M013_INSIGHTS, m014_analysed_keywords]
+              M012_TOGETHER, M013_INSIGHTS, m014_analysed_keywords, m015_languages]
 
 
 def migrate(db: sqlite3.Connection) -> None:

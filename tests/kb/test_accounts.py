@@ -127,3 +127,26 @@ def test_account_changes_do_not_touch_the_document_version(accounts):
     accounts.disable("hel")
     accounts.reset("hel")
     assert creds and accounts.store.version() == before
+
+
+def test_an_account_keeps_the_interface_language_it_chose(accounts):
+    creds = accounts.add("hel", "pilot", city="Helsinki")
+    user = accounts.login("hel", creds.password)
+    assert user.language is None
+    assert accounts.set_language(user, "sv").language == "sv"
+    session, token = accounts.start_session(user), creds.token
+    assert accounts.session(session).language == "sv" and accounts.by_token(token).language == "sv"
+    assert accounts.by_id(user.id).language == "sv" and accounts.get("hel").language == "sv"
+    assert accounts.set_language("hel", None).language is None and accounts.session(session).language is None
+
+
+@pytest.mark.parametrize("language", ["xx", "EN", "", "sv-SE", "Svenska"])
+def test_an_interface_language_not_offered_is_refused_naming_those_offered(accounts, language):
+    from kb.accounts import INTERFACE_LANGUAGES
+    from kb.errors import Invalid
+
+    accounts.add("hel", "pilot", city="Helsinki")
+    with pytest.raises(Invalid, match="not a language of the interface; choose one of en, sv") as refused:
+        accounts.set_language("hel", language)
+    assert all(code in str(refused.value) for code in INTERFACE_LANGUAGES)
+    assert accounts.get("hel").language is None

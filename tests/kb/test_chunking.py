@@ -35,3 +35,16 @@ def test_a_long_title_still_leaves_room_for_text():
     chunks = chunk_practice(practice("one two three four", title="title " * 33), emb)
     assert [c.text for c in chunks] == ["one two three four"]
     assert emb.count_tokens(chunks[0].embedding_text) + 2 <= emb.max_tokens
+
+
+def test_each_section_is_read_in_its_own_language_and_a_short_one_takes_the_documents():
+    greek = "Ο δήμος εγκατέστησε μεγάλες αντλίες θερμότητας στο δίκτυο τηλεθέρμανσης της πόλης για να σταματήσει ο λιγνίτης."
+    english = ("The city replaced its old coal boilers with large heat pumps that draw their heat from treated "
+               "waste water, and connected four new neighbourhoods.")
+    body = (f"## Τι έγινε\n{greek}\n\n## report.pdf, page 1\n{english}\n\n## Χρονοδιάγραμμα\nHeat pumps.\n\n"
+            "## In English (summary by the author)\nHeat pumps.")
+    doc = validate({"id": "d", "title": "Αντλίες θερμότητας", "kind": "portal_resource", "language": "el"}, body)
+    chunks = chunk_practice(doc, FakeEmbedder())
+    assert [(c.section, c.language) for c in chunks] == [
+        ("Τι έγινε", "el"), ("report.pdf, page 1", "en"), ("Χρονοδιάγραμμα", "el"),
+        ("In English (summary by the author)", "en")]

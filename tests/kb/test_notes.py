@@ -218,3 +218,39 @@ def test_a_deleted_notes_files_are_neither_served_nor_reattached_until_it_is_res
     assert indexed.original_file(ref)[0].read_bytes() == data
     again = notes.create(people["dun"], NOTE, uploads=[("copy.docx", data)])  # the same content, uploaded
     assert [a["file"].split("/")[0] for a in again.fields["attachments"]] == [ref.split("/")[0]]
+
+
+GREEK = {**NOTE, "title": "Αντλίες θερμότητας για την τηλεθέρμανση",
+         "challenge": "Η πόλη πρέπει να σταματήσει να καίει λιγνίτη για τη θέρμανση των σπιτιών και των σχολείων.",
+         "what_was_done": "Ο δήμος εγκατέστησε μεγάλες αντλίες θερμότητας στο δίκτυο τηλεθέρμανσης της πόλης.",
+         "results": "Οι εκπομπές μειώθηκαν κατά ένα τρίτο.", "transferability": "Χρειάζεται δίκτυο τηλεθέρμανσης."}
+REPORT = " ".join(["The city replaced its old coal boilers with large heat pumps that draw their heat from treated "
+                   "waste water, and connected four new neighbourhoods to the district heating network."] * 6)
+
+
+def test_a_greek_note_with_an_english_report_is_greek_and_found_in_both_languages(indexed, notes, people):
+    """The report is longer than the note, yet the note is Greek: its language is its own text's.
+    The report's passages are English, read so by the keyword ranking, and the note is found by
+    the Greek filter and by the English one, counted under both."""
+    from kb.search import facet_counts
+    from tests.kb.test_extract import docx_bytes
+
+    note = notes.create(people["hel"], {**GREEK, "language": ""},
+                        uploads=[("report.docx", docx_bytes(lambda d: d.add_paragraph(REPORT)))])
+    assert indexed.store.document(note.id).language == "el"
+    passages = indexed.store.passages_of(note.id)
+    assert {p.language for p in passages if p.section.startswith("report.docx")} == {"en"}
+    assert {p.language for p in passages if p.section in ("Challenge", "What was done")} == {"el"}
+    assert note.id in [r.doc_id for r in find(indexed, "pump", mode="keyword")]  # English stems: "pumps" is "pump"
+    for language in ("el", "en", "EL"):
+        assert note.id in [r.doc_id for r in find(indexed, "heat pumps waste water", filters={"language": language})]
+    assert note.id not in [r.doc_id for r in find(indexed, "heat pumps waste water", filters={"language": "sv"})]
+    results = find(indexed, "heat pumps waste water", k=20)
+    (hit,) = [r for r in results if r.doc_id == note.id]
+    assert hit.language == "el" and hit.languages == ("el", "en") and hit.passage_language in ("el", "en")
+    assert hit.to_json()["passage_language"] == hit.passage_language and hit.to_json()["languages"] == ["el", "en"]
+    counts = dict(facet_counts(results, {})["language"])
+    assert counts["el"] >= 1 and counts["en"] >= 1
+    page = indexed.practice_page(note.id, None)
+    assert page.languages == ("el", "en") and set(page.section_languages.values()) == {"en"}
+    assert all(section.startswith("report.docx") for section in page.section_languages)

@@ -279,3 +279,20 @@ def test_the_pdf_export_fetches_nothing():
         server.shutdown()
         server.server_close()
     assert pdf.startswith(b"%PDF") and asked == []
+
+
+def test_each_section_of_a_final_plan_is_in_its_own_language(indexed, ws, people):
+    greek = ("Το εβδομήντα τοις εκατό της θερμότητας της πόλης προέρχεται από μονάδα πετρελαίου και το δημοτικό "
+             "συμβούλιο αποφάσισε να σταματήσει η ορυκτή θέρμανση.")
+    english = ("We keep the single advice desk of the pilot's one-stop shop, but run it together with the regional "
+               "energy agency and the housing associations.")
+    ws.keep(people["oulu"], "heat")
+    ws.update(people["oulu"], "heat", "adopting", "")
+    ws.save(people["oulu"], {"situation": greek, "practices": english}, 0)
+    ws.finalise(people["oulu"])
+    languages = {p.section: p.language for p in indexed.store.passages_of("plan-oulu")}
+    assert languages["Starting situation"] == "el" and languages["Practices adopted"] == "en"
+    page = indexed.practice_page("plan-oulu", None)
+    assert set(page.languages) == {"el", "en"} and page.section_languages.get("Starting situation", "el") == "el"
+    for language in ("el", "en"):
+        assert "plan-oulu" in [r.doc_id for r in find(indexed, "advice desk", filters={"language": language})]

@@ -178,3 +178,41 @@ def test_keep_removes_the_oldest_whole_backups_only(tmp_path):
     assert backups(tmp_path / "backups") == made[1:]
     shutil.rmtree(made[1])
     assert backups(tmp_path / "backups") == made[2:]
+
+
+def _as_made_before_languages(path):
+    """The backup as a version without passages' and accounts' languages would have made it."""
+    with closing(sqlite3.connect(path / DATA_FILE)) as db:
+        db.executescript("ALTER TABLE chunks DROP COLUMN language; ALTER TABLE users DROP COLUMN language;")
+        tables = {t: [tuple(r) for r in db.execute(f"SELECT * FROM {t}")] for t in ("chunks", "users")}
+    digest = hashlib.sha256((path / DATA_FILE).read_bytes()).hexdigest()
+
+    def older(manifest):
+        manifest["file"]["sha256"] = digest
+        for table, rows in tables.items():
+            manifest["tables"][table].update(columns=[c for c in TABLES[table] if c != "language"],
+                                             checksum=checksum(rows))
+    _edit_manifest(path, older)
+
+
+def test_a_backup_made_before_passages_had_a_language_restores_with_its_documents(store, tmp_path):
+    source = filled(SqliteStore(tmp_path / "source" / "kb.sqlite3"))
+    put(source, doc("sv", "## Bakgrund\nFjärrvärme utan kol.\n\n## In English (summary by the author)\nNo coal.",
+                    language="sv"))
+    made = backup(source, FILES, tmp_path / "backups")
+    _as_made_before_languages(made.path)
+    restore(made.path, store, *into_folder(tmp_path))
+    assert [(p.section, p.language) for p in store.passages_of("sv")] == [
+        ("Bakgrund", "sv"), ("In English (summary by the author)", "en")]
+    assert store.user("ann").language is None
+    for table in ("chunks", "users", "documents"):
+        assert checksum(store.table_rows(table)) == checksum(source.table_rows(table)), table
+    assert store.keyword_passages(["kol"], 5) == source.keyword_passages(["kol"], 5) != []
+    source.close()
+
+
+def test_a_backup_lacking_a_column_not_added_since_is_refused(tmp_path):
+    path = _made(tmp_path)
+    _edit_manifest(path, lambda m: m["tables"]["chunks"].update(columns=[c for c in TABLES["chunks"] if c != "text"]))
+    with pytest.raises(BadBackup, match="table 'chunks' has the columns of another schema"):
+        read_backup(path)

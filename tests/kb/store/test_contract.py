@@ -330,3 +330,48 @@ def test_a_lookup_by_such_a_text_is_refused_alike(store, bad):
     for lookup in (store.document, store.note, store.plan, store.city, store.user):
         with pytest.raises(Invalid, match="cannot be kept"):
             lookup(bad)
+
+
+def test_each_passage_keeps_its_language_and_a_document_is_found_by_any_of_its_languages(store, tmp_path):
+    """A Greek note with an English report attached: Greek, its report's passages English; the
+    Greek filter and the English one both find it, and it counts in both languages."""
+    from dataclasses import replace
+
+    note = doc("gr", "## Πρόκληση\nΑντλίες θερμότητας στα σχολεία\n## report.pdf, page 1\nHeat pumps in schools",
+               language="el")
+    chunks = chunk_practice(note, EMB)
+    chunks[1] = replace(chunks[1], language="en")  # as chunking reads a longer page
+    with store.write() as tx:
+        tx.put_document(note, chunks, EMB.embed([c.embedding_text for c in chunks]), EMB.model_id, fingerprint(note))
+    put(store, doc("sv", "## Bakgrund\nFjärrvärme utan kol", language="sv"))
+    passages = store.passages_of("gr")
+    assert [(p.section, p.language) for p in passages] == [("Πρόκληση", "el"), ("report.pdf, page 1", "en")]
+    assert store.passages([p.id for p in passages]) == {p.id: p for p in passages}
+    assert store.languages_of(["gr", "sv", "nope"]) == {"gr": ("el", "en"), "sv": ("sv",)}
+    assert store.document_languages() == {"el": 1, "en": 1, "sv": 1}
+    assert store.counts()["by_language"] == {"el": 1, "en": 1, "sv": 1}
+    owners = lambda ids: {store.passage_owners(ids)[i] for i in ids}  # noqa: E731
+    assert owners(store.passage_ids_matching({"language": "el"}).tolist()) == {"gr"}
+    assert owners(store.passage_ids_matching({"language": "en"}).tolist()) == {"gr"}
+    assert owners(store.passage_ids_matching({"language": "sv"}).tolist()) == {"sv"}
+    english, greek = stems(["pumps"], "en"), stems(["σχολεία"], "el")
+    for language in ("el", "en"):  # each passage analysed in its own language, whichever filter finds it
+        assert [i for i, _ in store.keyword_passages(english, 5, {"language": language})] == [passages[1].id]
+        assert [i for i, _ in store.keyword_passages(greek, 5, {"language": language})] == [passages[0].id]
+    assert store.keyword_passages(english, 5, {"language": "sv"}) == []
+    copy = SqliteStore(tmp_path / "copy" / "kb.sqlite3")
+    try:
+        assert all(t.ok for t in copy_store(store, copy))
+        assert copy.passages_of("gr") == passages and copy.languages_of(["gr"]) == {"gr": ("el", "en")}
+    finally:
+        copy.close()
+
+
+def test_an_accounts_interface_language_is_kept(store):
+    with store.write(documents=False) as tx:
+        ann = tx.add_user("ann", None, "admin")
+    assert store.user("ann").language is None
+    with store.write(documents=False) as tx:
+        tx.set_user_language(ann, "el")
+    assert store.user("ann").language == "el" and store.user_by_id(ann).language == "el"
+    assert [u.language for u in store.users()] == ["el"]

@@ -57,7 +57,33 @@ def test_a_store_indexed_by_porter_is_indexed_again_in_each_passages_language(tm
         db.executescript("DROP TABLE chunks_fts; CREATE VIRTUAL TABLE chunks_fts USING fts5(title, section, text, "
                          "tokenize = 'porter unicode61 remove_diacritics 2'); INSERT INTO chunks_fts (rowid, title, "
                          "section, text) SELECT c.id, d.title, coalesce(c.section, ''), c.text FROM chunks c "
-                         "JOIN documents d ON d.id = c.doc_id; PRAGMA user_version = 13;")
+                         "JOIN documents d ON d.id = c.doc_id; DROP INDEX chunks_language; "
+                         "ALTER TABLE chunks DROP COLUMN language; ALTER TABLE users DROP COLUMN language; "
+                         "PRAGMA user_version = 13;")
     store = SqliteStore(tmp_path / "kb.sqlite3")
     assert len(store.keyword_passages(stems(["fjärrvärme"], "sv"), 10)) == 1
+    store.close()
+
+
+def test_passages_stored_before_they_had_a_language_take_their_documents(tmp_path):
+    """Migration 15: each passage's language, filled as it was analysed (its document's, English
+    in the English summary), and the accounts' interface language, none chosen."""
+    from kb.documents import stems
+    from tests.kb.store.test_contract import doc, put
+
+    store = SqliteStore(tmp_path / "kb.sqlite3")
+    put(store, doc("sv", "## Bakgrund\nFjärrvärmen utan fossila bränslen.\n\n"
+                         "## In English (summary by the author)\nDistrict heating without fossil fuels.", language="sv"))
+    with store.write(documents=False) as tx:
+        tx.add_user("ann", None, "admin")
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "kb.sqlite3")) as db:  # as schema 14 left it
+        db.executescript("DROP INDEX chunks_language; ALTER TABLE chunks DROP COLUMN language; "
+                         "ALTER TABLE users DROP COLUMN language; PRAGMA user_version = 14;")
+    store = SqliteStore(tmp_path / "kb.sqlite3")
+    assert [(p.section, p.language) for p in store.passages_of("sv")] == [
+        ("Bakgrund", "sv"), ("In English (summary by the author)", "en")]
+    assert store.user("ann").language is None and store.languages_of(["sv"]) == {"sv": ("sv", "en")}
+    assert len(store.keyword_passages(stems(["fjärrvärme"], "sv"), 10)) == 1
+    assert len(store.keyword_passages(stems(["fuels"], "en"), 10)) == 1
     store.close()

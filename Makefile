@@ -10,7 +10,10 @@ DATA ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast bench eval clean
+# The interface's catalogues: each language's messages.po, compiled here (never committed).
+CATALOGUES := $(wildcard kb/locales/*/LC_MESSAGES/messages.po)
+
+.PHONY: install run test test-fast bench eval clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +23,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(CATALOGUES:.po=.mo)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+# After changing what a page says: extract its words, then update every language's catalogue
+# (new entries come empty; tests/search_app/test_catalogues.py fails until they are translated).
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k Message --no-location --sort-output \
+		--add-comments=Translators: --project="Twin Cities knowledge base" \
+		-o kb/locales/messages.pot .
+	$(BIN)/pybabel -q update -i kb/locales/messages.pot -d kb/locales --no-fuzzy-matching \
+		--ignore-obsolete
 
 run: install
 	$(BIN)/kb index --corpus corpus --data $(DATA)

@@ -1,6 +1,6 @@
 """E-mail digests: what an account has not read since its last digest, daily or weekly as it
-chose, mailed through the SMTP server of KB_SMTP_URL by `kb digests send` (run from cron).
-Without KB_SMTP_URL nothing is ever sent."""
+chose, in the language it chose for the interface, mailed through the SMTP server of KB_SMTP_URL
+by `kb digests send` (run from cron). Without KB_SMTP_URL nothing is ever sent."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from kb.accounts import User
 from kb.errors import Invalid, Unauthenticated
 from kb.inbox.inbox import KINDS
+from kb.messages import N_, Message, translate
 from kb.settings import Settings
 from kb.store import Digest, Event, Store
 
@@ -61,7 +62,8 @@ class Digests:
             events = [e for e in self.store.inbox(user_id) if not e.read and e.id > digest.last_event]
             user = self.store.user_by_id(user_id)
             if events and user is not None and not user.disabled:
-                due.append((user_id, digest, self._message(user.username, digest, events), events[0].id))
+                message = self._message(user.username, user.language or "en", digest, events)
+                due.append((user_id, digest, message, events[0].id))
         sent = []
         if due:
             with _connect(self.settings.smtp_url) as smtp:
@@ -72,15 +74,23 @@ class Digests:
                     sent.append(digest.email)
         return DigestRun(sent)
 
-    def _message(self, username: str, digest: Digest, events: list[Event]) -> EmailMessage:
+    def _message(self, username: str, language: str, digest: Digest, events: list[Event]) -> EmailMessage:
         site = self.settings.site_url
+
+        def say(template: str, **values) -> str:
+            return translate(Message(template, **values), language)
+
         message = EmailMessage()
         message["From"], message["To"] = self.settings.mail_from, digest.email
-        message["Subject"] = f"Twin Cities knowledge base: {len(events)} new for {username}"
-        since = f"since your last digest ({digest.sent_at[:10]})" if digest.sent_at else "in your inbox"
-        lines = [f"Hello {username},", "", f"What is new {since}:", ""]
-        lines += [f"- {KINDS[e.kind]}: {e.text}\n  {site}{e.link}" for e in events]
-        lines += ["", f"Your inbox: {site}/inbox", f"Change or stop these digests: {site}/account"]
+        message["Subject"] = say(N_("Twin Cities knowledge base: %(n)s new for %(user)s"), n=len(events), user=username)
+        message["Content-Language"] = language
+        since = (say(N_("What is new since your last digest (%(date)s):"), date=digest.sent_at[:10]) if digest.sent_at
+                 else say(N_("What is new in your inbox:")))
+        lines = [say(N_("Hello %(user)s,"), user=username), "", since, ""]
+        lines += [f"- {say(KINDS[e.kind])}: {translate(Message.loads(e.text), language)}\n  {site}{e.link}"
+                  for e in events]
+        lines += ["", say(N_("Your inbox: %(link)s"), link=f"{site}/inbox"),
+                  say(N_("Change or stop these digests: %(link)s"), link=f"{site}/account")]
         message.set_content("\n".join(lines))
         return message
 

@@ -5,25 +5,26 @@ read unread first and newest first, marked read one by one or all at once."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kb.accounts import MATCHING_ROLES, User
 from kb.errors import Invalid, Unauthenticated
+from kb.messages import N_, Message
 from kb.store import Event, Store, Transaction
 
 # What an event may be about, and how the inbox names it.
 KINDS = {
-    "plan_shared": "Plan shared",
-    "comment": "Comment",
-    "comment_resolved": "Comment resolved",
-    "plan_finalised": "Plan made final",
-    "plan_reopened": "Plan reopened",
-    "case_note": "New case note",
-    "pairing": "New pairing",
-    "kept": "Practice kept",
-    "adopted": "Practice adopted",
-    "meeting": "Meeting recorded",
-    "request": "Case note asked for",
+    "plan_shared": N_("Plan shared"),
+    "comment": N_("Comment"),
+    "comment_resolved": N_("Comment resolved"),
+    "plan_finalised": N_("Plan made final"),
+    "plan_reopened": N_("Plan reopened"),
+    "case_note": N_("New case note"),
+    "pairing": N_("New pairing"),
+    "kept": N_("Practice kept"),
+    "adopted": N_("Practice adopted"),
+    "meeting": N_("Meeting recorded"),
+    "request": N_("Case note asked for"),
 }
 
 
@@ -45,12 +46,14 @@ def recipients(store: Store, audience: Audience, but: User | None = None) -> lis
                  or u.id in audience.accounts)]
 
 
-def tell(tx: Transaction, store: Store, audience: Audience, kind: str, text: str, link: str,
+def tell(tx: Transaction, store: Store, audience: Audience, kind: str, text: Message, link: str,
          actor: User | None) -> None:
-    """Put an event in the inbox of everyone `audience` names but the actor, within `tx`."""
+    """Put an event in the inbox of everyone `audience` names but the actor, within `tx`; its text
+    kept as a Message, which each reader's inbox and digest show in their language."""
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    tx.notify(recipients(store, audience, actor), kind, text, link, actor.id if actor else None)
+    kept = text.dumps() if isinstance(text, Message) else text
+    tx.notify(recipients(store, audience, actor), kind, kept, link, actor.id if actor else None)
 
 
 class Inbox:
@@ -58,7 +61,8 @@ class Inbox:
         self.store = store
 
     def events(self, user: User | None, limit: int = 200) -> list[Event]:
-        return self.store.inbox(_account(user).id, limit)
+        """The account's events, each text a Message again (English as a `str`)."""
+        return [replace(e, text=Message.loads(e.text)) for e in self.store.inbox(_account(user).id, limit)]
 
     def unread(self, user: User | None) -> int:
         """How many events the account has not read (0 for nobody logged in)."""

@@ -19,6 +19,7 @@ from kb.insights.gaps import DISTANCE, Gap, GapFinder, Gaps, cluster, load_clust
 from kb.insights.log import Asker, SearchLog, days_ago, new_name, text_hash
 from kb.insights.reach import IdleTwin, Reach, Week, reach
 from kb.insights.replication import COUNTS, GROUPINGS, Month, Replication, ReplicationRow, pilot_reach, replication
+from kb.messages import Message
 
 if TYPE_CHECKING:
     from kb.core import Core
@@ -97,8 +98,8 @@ class Insights:
         if not asked:
             raise Invalid("no pilot city with an account has a practice close to this gap; "
                           "take it to the programme's pilots another way")
-        text = (f"The knowledge base was asked {gap.searches} time{'s' if gap.searches != 1 else ''} for "
-                f"“{gap.label}” and had no good answer. Your practices come closest: could you write a case note on it?")
+        text = Message("The knowledge base was asked %(n)s times for “%(gap)s” and had no good answer. Your "
+                       "practices come closest: could you write a case note on it?", n=gap.searches, gap=gap.label)
         challenge = f"Twins ask: {gap.label}"
         with self.kb.store.write(documents=False) as tx:
             tell(tx, self.kb.store, audience, "request", text, f"/notes/new?{urlencode({'challenge': challenge})}", user)

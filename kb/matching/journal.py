@@ -16,9 +16,10 @@ from kb.documents import MODULES
 from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from kb.files import BadFile, extract, reference
 from kb.inbox import Audience, tell
+from kb.messages import N_, Message
 from kb.store import Meeting
 
-MEETING_KINDS = {"workshop": "Workshop", "digital": "Digital meeting", "site-visit": "Site visit"}
+MEETING_KINDS = {"workshop": N_("Workshop"), "digital": N_("Digital meeting"), "site-visit": N_("Site visit")}
 MAX_PARTICIPANTS, MAX_RECORD, MAX_FILES = 500, 5_000, 5
 
 
@@ -59,7 +60,9 @@ class Journal:
             meeting_id = tx.add_meeting(meeting, user.id)
             others = (twin, pilot) if user.role in MATCHING_ROLES else tuple(c for c in (twin, pilot) if c != user.city)
             tell(tx, self.store, Audience(others), "meeting",
-                 f"{MEETING_KINDS[meeting.kind]} of {twin} and {pilot} on {meeting.date} recorded by {user.username}",
+                 Message("%(kind)s of %(twin)s and %(pilot)s on %(date)s recorded by %(user)s",
+                         kind=Message(MEETING_KINDS[meeting.kind]), twin=twin, pilot=pilot, date=meeting.date,
+                         user=user.username),
                  f"/cities/{quote(twin)}#meeting-{meeting_id}", user)
         return next(m for m in self.store.meetings(twin, pilot) if m.id == meeting_id)
 

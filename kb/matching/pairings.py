@@ -7,6 +7,7 @@ from urllib.parse import quote
 from kb.accounts import MATCHING_ROLES, User
 from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from kb.inbox import Audience, tell
+from kb.messages import Message
 from kb.store import Pairing, Store
 
 
@@ -30,7 +31,7 @@ class Pairings:
             if not tx.add_pairing(twin, pilot, user.id if user else None):
                 raise Invalid(f"{twin} is already paired with {pilot}")
             for city, other in ((twin, pilot), (pilot, twin)):
-                tell(tx, self.store, Audience((city,)), "pairing", f"{city} is paired with {other}",
+                tell(tx, self.store, Audience((city,)), "pairing", Message("%(city)s is paired with %(other)s", city=city, other=other),
                      f"/cities/{quote(other)}", user)
         return next(p for p in self.store.pairings() if (p.twin, p.pilot) == (twin, pilot))
 

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from kb.core import Core
-from kb.documents import DOMAINS, Practice
+from kb.documents import DOMAINS, Practice, markdown_to_plain
 from kb.matching.regions import region_of
 from kb.search import SearchError, SearchResponse, SearchResult, check_k, search
 from kb.store import City
@@ -57,6 +57,7 @@ class Evidence:
     passage: str
     what_was_done: str = ""
     answers: str | None = None  # of a challenge written as a paragraph, the sentence it answers best
+    language: str | None = None  # the language `passage` is written in
 
 
 @dataclass
@@ -143,13 +144,13 @@ def about(doc: Practice, city: str | None) -> bool:
 
 def _evidence(result: SearchResult, score: float, doc: Practice) -> Evidence:
     return Evidence(result.doc_id, result.title, result.kind, round(score, 4), result.snippet, what_was_done(doc),
-                    result.answers)
+                    result.answers, result.passage_language)
 
 
 def what_was_done(doc: Practice, limit: int = 240) -> str:
     """The opening of the document's "What was done" section, in plain words."""
     match = re.search(r"^##\s*What was done\s*\n(.+?)(?=^##\s|\Z)", doc.body, re.MULTILINE | re.DOTALL)
-    text = " ".join(re.sub(r"[*_`#]", "", match.group(1)).split()) if match else ""
+    text = markdown_to_plain(match.group(1)) if match else ""
     return text if len(text) <= limit else text[:text.rfind(" ", 0, limit)] + " …"
 
 

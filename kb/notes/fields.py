@@ -9,18 +9,19 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from kb.documents import DOMAINS, LEVERS, MAX_BODY, MODULES, Practice, ValidationErrors, code_of, validate
+from kb.documents import DOMAINS, LEVERS, MAX_BODY, MODULES, Practice, ValidationErrors, code_of, detect, validate
 from kb.errors import Invalid
 from kb.files import Extracted, as_markdown
+from kb.messages import N_, Message
 
 # (field, heading on the practice page); the free text and the structured text fields
-TEXTS = (("challenge", "Challenge"), ("what_was_done", "What was done"), ("results", "Results"),
-         ("costs", "Costs and funding"), ("partners", "Partners"), ("transferability", "Transferability"),
-         ("contact", "Contact"), ("summary_en", "In English (summary by the author)"))
+TEXTS = (("challenge", N_("Challenge")), ("what_was_done", N_("What was done")), ("results", N_("Results")),
+         ("costs", N_("Costs and funding")), ("partners", N_("Partners")), ("transferability", N_("Transferability")),
+         ("contact", N_("Contact")), ("summary_en", N_("In English (summary by the author)")))
 NOTE_FIELDS = ("title", *(name for name, _ in TEXTS), "indicators", "start", "end", "module", "twins",
                "domains", "levers", "language", "attachments")
-REQUIRED = {"title": "Give the title.", "challenge": "Say what problem the city faced.",
-            "what_was_done": "Say what the city did."}
+REQUIRED = {"title": Message("Give the title."), "challenge": Message("Say what problem the city faced."),
+            "what_was_done": Message("Say what the city did.")}
 MAX_NOTE_TITLE, MAX_NOTE_BODY = 200, 50_000  # tighter than a corpus document's
 MAX_INDICATORS, MAX_SHORT = 20, 200
 MAX_ATTACHMENTS, MAX_UPLOADS = 10, 5  # files on one note, and sent with one form; each within KB_MAX_FILE_MB
@@ -51,19 +52,21 @@ def check_fields(payload: dict, twin_cities: tuple[str, ...] = ()) -> dict:
             continue
         fields[name] = value.strip()
         if name in REQUIRED and not fields[name]:
-            errors.append(f"{name}: {REQUIRED[name]}")
+            errors.append(Message(REQUIRED[name].template, field=name))
     if len(fields["title"]) > MAX_NOTE_TITLE:
-        errors.append(f"title: Shorten the title to {MAX_NOTE_TITLE} characters (it has {len(fields['title'])}).")
+        errors.append(Message("Shorten the title to %(max)s characters (it has %(n)s).", field="title",
+                              max=MAX_NOTE_TITLE, n=len(fields["title"])))
     for name in ("partners", "contact"):
         if len(fields[name]) > MAX_SHORT * 5:
-            errors.append(f"{name}: Keep this to {MAX_SHORT * 5} characters.")
+            errors.append(Message("Keep this to %(max)s characters.", field=name, max=MAX_SHORT * 5))
     body_length = sum(len(fields[n]) for n, _ in TEXTS)
     if body_length > MAX_NOTE_BODY:
         longest = max((n for n, _ in TEXTS), key=lambda n: len(fields[n]))
-        errors.append(f"{longest}: The texts hold {body_length} characters together; shorten them to {MAX_NOTE_BODY}.")
+        errors.append(Message("The texts hold %(n)s characters together; shorten them to %(max)s.", field=longest,
+                              n=body_length, max=MAX_NOTE_BODY))
     errors += _check_period(fields)
     if fields["module"] and fields["module"] not in MODULES:
-        errors.append(f"module: Choose one of {', '.join(MODULES)}, or none.")
+        errors.append(Message("Choose one of %(modules)s, or none.", field="module", modules=", ".join(MODULES)))
     fields["language"], language_error = _language(fields["language"])
     errors += language_error
     for name, allowed in (("domains", DOMAINS), ("levers", LEVERS), ("twins", twin_cities)):
@@ -80,7 +83,7 @@ def check_fields(payload: dict, twin_cities: tuple[str, ...] = ()) -> dict:
                                          and all(isinstance(v, str) for v in payload["attachments"])):
         errors.append("attachments: must be a list of the kept files' names, as GET /api/notes/{id} gives them")
     if not fields["domains"] and not any(e.startswith("domains") for e in errors):
-        errors.append("domains: Choose at least one domain.")
+        errors.append(Message("Choose at least one domain.", field="domains"))
     fields["indicators"], indicator_errors = _indicators(payload.get("indicators") or [])
     errors += indicator_errors
     if errors:
@@ -89,10 +92,10 @@ def check_fields(payload: dict, twin_cities: tuple[str, ...] = ()) -> dict:
 
 
 def _check_period(fields: dict) -> list[str]:
-    errors = [f"{name}: Give a year or a month, such as 2024 or 2024-03."
+    errors = [Message("Give a year or a month, such as 2024 or 2024-03.", field=name)
               for name in ("start", "end") if fields[name] and not MONTH.match(fields[name])]
     if not errors and fields["start"] and fields["end"] and fields["end"] < fields["start"]:
-        errors.append("end: The end comes before the start.")
+        errors.append(Message("The end comes before the start.", field="end"))
     return errors
 
 
@@ -103,8 +106,8 @@ def _language(value: str) -> tuple[str, list[str]]:
         return "", []
     code = code_of(value)
     if code is None:
-        return "", [f"language: {value[:40]!r} is not a language we know; choose one from the list, or leave it "
-                    "to be detected"]
+        return "", [Message("%(value)s is not a language we know; choose one from the list, or leave it to be "
+                            "detected", field="language", value=repr(value[:40]))]
     return code, []
 
 
@@ -122,13 +125,14 @@ def _indicators(value) -> tuple[list[dict], list[str]]:
             continue  # an empty row of the form
         number = _number(raw)
         if not name:
-            errors.append(f"indicators: Name indicator {i} (for example 'CO2 avoided').")
+            errors.append(Message("Name indicator %(i)s (for example 'CO2 avoided').", field="indicators", i=i))
         if number is None:
-            errors.append(f"indicators: Give indicator {i} a value as a number (for example 1200 or 3.5).")
+            errors.append(Message("Give indicator %(i)s a value as a number (for example 1200 or 3.5).",
+                                  field="indicators", i=i))
         year_number = _number(year) if year not in (None, "") else None
         if year not in (None, "") and (year_number is None or not 1950 <= year_number <= 2100
                                        or year_number != int(year_number)):
-            errors.append(f"indicators: The year of indicator {i} is a year such as 2024.")
+            errors.append(Message("The year of indicator %(i)s is a year such as 2024.", field="indicators", i=i))
         kept.append({"name": name, "value": number, "unit": unit,
                      "year": int(year_number) if year_number is not None and year_number == int(year_number) else None})
     return kept, errors
@@ -185,12 +189,23 @@ def _cell(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")
 
 
+def note_language(fields: dict) -> str:
+    """The language a note is written in: as its author chose it, else detected on its title and
+    the sections its author wrote (not the English summary, not the attached files: a Greek note
+    with a long English report attached is Greek), else English, as for any document."""
+    if fields.get("language"):
+        return fields["language"]
+    own = [fields.get("title") or "", *(fields.get(name) or "" for name, _ in TEXTS if name != "summary_en")]
+    return detect("\n".join(text for text in own if text)) or "en"
+
+
 def practice_of(note_id: str, city: str, country: str, fields: dict) -> Practice:
-    """The searchable document of a note (validated like any corpus document)."""
+    """The searchable document of a note (validated like any corpus document), in the note's
+    language (`note_language`); each passage of an attached file has its own (kb/documents/chunking.py)."""
     try:
         return validate(
             {"id": note_id, "title": fields["title"], "kind": "case_note", "city": city, "country": country,
-             "domains": fields["domains"], "levers": fields["levers"], "language": fields["language"] or None,
+             "domains": fields["domains"], "levers": fields["levers"], "language": note_language(fields),
              "module": fields["module"] or None, "twins": fields["twins"], "date": date.today().isoformat()},
             note_body(fields), files=tuple(a["file"] for a in fields.get("attachments") or []),
         )

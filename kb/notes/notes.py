@@ -23,13 +23,14 @@ from kb.documents import language_name
 from kb.errors import Forbidden, Invalid, KBError, NotFound, StaleEdit, Unauthenticated
 from kb.files import BadFile, extract, reference
 from kb.inbox import Audience, tell
+from kb.messages import N_, Message
 from kb.notes.fields import (MAX_ATTACHMENTS, NOTE_FIELDS, TEXTS, InvalidNote, attachment, check_fields, empty_fields,
                              note_body, practice_of)
 from kb.store import NoteRecord, Transaction
 
-LABELS = {"title": "Title", **dict(TEXTS), "indicators": "Indicators", "start": "Start", "end": "End",
-          "module": "Module", "twins": "Twin cities", "domains": "Domains", "levers": "Levers",
-          "language": "Language", "attachments": "Attached files"}
+LABELS = {"title": N_("Title"), **dict(TEXTS), "indicators": N_("Indicators"), "start": N_("Start"),
+          "end": N_("End"), "module": N_("Module"), "twins": N_("Twin cities"), "domains": N_("Domains"),
+          "levers": N_("Levers"), "language": N_("Language"), "attachments": N_("Attached files")}
 Upload = tuple[str, bytes]  # a file as sent: its name and its content
 
 
@@ -390,7 +391,8 @@ class Notes:
             tx.record_note_version(note_id, version, action, fields, author)
             if before is None:  # a new note: the twins paired with its city learn of it
                 twins = tuple(p.twin for p in self.kb.store.pairings() if p.pilot == city)
-                tell(tx, self.kb.store, Audience(twins), "case_note", f"{city} published a case note: “{practice.title}”",
+                tell(tx, self.kb.store, Audience(twins), "case_note",
+                     Message("%(city)s published a case note: “%(title)s”", city=city, title=practice.title),
                      f"/doc/{note_id}", user)
 
         self.kb.ingest([practice], also=record)

@@ -8,17 +8,16 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 
+from kb.documents import markdown_to_plain
 from kb.search.stopwords import STOPWORDS
 
-_BLOCK_MARKS = re.compile(r"^#+\s|^\s*[-*+]\s|^\s*\d+\.\s", re.M)  # headings, list items
-_INLINE_MARKS = re.compile(r"\*\*|__|`|(?<!\w)[_*](?=\S)|(?<=\S)[_*](?!\w)")  # emphasis, code
 SNIPPET_CHARS = 300
 
 
-@lru_cache(maxsize=4096)  # the same passages come back query after query; two regex passes each
+@lru_cache(maxsize=4096)  # the same passages come back query after query; a dozen regex passes each
 def plain(text: str) -> str:
-    """The passage as one line of plain text (Markdown emphasis and list marks removed)."""
-    return " ".join(_INLINE_MARKS.sub("", _BLOCK_MARKS.sub(" ", text)).split())
+    """The passage as one line of plain text (Markdown's marks, tables, links removed)."""
+    return markdown_to_plain(text)
 
 
 def _fold(word: str) -> str:

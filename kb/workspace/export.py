@@ -1,13 +1,16 @@
 """A replication plan as files to hand in: Markdown, Word (python-docx) and PDF (WeasyPrint).
-Headings and tables survive in each; each names the plan's version and the date it was exported."""
+Headings and tables survive in each; each names the plan's version and the date it was exported,
+its title, dates and section headings in the language of the one who exports it."""
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import date
 
 from kb.documents import markdown_html, tokens
 from kb.errors import Invalid
+from kb.messages import Message, translate
 from kb.store import City, PlanRecord
 from kb.workspace.sections import plan_markdown
 
@@ -28,42 +31,47 @@ th { background: #e3f2ec; text-align: left; }
 """
 
 
-def title(twin: City) -> str:
-    return f"{twin.city}: replication plan"
+def title(twin: City, language: str) -> str:
+    return translate(Message("%(twin)s: replication plan", twin=twin.city), language)
 
 
-def stamp(plan: PlanRecord, today: date) -> str:
-    state = "final" if plan.final else "draft"
-    return f"Version {plan.version} ({state}), exported {today.isoformat()}"
+def stamp(plan: PlanRecord, today: date, language: str) -> str:
+    state = Message("final") if plan.final else Message("draft")
+    return translate(Message("Version %(version)s (%(state)s), exported %(date)s", version=plan.version, state=state,
+                             date=today.isoformat()), language)
 
 
-def to_markdown(twin: City, plan: PlanRecord, today: date) -> bytes:
-    return f"# {title(twin)}\n\n{stamp(plan, today)}\n\n{plan_markdown(twin, plan)}".encode()
+def to_markdown(twin: City, plan: PlanRecord, today: date, language: str) -> bytes:
+    return (f"# {title(twin, language)}\n\n{stamp(plan, today, language)}\n\n"
+            f"{plan_markdown(twin, plan, language)}").encode()
 
 
-def to_html(twin: City, plan: PlanRecord, today: date) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title(twin)}</title>'
-            f"<style>{_CSS}</style></head><body><h1>{title(twin)}</h1><p class=\"meta\">{stamp(plan, today)}</p>"
-            f"{markdown_html(plan_markdown(twin, plan))}</body></html>")
+def to_html(twin: City, plan: PlanRecord, today: date, language: str) -> str:
+    heading = html.escape(title(twin, language))
+    return (f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"><title>{heading}</title>'
+            f"<style>{_CSS}</style></head><body><h1>{heading}</h1>"
+            f"<p class=\"meta\">{html.escape(stamp(plan, today, language))}</p>"
+            f"{markdown_html(plan_markdown(twin, plan, language))}</body></html>")
 
 
-def to_pdf(twin: City, plan: PlanRecord, today: date) -> bytes:
+def to_pdf(twin: City, plan: PlanRecord, today: date, language: str) -> bytes:
     from weasyprint import HTML, URLFetcher  # 0.5 s to import, and only exports need it
 
     # Nothing is fetched: an image written into a plan as ![x](http://…) stays out of the PDF.
     fetch_nothing = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
-    return HTML(string=to_html(twin, plan, today), url_fetcher=fetch_nothing).write_pdf()
+    return HTML(string=to_html(twin, plan, today, language), url_fetcher=fetch_nothing).write_pdf()
 
 
-def to_docx(twin: City, plan: PlanRecord, today: date) -> bytes:
+def to_docx(twin: City, plan: PlanRecord, today: date, language: str) -> bytes:
     """Word: the headings as Word headings, tables as Word tables, lists as list paragraphs."""
     from docx import Document
 
     document = Document()
-    document.core_properties.title = title(twin)
-    document.add_heading(title(twin), level=0)
-    document.add_paragraph(stamp(plan, today))
-    _write(document, tokens(plan_markdown(twin, plan)))
+    document.core_properties.title = title(twin, language)
+    document.core_properties.language = language
+    document.add_heading(title(twin, language), level=0)
+    document.add_paragraph(stamp(plan, today, language))
+    _write(document, tokens(plan_markdown(twin, plan, language)))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -127,11 +135,13 @@ def check_size(markdown: str) -> None:
                       f"out at most {MAX_BLOCKS:,}: shorten its tables and lists, or export it as Markdown")
 
 
-def export(twin: City, plan: PlanRecord, fmt: str, today: date | None = None) -> tuple[bytes, str, str]:
-    """(content, file name, media type) of the plan in `fmt`: md, docx or pdf."""
+def export(twin: City, plan: PlanRecord, fmt: str, today: date | None = None,
+           language: str = "en") -> tuple[bytes, str, str]:
+    """(content, file name, media type) of the plan in `fmt`: md, docx or pdf, its own words
+    framed in `language`."""
     today = today or date.today()
     if fmt != "md":
         check_size(plan_markdown(twin, plan))
     writer = {"md": to_markdown, "docx": to_docx, "pdf": to_pdf}[fmt]
     slug = "-".join(twin.city.casefold().split())
-    return writer(twin, plan, today), f"replication-plan-{slug}-v{plan.version}.{fmt}", FORMATS[fmt]
+    return writer(twin, plan, today, language), f"replication-plan-{slug}-v{plan.version}.{fmt}", FORMATS[fmt]

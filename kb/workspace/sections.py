@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from kb.documents import Practice, validate
+from kb.messages import N_, Message, translate
 from kb.store import City, PlanRecord
 
-SECTIONS = (("situation", "Starting situation"), ("practices", "Practices adopted"), ("steps", "Planned steps"),
-            ("costs", "Costs and funding sources"), ("governance", "Stakeholders and governance"),
-            ("indicators", "Indicators to follow"), ("risks", "Risks and mitigations"))
+SECTIONS = (("situation", N_("Starting situation")), ("practices", N_("Practices adopted")), ("steps", N_("Planned steps")),
+            ("costs", N_("Costs and funding sources")), ("governance", N_("Stakeholders and governance")),
+            ("indicators", N_("Indicators to follow")), ("risks", N_("Risks and mitigations")))
 SECTION_NAMES = dict(SECTIONS)
 
 
@@ -25,32 +26,32 @@ class Guidance:
 # What each section asks, after the programme's replication plan: the actions to replicate, their
 # timeline through the three modules, budget and funding, stakeholders and governance, risks, indicators.
 GUIDANCE = {
-    "situation": Guidance("Where your city stands on the challenge today, and why it chose these pilots.",
-                          "70 % of our district heat comes from an oil-fired plant; the council voted to end fossil "
-                          "heat by 2030.", "One or two paragraphs."),
-    "practices": Guidance("For each pilot practice you adopt: what you take over as it is, and what you adapt to "
-                          "your city.", "Kalamata's one-stop shop: we keep the single advice desk, but run it with "
-                          "the regional energy agency.", "A line or two per practice."),
-    "steps": Guidance("The actions, each with who leads it, when it starts and ends, its budget and the indicator "
-                      "that shows it is done, through getting started, co-creation and capitalisation.",
-                      "Feasibility study for a heat-pump plant — energy department — 2027-01 to 2027-06 — "
-                      "EUR 80,000 — study approved by the council.", "One row per action; five to fifteen rows."),
-    "costs": Guidance("What the plan costs in all, and where the money comes from (own budget, national or EU "
-                      "funds, loans, private partners).", "EUR 1.2 million: 40 % city budget, 60 % from the "
-                      "national recovery plan (applied for in March).", "A short paragraph or a table."),
-    "governance": Guidance("Who takes part and who decides: departments, utilities, residents, businesses, the "
-                           "pilot; how they meet.", "A steering group of the deputy mayor, the utility and two "
-                           "residents' associations meets every quarter.", "One paragraph."),
-    "indicators": Guidance("How you will know it works: each indicator with its unit, today's value and the "
-                           "target.", "Share of heat from renewable sources: 30 % today, 80 % in 2030.",
-                           "Three to eight indicators."),
-    "risks": Guidance("What could stop the plan, and what you will do about it.", "Residents oppose the new "
-                      "plant: open site visits and a neighbourhood panel from the start.", "Three to six risks."),
+    "situation": Guidance(N_("Where your city stands on the challenge today, and why it chose these pilots."),
+                          N_("70 per cent of our district heat comes from an oil-fired plant; the council voted to end fossil "
+                          "heat by 2030."), N_("One or two paragraphs.")),
+    "practices": Guidance(N_("For each pilot practice you adopt: what you take over as it is, and what you adapt to "
+                          "your city."), N_("Kalamata's one-stop shop: we keep the single advice desk, but run it with "
+                          "the regional energy agency."), N_("A line or two per practice.")),
+    "steps": Guidance(N_("The actions, each with who leads it, when it starts and ends, its budget and the indicator "
+                      "that shows it is done, through getting started, co-creation and capitalisation."),
+                      N_("Feasibility study for a heat-pump plant — energy department — 2027-01 to 2027-06 — "
+                      "EUR 80,000 — study approved by the council."), N_("One row per action; five to fifteen rows.")),
+    "costs": Guidance(N_("What the plan costs in all, and where the money comes from (own budget, national or EU "
+                      "funds, loans, private partners)."), N_("EUR 1.2 million: 40 per cent city budget, 60 per cent from the "
+                      "national recovery plan (applied for in March)."), N_("A short paragraph or a table.")),
+    "governance": Guidance(N_("Who takes part and who decides: departments, utilities, residents, businesses, the "
+                           "pilot; how they meet."), N_("A steering group of the deputy mayor, the utility and two "
+                           "residents' associations meets every quarter."), N_("One paragraph.")),
+    "indicators": Guidance(N_("How you will know it works: each indicator with its unit, today's value and the "
+                           "target."), N_("Share of heat from renewable sources: 30 per cent today, 80 per cent in 2030."),
+                           N_("Three to eight indicators.")),
+    "risks": Guidance(N_("What could stop the plan, and what you will do about it."), N_("Residents oppose the new "
+                      "plant: open site visits and a neighbourhood panel from the start."), N_("Three to six risks.")),
 }
 
 # The planned steps are a table of actions, edited as rows in the page and kept as Markdown.
-ACTION_FIELDS = (("action", "Action"), ("owner", "Owner"), ("start", "Start"), ("end", "End"),
-                 ("budget", "Budget"), ("indicator", "Indicator"))
+ACTION_FIELDS = (("action", N_("Action")), ("owner", N_("Owner")), ("start", N_("Start")), ("end", N_("End")),
+                 ("budget", N_("Budget")), ("indicator", N_("Indicator")))
 _ALIASES = {"step": "action"}  # the older table's first column
 
 
@@ -95,9 +96,12 @@ def table_cell(text: str) -> str:
     return " ".join(str(text).replace("|", "/").split())
 
 
-def plan_markdown(twin: City, plan: PlanRecord) -> str:
-    """The plan as one Markdown document, its sections as headings."""
-    parts = [f"## {title}\n\n{plan.sections.get(name, '').strip() or '_Not written yet._'}" for name, title in SECTIONS]
+def plan_markdown(twin: City, plan: PlanRecord, language: str = "en") -> str:
+    """The plan as one Markdown document, its sections as headings (in `language`; the
+    searchable document's in English)."""
+    unwritten = translate(Message("Not written yet."), language)
+    parts = [f"## {translate(title, language)}\n\n{plan.sections.get(name, '').strip() or f'_{unwritten}_'}"
+             for name, title in SECTIONS]
     return "\n\n".join(parts) + "\n"
 
 

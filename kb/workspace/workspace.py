@@ -21,6 +21,7 @@ from kb.documents import MODULES, Practice
 from kb.errors import Conflict, Forbidden, Invalid, NotFound, StaleEdit, Unauthenticated
 from kb.inbox import Audience, tell
 from kb.matching import Pairings
+from kb.messages import Message
 from kb.store import City, Meeting, PlanComment, PlanRecord, ShortlistItem
 from kb.workspace.export import FORMATS, export
 from kb.workspace.sections import SECTIONS, SECTION_NAMES, actions_markdown, plan_doc_id, plan_document, table_cell
@@ -150,7 +151,7 @@ class Workspace:
             raise NotFound(f"no document has the id {doc_id!r}")
         with self.store.write(documents=False) as tx:
             if tx.keep(twin.city, doc_id, user.id) and doc.city:
-                tell(tx, self.store, Audience((doc.city,)), "kept", f"{twin.city} keeps your practice “{doc.title}”",
+                tell(tx, self.store, Audience((doc.city,)), "kept", Message("%(twin)s keeps your practice “%(title)s”", twin=twin.city, title=doc.title),
                      f"/doc/{doc.id}", user)
         return self._item(twin.city, doc_id)
 
@@ -167,7 +168,8 @@ class Workspace:
                 raise NotFound(f"{doc_id!r} is not on {twin.city}'s shortlist")
             if status == "adopting" and before and before.status != "adopting" and doc and doc.city:
                 tell(tx, self.store, Audience((doc.city,)), "adopted",
-                     f"{twin.city} is adopting your practice “{doc.title}”", f"/doc/{doc.id}", user)
+                     Message("%(twin)s is adopting your practice “%(title)s”", twin=twin.city, title=doc.title),
+                     f"/doc/{doc.id}", user)
         return self._item(twin.city, doc_id)
 
     def drop(self, user: User | None, doc_id: str) -> None:
@@ -265,7 +267,7 @@ class Workspace:
                 raise Conflict("the plan is final: it stays shared with the paired pilots and the matching team")
             tx.save_plan(replace(current, version=current.version + 1, shared=bool(shared)), user.id)
             if shared and not current.shared:
-                tell(tx, self.store, self._audience(twin), "plan_shared", f"{twin} shared its replication plan with you",
+                tell(tx, self.store, self._audience(twin), "plan_shared", Message("%(twin)s shared its replication plan with you", twin=twin),
                      f"/plans/{quote(twin)}", user)
         return self.store.plan(twin)
 
@@ -289,7 +291,8 @@ class Workspace:
             comment_id = tx.add_comment(city.city, section, text.strip(), user.id)
             short = " ".join(text.split())[:120]
             tell(tx, self.store, Audience((city.city,), accounts=others), "comment",
-                 f"{user.username} on {city.city}'s plan ({SECTION_NAMES[section]}): “{short}”",
+                 Message("%(user)s on %(twin)s's plan (%(section)s): “%(text)s”", user=user.username, twin=city.city,
+                         section=Message(SECTION_NAMES[section]), text=short),
                  f"/plans/{quote(city.city)}#comment-{comment_id}", user)
         return next(c for c in self.store.plan_comments(city.city) if c.id == comment_id)
 
@@ -302,7 +305,8 @@ class Workspace:
                 raise NotFound(f"no open comment {comment_id} on {twin}'s plan")
             if author is not None:
                 tell(tx, self.store, Audience(accounts=(author.id,)), "comment_resolved",
-                     f"{twin} resolved your comment: “{' '.join(comment.text.split())[:120]}”",
+                     Message("%(twin)s resolved your comment: “%(text)s”", twin=twin,
+                             text=" ".join(comment.text.split())[:120]),
                      f"/plans/{quote(twin)}#comment-{comment_id}", user)
 
     def finalise(self, user: User | None, twin: str | None = None) -> PlanRecord:
@@ -327,7 +331,8 @@ class Workspace:
             def record(tx, final=final):
                 tx.save_plan(final, user.id)
                 tell(tx, self.store, self._audience(twin.city), "plan_finalised",
-                     f"{twin.city}'s replication plan is final", f"/plans/{quote(twin.city)}", user)
+                     Message("%(twin)s's replication plan is final", twin=twin.city), f"/plans/{quote(twin.city)}",
+                     user)
 
             try:
                 self.kb.ingest([document], also=record)
@@ -352,8 +357,9 @@ class Workspace:
             tx.save_plan(replace(current, version=current.version + 1, final=False, shared=True), user.id)
             tx.remove_documents([plan_doc_id(city)])
             tell(tx, self.store, self._audience(city.city), "plan_reopened",
-                 f"{user.username} reopened {city.city}'s replication plan: it can be changed again, and is out of "
-                 "search until it is made final again", f"/plans/{quote(city.city)}", user)
+                 Message("%(user)s reopened %(twin)s's replication plan: it can be changed again, and is out of "
+                         "search until it is made final again", user=user.username, twin=city.city),
+                 f"/plans/{quote(city.city)}", user)
         self.kb.refresh_index()
         return self.store.plan(city.city)
 
@@ -366,13 +372,13 @@ class Workspace:
         plans = [self.store.plan(twin) for twin in dict.fromkeys(twins)]
         return sorted((p for p in plans if p is not None and p.shared), key=lambda p: p.updated_at, reverse=True)
 
-    def export(self, user: User | None, twin: str, fmt: str) -> tuple[bytes, str, str]:
-        """(content, file name, media type) of the plan in `fmt`: md, docx or pdf."""
+    def export(self, user: User | None, twin: str, fmt: str, language: str = "en") -> tuple[bytes, str, str]:
+        """(content, file name, media type) of the plan in `fmt`: md, docx or pdf, framed in `language`."""
         if fmt not in FORMATS:
             raise Invalid(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
         city, plan = self._plan_of(twin)
         self._check_read(user, city.city, plan)
-        return export(city, plan, fmt)
+        return export(city, plan, fmt, language=language)
 
     def kept_by(self, docs: list[Practice]) -> dict[str, list[tuple[str, str]]]:
         """Which twins keep each of `docs`, and at what status (a pilot sees how its practices travel)."""

@@ -18,6 +18,7 @@ from search_app import api, insights, notes, pages, people, workspace
 from search_app.auth import Sessions
 from search_app.errors import detail_of, headers_of, retry_after, status_of
 from search_app.guards import MAX_BODY, GuardRequests
+from search_app.i18n import translated
 from search_app.middleware import AnswerErrors, RecycleConnections, SessionAndHeaders
 from search_app.render import render, render_error
 
@@ -65,7 +66,8 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
         status = status_of(exc)
         if _wants_json(request):
             return JSONResponse({"detail": detail_of(exc), **exc.data}, status_code=status, headers=headers_of(exc))
-        return render_error(request, status, str(exc), headers=retry_after(exc))
+        return render_error(request, status, translated(exc.args[0] if exc.args else str(exc)),
+                            headers=retry_after(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from kb.accounts import SESSION_S, Accounts, User
 from kb.insights import Asker, new_name
 from search_app.errors import check_storable
+from search_app.i18n import gettext as _
 
 COOKIE = "kb_session"
 _UNSET = object()
@@ -85,7 +86,7 @@ def asker(request: Request, source: str) -> Asker:
 def check_csrf(request: Request, token: str | None) -> None:
     expected = request.state.session.get("csrf")
     if not expected or not token or not secrets.compare_digest(expected, token):
-        raise HTTPException(403, "the form has expired or did not come from this site; reload the page and try again")
+        raise HTTPException(403, _("the form has expired or did not come from this site; reload the page and try again"))
 
 
 def check_form(request: Request, form) -> None:
@@ -140,7 +141,7 @@ def bearer_user(request: Request) -> User | None:
     else:
         user = request.app.state.kb.accounts.by_token(header[7:].strip())
         if user is None:
-            raise HTTPException(401, "the API token is not valid; ask an admin for a new one (kb users reset)",
+            raise HTTPException(401, _("the API token is not valid; ask an admin for a new one (kb users reset)"),
                                 headers={"WWW-Authenticate": "Bearer"})
     request.state.bearer_user = user
     return user
@@ -150,7 +151,7 @@ def api_reader(request: Request) -> User:
     """The user behind an API read of private data: a bearer token, or a session cookie."""
     user = bearer_user(request) or request.state.user
     if user is None:
-        raise HTTPException(401, "send Authorization: Bearer <token>, or log in first",
+        raise HTTPException(401, _("send Authorization: Bearer <token>, or log in first"),
                             headers={"WWW-Authenticate": "Bearer"})
     return user
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kb.documents import unstorable
 from kb.errors import KBError
+from search_app.i18n import translated
 
 STATUS = {"invalid": 422, "not_found": 404, "forbidden": 403, "unauthenticated": 401, "conflict": 409,
           "rate_limited": 429, "busy": 503}
@@ -18,8 +19,11 @@ def status_of(error: KBError) -> int:
 
 
 def detail_of(error: KBError) -> str | list[str]:
-    """The message, or the list of every problem when there were several (a form's fields)."""
-    return error.errors if error.errors != [str(error)] else str(error)
+    """The message, or the list of every problem when there were several (a form's fields), in the
+    request's language: English unless Accept-Language asks for another (search_app/i18n.py)."""
+    if error.errors != [str(error)]:
+        return [translated(e) for e in error.errors]
+    return translated(error.args[0] if error.args else str(error))
 
 
 def headers_of(error: KBError) -> dict[str, str] | None:

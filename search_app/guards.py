@@ -25,6 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from search_app.auth import bearer_user
 from search_app.errors import check_storable
+from search_app.i18n import gettext as _
+from search_app.i18n import number
 from search_app.render import render_error
 
 MAX_BODY = 1_000_000  # bytes: a case note of 50,000 characters in any script is well below
@@ -39,8 +41,9 @@ class GuardRequests:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and ("\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope["query_string"])):
-            where = "address" if "\x00" in scope["path"] else "query"
-            await _refuse(scope, receive, send, 422, f"the {where} holds a NUL character (%00), which no text may hold")
+            message = (_("the address holds a NUL character (%00), which no text may hold") if "\x00" in scope["path"]
+                       else _("the query holds a NUL character (%00), which no text may hold"))
+            await _refuse(scope, receive, send, 422, message)
             return
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
@@ -49,8 +52,8 @@ class GuardRequests:
         path = scope["path"]
         uploads = UPLOADS.match(path) is not None
         if uploads and request.state.user is None:  # nobody's files are read before they log in
-            message = ("Log in with a pilot city's account to publish case notes." if path.startswith("/notes/")
-                       else "Log in as one of the pairing's cities or the matching team to record its meetings.")
+            message = (_("Log in with a pilot city's account to publish case notes.") if path.startswith("/notes/")
+                       else _("Log in as one of the pairing's cities or the matching team to record its meetings."))
             await _refuse(scope, receive, send, 403, message)
             return
         limit = self.upload_body if uploads else MAX_BODY
@@ -65,7 +68,7 @@ class GuardRequests:
                 await _refuse(scope, receive, send, exc.status_code, exc.detail, exc.headers)
                 return
             if user is None:
-                await _refuse(scope, receive, send, 401, "send Authorization: Bearer <token>, or log in first",
+                await _refuse(scope, receive, send, 401, _("send Authorization: Bearer <token>, or log in first"),
                               {"WWW-Authenticate": "Bearer"})
                 return
         await self.app(scope, _limited(receive, limit), send)
@@ -80,7 +83,7 @@ def _limited(receive: Receive, limit: int) -> Receive:
         message = await receive()
         received += len(message.get("body", b""))
         if received > limit:
-            raise HTTPException(413, f"the request body is larger than {limit:,} bytes")
+            raise HTTPException(413, _("the request body is larger than %(limit)s bytes") % {"limit": number(limit)})
         return message
 
     return limited
@@ -88,9 +91,9 @@ def _limited(receive: Receive, limit: int) -> Receive:
 
 def _too_large(limit: int, uploads: bool) -> str:
     if uploads:
-        return (f"The form with its files is larger than {limit / 1024 / 1024:.0f} MB. Go back and attach fewer or "
-                "smaller files; the rest of the note is still in the form.")
-    return f"the request body is larger than {limit:,} bytes"
+        return _("The form with its files is larger than %(mb)s MB. Go back and attach fewer or smaller files; "
+                 "the rest of the note is still in the form.") % {"mb": number(round(limit / 1024 / 1024))}
+    return _("the request body is larger than %(limit)s bytes") % {"limit": number(limit)}
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str,
@@ -116,9 +119,10 @@ class StrictRoute(APIRoute):
         async def strict(request: Request):
             unknown = [name for name in request.query_params if name not in known]
             if unknown:
-                expected = ", ".join(sorted(known)) or "none"
+                expected = ", ".join(sorted(known)) or _("none")
                 raise RequestValidationError([
-                    {"loc": ("query", name), "msg": f"unknown parameter; this operation takes: {expected}",
+                    {"loc": ("query", name), "msg": _("unknown parameter; this operation takes: %(names)s")
+                     % {"names": expected},
                      "type": "extra_forbidden"} for name in unknown])
             if "json" in request.headers.get("content-type", ""):
                 check_storable_json(await request.body())
@@ -140,7 +144,7 @@ def check_storable_json(body: bytes) -> None:
     try:
         document = json.loads(body)
     except RecursionError:
-        raise RequestValidationError([{"loc": ("body",), "msg": "the JSON is nested too deeply",
+        raise RequestValidationError([{"loc": ("body",), "msg": _("the JSON is nested too deeply"),
                                        "type": "json_invalid"}]) from None
     except ValueError:
         return  # the route's own parsing says what is wrong with it

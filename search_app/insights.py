@@ -14,6 +14,8 @@ from search_app.charts import bars
 from search_app.deps import KB, Reader
 from search_app.errors import PRIVATE_READ, documented
 from search_app.guards import StrictRoute
+from search_app.i18n import N_
+from search_app.i18n import gettext as _
 from search_app.render import csv_response, render
 
 router = APIRouter(route_class=StrictRoute)  # the JSON API: unknown parameters refused
@@ -21,6 +23,23 @@ pages = APIRouter(include_in_schema=False)
 
 SINCE = Query(None, description="The first day, YYYY-MM-DD (default: 90 days before `until`).")
 UNTIL = Query(None, description="The last day, YYYY-MM-DD (default: today).")
+
+
+# Translators: column names of the insights' CSV downloads (kb/insights/csv_table writes them in English).
+CSV_HEADERS = {
+    "searches": N_("searches"), "weak": N_("weak"), "label": N_("label"), "words": N_("words"),
+    "languages": N_("languages"), "domains": N_("domains"), "pilots": N_("pilots"), "examples": N_("examples"),
+    "practice": N_("practice"), "pilot": N_("pilot"), "domain": N_("domain"), "module": N_("module"),
+    "kept": N_("kept"), "considering": N_("considering"), "adopting": N_("adopting"), "dropped": N_("dropped"),
+    "final": N_("final"), "twins": N_("twins"), "week": N_("week"), "searches in a session": N_("searches in a session"),
+    "followed by a kept practice": N_("followed by a kept practice"), "roles": N_("roles"),
+}
+
+
+def _csv(figures, filename: str):
+    """The figures as a CSV download, its header row in the page's language."""
+    header, *rows = csv_table(figures)
+    return csv_response([[_(CSV_HEADERS[name]) if name in CSV_HEADERS else name for name in header], *rows], filename)
 
 
 def _period(since: str | None, until: str | None) -> dict:
@@ -35,11 +54,11 @@ def reach_page(request: Request, kb: KB, since: str | None = None, until: str | 
     context = _period(since, until)
     reach = kb.insights.reach(request.state.user, context["period"])
     if format == "csv":
-        return csv_response(csv_table(reach), f"searches-{context['since']}-{context['until']}.csv")
+        return _csv(reach, f"searches-{context['since']}-{context['until']}.csv")
     weeks = [w.week for w in reach.weeks]
-    chart = bars("Searches per week", weeks, {"searches": [w.searches for w in reach.weeks],
-                                              "weak matches": [w.weak for w in reach.weeks],
-                                              "followed by a kept practice": [w.kept for w in reach.weeks]})
+    chart = bars(_("Searches per week"), weeks, {_("searches"): [w.searches for w in reach.weeks],
+                                                 _("weak matches"): [w.weak for w in reach.weeks],
+                                                 _("followed by a kept practice"): [w.kept for w in reach.weeks]})
     return render(request, "insights.html", {**context, "reach": reach, "chart": chart})
 
 
@@ -51,7 +70,7 @@ def gaps_page(request: Request, kb: KB, since: str | None = None, until: str | N
     context = _period(since, until)
     gaps = kb.insights.gaps(request.state.user, context["period"])
     if format == "csv":
-        return csv_response(csv_table(gaps), f"knowledge-gaps-{context['since']}-{context['until']}.csv")
+        return _csv(gaps, f"knowledge-gaps-{context['since']}-{context['until']}.csv")
     return render(request, "insights_gaps.html", {**context, "gaps": gaps, "csrf": csrf_token(request),
                                                   "asked": asked[:200], "told": told})
 
@@ -70,11 +89,11 @@ def replication_page(request: Request, kb: KB, by: str = "practice", since: str 
         return login_first(request)
     figures = kb.insights.replication(request.state.user, by, since or None)
     if format == "csv":
-        return csv_response(csv_table(figures), f"replication-by-{by}.csv")
+        return _csv(figures, f"replication-by-{by}.csv")
     months = figures.months
-    chart = bars("Practices kept, adopted and in final plans per month", [m.month for m in months],
-                 {"kept": [m.kept for m in months], "adopting": [m.adopting for m in months],
-                  "in a final plan": [m.final for m in months]})
+    chart = bars(_("Practices kept, adopted and in final plans per month"), [m.month for m in months],
+                 {_("kept"): [m.kept for m in months], _("adopting"): [m.adopting for m in months],
+                  _("in a final plan"): [m.final for m in months]})
     return render(request, "insights_replication.html", {"figures": figures, "by": by, "groupings": GROUPINGS,
                                                          "since": since or "", "chart": chart})
 

@@ -11,6 +11,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kb.accounts import Accounts
+from search_app import i18n
 from search_app.auth import Sessions, session_user
 from search_app.render import render_error
 
@@ -28,8 +29,8 @@ SECURITY_HEADERS = {
 
 
 class SessionAndHeaders:
-    """Loads the session and the user before each request; after it, saves the session and
-    adds the security headers. Plain ASGI: Starlette's BaseHTTPMiddleware would cost a task
+    """Loads the session and the user before each request and chooses its language; after it,
+    saves the session and adds the security headers. Plain ASGI: Starlette's BaseHTTPMiddleware would cost a task
     and a stream per request, on every search."""
 
     def __init__(self, app: ASGIApp, sessions: Sessions, accounts: Accounts):
@@ -41,7 +42,11 @@ class SessionAndHeaders:
             return
         request = Request(scope)  # its state lives in the scope, shared with the route's request
         request.state.session = self.sessions.load(request)
-        request.state.user = session_user(request, self.accounts)
+        request.state.user = user = session_user(request, self.accounts)
+        api = scope["path"].startswith("/api/") or scope["path"] == "/healthz"
+        i18n.use(i18n.choose(getattr(user, "language", None), request.cookies.get(i18n.COOKIE),
+                             request.headers.get("accept-language"), api=api))
+        language = i18n.current()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -53,6 +58,9 @@ class SessionAndHeaders:
                         headers.append("set-cookie", value.decode("latin-1"))
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                headers.setdefault("Content-Language", language)
+                headers.add_vary_header("Accept-Language")
+                headers.add_vary_header("Cookie")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -13,11 +13,13 @@ from starlette.datastructures import UploadFile
 from kb.accounts import MAX_USERNAME
 from kb.documents import DOMAINS, LEVERS, MODULES, NAMES, markdown_html
 from kb.errors import KBError
-from kb.notes import MAX_INDICATORS, MAX_UPLOADS, NOTE_FIELDS, TEXTS, WHO_PUBLISHES, NoteForm
+from kb.notes import MAX_INDICATORS, MAX_UPLOADS, NOTE_FIELDS, TEXTS, NoteForm
 from search_app.auth import CheckedForm, check_form, csrf_token, log_in, log_out, login_first
 from search_app.deps import KB, Writer
 from search_app.errors import STATUS, WRITE, documented, retry_after, status_of
 from search_app.guards import StrictRoute
+from search_app.i18n import gettext as _
+from search_app.i18n import translated
 from search_app.render import render
 
 router = APIRouter(route_class=StrictRoute)  # the JSON API: unknown parameters refused
@@ -109,15 +111,17 @@ def _render_form(request: Request, action: str, form: NoteForm):
     values = form.values
     attachments = [a if isinstance(a, dict) else {"file": a, "name": a.split("/", 1)[-1]}
                    for a in values.get("attachments") or []]
+    errors = [translated(e) for e in form.errors]
     rows = list(values.get("indicators") or [])
     rows += [{}] * max(0, min(MAX_INDICATORS, len(rows) + 2) - len(rows))  # room for two more
     return render(request, "note_form.html", {
-        "action": action, "values": values, "errors": form.errors, "field_errors": _field_errors(form.errors),
-        "csrf": csrf_token(request), "domains": DOMAINS, "levers": LEVERS, "modules": MODULES, "texts": TEXTS,
+        "action": action, "values": values, "errors": errors, "field_errors": _field_errors(errors),
+        "csrf": csrf_token(request), "domains": DOMAINS, "levers": LEVERS, "modules": MODULES,
+        "texts": [(name, _(heading)) for name, heading in TEXTS],
         "languages": sorted(((c, n) for c, n in NAMES.items() if c != "nb"), key=lambda item: item[1]),
         "indicator_rows": rows,
         "pilots": form.pilots, "twins": form.twins, "user": request.state.user, "current": form.current,
-        "who": WHO_PUBLISHES, "version": form.current.version if form.current else values.get("version"),
+        "version": form.current.version if form.current else values.get("version"),
         "attachments": attachments, "max_uploads": MAX_UPLOADS,
         "max_file_mb": request.app.state.kb.settings.max_file_mb,
     }, status_code=status)
@@ -159,7 +163,7 @@ def edit_note(request: Request, kb: KB, note_id: str, payload: NotePayload):
 def preview_note(request: Request, kb: KB, payload: NotePayload):
     """The note as it will read, for the form's Preview button (htmx)."""
     payload.pop("uploads")  # files show once published
-    return HTMLResponse(markdown_html(kb.notes.preview(payload)) or "<p>Nothing written yet.</p>")
+    return HTMLResponse(markdown_html(kb.notes.preview(payload)) or "<p>%s</p>" % _("Nothing written yet."))
 
 
 @pages.get("/notes/{note_id}/history")

@@ -7,13 +7,16 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 
-from kb.documents import markdown_html
+from kb.documents import sections_html
 from kb.errors import Invalid, NotFound
 from kb.matching import MATCHING_ROLES, MAX_POPULATION, Profile
+from kb.messages import Message
 from kb.search import FACETS, MAX_K, MODES
 from search_app.auth import asker, csrf_token
 from search_app.charts import europe, heatmap
 from search_app.deps import KB
+from search_app.i18n import gettext as _
+from search_app.i18n import ngettext
 from search_app.render import csv_response, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +46,7 @@ def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: st
                            english=response.english,
                            count_text=_count_text(response), **_more(request, k, len(response.results)))
         except Invalid as exc:
-            context.update(error=str(exc), count_text="Please change your search.")
+            context.update(error=_kept(exc), count_text=_("Please change your search."))
             status = 422
     template = "_search_results.html" if is_htmx(request) else "index.html"
     return render(request, template, context, status_code=status)
@@ -53,9 +56,11 @@ def _count_text(response) -> str:
     """What a screen reader announces when results arrive: the count, not the list."""
     n = len(response.results)
     if not n:
-        return "No practice matches."
-    found = f"{n} practice{'s' if n != 1 else ''}"
-    return f"Nothing matches well; {found} nearest." if response.weak_match else f"{found} found."
+        return _("No practice matches.")
+    if response.weak_match:
+        return ngettext("Nothing matches well; %(num)d practice nearest.",
+                        "Nothing matches well; %(num)d practices nearest.", n) % {"num": n}
+    return ngettext("%(num)d practice found.", "%(num)d practices found.", n) % {"num": n}
 
 
 def _more(request: Request, k: int, shown: int) -> dict:
@@ -71,8 +76,10 @@ def document(request: Request, kb: KB, doc_id: str, s: str = ""):
     try:
         page = kb.practice_page(doc_id, request.state.user, search_ref=s)
     except NotFound as exc:
-        raise HTTPException(404, f"No practice has the id “{doc_id}”. It may have been removed; try searching.") from exc
-    return render(request, "doc.html", {"doc": page.doc, "body": markdown_html(page.doc.body), "city": page.city,
+        raise HTTPException(404, _("No practice has the id “%(id)s”. It may have been removed; try searching.")
+                            % {"id": doc_id}) from exc
+    return render(request, "doc.html", {"doc": page.doc, "body": sections_html(page.doc.body, page.section_languages),
+                                        "city": page.city,
                                         "similar": page.similar, "note": page.note, "may_change": page.may_change,
                                         "csrf": csrf_token(request) if page.may_change else "",
                                         "back_to_search": _search_referer(request), "kept": page.kept,
@@ -103,7 +110,7 @@ def partners(request: Request, kb: KB, challenge: str = "", country: str = "", p
     try:
         people = _whole_number(population)
     except Invalid as exc:
-        error, people = str(exc), None
+        error, people = _kept(exc), None
     asked = challenge if (challenge.strip() or population.strip()) and error is None else None
     page = kb.partners_page(asked, Profile(city or None, country or None, people), user=request.state.user)
     error = error or page.error
@@ -112,13 +119,18 @@ def partners(request: Request, kb: KB, challenge: str = "", country: str = "", p
     return render(request, "partners.html", context, status_code=422 if error else 200)
 
 
+def _kept(exc: Exception) -> str:
+    """A refusal's message as the core wrote it (a Message the page shows in its reader's language)."""
+    return exc.args[0] if exc.args else str(exc)
+
+
 def _whole_number(text: str) -> int | None:
     text = text.strip().replace(",", "").replace(" ", "")
     if not text:
         return None
     if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_POPULATION)) \
             or int(text) > MAX_POPULATION:  # not "²", nor 5,000 digits
-        raise Invalid(f"population must be a whole number such as 120000, got {text[:20]!r}")
+        raise Invalid(Message("population must be a whole number such as 120000, got %(text)s", text=repr(text[:20])))
     return int(text)
 
 

@@ -1,4 +1,4 @@
-"""The people working together: each account's inbox and e-mail digest, cities taken in from the
+"""The people working together: each account's inbox, e-mail digest and interface language, cities taken in from the
 admin page, a pairing's meetings, reopening a final plan; pages for people and JSON for
 programs, with the same rules (kb/inbox, kb/matching/journal.py, kb/matching/registry.py)."""
 
@@ -8,18 +8,21 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
 
 from kb.documents import CITY_ROLES, MODULES
 from kb.errors import Invalid
 from kb.inbox import FREQUENCIES, KINDS
 from kb.matching import MAX_FILES, MEETING_KINDS
+from kb.messages import Message
 from search_app.auth import CheckedForm, check_form, csrf_token, login_first
 from search_app.deps import KB, Reader, Writer
 from search_app.errors import PRIVATE_READ, WRITE, documented
 from search_app.guards import StrictRoute
+from search_app.i18n import COOKIE as LANGUAGE_COOKIE
+from search_app.i18n import LOCALES, PSEUDO, translated
 from search_app.render import render
 
 router = APIRouter(route_class=StrictRoute)  # the JSON API: unknown parameters refused
@@ -29,7 +32,12 @@ pages = APIRouter(include_in_schema=False)
 # -- the inbox --------------------------------------------------------------------------------
 
 def _inbox(request: Request, page):
-    return render(request, "inbox.html", {"page": page, "kinds": KINDS, "csrf": csrf_token(request)})
+    return render(request, "inbox.html", {"page": page, "kinds": _words(KINDS), "csrf": csrf_token(request)})
+
+
+def _words(names: dict[str, str]) -> dict[str, str]:
+    """The core's names of event or meeting kinds, in this request's language."""
+    return {key: translated(name) for key, name in names.items()}
 
 
 @pages.get("/inbox")
@@ -49,6 +57,33 @@ def mark_read(request: Request, kb: KB, _: CheckedForm, event: int | None = Form
 def open_event(request: Request, kb: KB, event_id: int, _: CheckedForm):
     """Mark an event read and go where it happened."""
     return RedirectResponse(kb.open_event(request.state.user, event_id), status_code=303)
+
+
+# -- the interface's language ------------------------------------------------------------------
+
+def _switched(request: Request, lang: str, back: str) -> RedirectResponse:
+    if lang not in LOCALES and lang != PSEUDO:
+        raise Invalid(f"{lang[:20]!r} is not a language of this interface; choose one of {', '.join(LOCALES)}.")
+    back = back if back.startswith("/") and not back.startswith("//") and "\\" not in back else "/"
+    response = RedirectResponse(back, status_code=303)
+    response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, path="/", samesite="lax",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@pages.get("/language")
+def switch_language(request: Request, lang: str = "", back: str = "/"):
+    """The switch on every page, for a visitor: the choice kept in a cookie."""
+    return _switched(request, lang, back)
+
+
+@pages.post("/language")
+def choose_language(request: Request, kb: KB, _: CheckedForm, lang: str = Form(""), back: str = Form("/")):
+    """The switch for a logged-in account: kept with the account too, for its next devices."""
+    response = _switched(request, lang, back)
+    if request.state.user is not None and lang != PSEUDO:
+        kb.accounts.set_language(request.state.user.username, lang)
+    return response
 
 
 # -- the account's digest ---------------------------------------------------------------------
@@ -104,14 +139,14 @@ def _whole(text: str, name: str) -> int | None:
     if not text:
         return None
     if not (text.isascii() and text.isdigit() and len(text) < 10):
-        raise Invalid(f"{name}: a whole number")
+        raise Invalid(Message("a whole number", field=name))
     return int(text)
 
 
 # -- a pairing's meetings ---------------------------------------------------------------------
 
 def _pairing(request: Request, page, asked: dict | None = None):
-    return render(request, "pairing.html", {"page": page, "kinds": MEETING_KINDS, "modules": MODULES,
+    return render(request, "pairing.html", {"page": page, "kinds": _words(MEETING_KINDS), "modules": MODULES,
                                             "csrf": csrf_token(request), "asked": asked or {}},
                   status_code=422 if page.error else 200)
 

@@ -8,34 +8,63 @@ from pathlib import Path
 
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from kb.documents import DOCUMENT_KINDS, DOMAINS, LEVERS, language_name
+from search_app import i18n
+from search_app.i18n import N_, gettext
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are not in its msgid
+
+
+@pass_context
+def _gettext(context, message: str, **values) -> str:
+    """Jinja's "newstyle" gettext (values escaped, then put in), but a message without values is
+    left as it is, so that a text from the core with a % sign ("70 % of…") shows as written."""
+    text = i18n.gettext(message)
+    text = Markup(text) if context.eval_ctx.autoescape else text
+    return text % values if values else text
+
+
+@pass_context
+def _ngettext(context, singular: str, plural: str, num: int, **values) -> str:
+    text = i18n.ngettext(singular, plural, num)
+    text = Markup(text) if context.eval_ctx.autoescape else text
+    return text % {"num": num, **values}
+
+
+templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # {% trans %} calls them with values
+templates.env.globals.update(gettext=_gettext, ngettext=_ngettext)  # as they are, not wrapped by Jinja's newstyle
 
 KIND_LABELS = {
-    "measure": "Pilot measure",
-    "case_note": "Case note",
-    "workshop_output": "Workshop output",
-    "portal_resource": "Portal resource",
+    "measure": N_("Pilot measure"),
+    "case_note": N_("Case note"),
+    "workshop_output": N_("Workshop output"),
+    "portal_resource": N_("Portal resource"),
+    "replication_plan": N_("Replication plan"),
 }
 # The words people read for the corpus's controlled vocabularies (kb/documents/vocab.py).
 LABELS = {
     **KIND_LABELS,
-    "energy": "Energy", "buildings": "Buildings", "mobility": "Mobility", "waste-circular": "Waste and circular economy",
-    "industry": "Industry", "green-infrastructure": "Green infrastructure and nature",
-    "technology": "Technology", "governance-policy": "Governance and policy", "finance-funding": "Finance and funding",
-    "social-innovation": "Social innovation", "participation": "Citizen participation",
-    "learning-capabilities": "Learning and skills", "data-digital": "Data and digital",
-    "getting-started": "Getting started", "co-creation": "Co-creation", "capitalisation": "Capitalisation",
+    "energy": N_("Energy"), "buildings": N_("Buildings"), "mobility": N_("Mobility"),
+    "waste-circular": N_("Waste and circular economy"), "industry": N_("Industry"),
+    "green-infrastructure": N_("Green infrastructure and nature"), "technology": N_("Technology"),
+    "governance-policy": N_("Governance and policy"), "finance-funding": N_("Finance and funding"),
+    "social-innovation": N_("Social innovation"), "participation": N_("Citizen participation"),
+    "learning-capabilities": N_("Learning and skills"), "data-digital": N_("Data and digital"),
+    "getting-started": N_("Getting started"), "co-creation": N_("Co-creation"), "capitalisation": N_("Capitalisation"),
 }
-FACET_NAMES = {"domain": "Domain", "lever": "Lever", "kind": "Kind of document", "module": "Programme module",
-               "twin": "Twin city it concerns", "country": "Country", "language": "Language", "city": "City"}
+FACET_NAMES = {"domain": N_("Domain"), "lever": N_("Lever"), "kind": N_("Kind of document"),
+               "module": N_("Programme module"), "twin": N_("Twin city it concerns"), "country": N_("Country"),
+               "language": N_("Language"), "city": N_("City")}
 
 
 def label(value: str) -> str:
     """'waste-circular' -> 'Waste and circular economy', for badges and filter options."""
-    return LABELS.get(value) or value.replace("-", " ").capitalize()
+    return gettext(LABELS[value]) if value in LABELS else value.replace("-", " ").replace("_", " ").capitalize()
 
 
 def facet_label(facet: str, value: str) -> str:
@@ -43,15 +72,15 @@ def facet_label(facet: str, value: str) -> str:
     return language_name(value) if facet == "language" else value if facet in ("country", "twin") else label(value)
 
 
-def when(stamp: str | None) -> str:
-    """A stored UTC time as people read it: '2026-12-07T02:07:02Z' -> '2026-12-07 02:07 UTC'."""
-    return f"{stamp[:10]} {stamp[11:16]} UTC" if stamp and len(stamp) >= 16 else (stamp or "")
+def facet_name(facet: str) -> str:
+    return gettext(FACET_NAMES[facet]) if facet in FACET_NAMES else facet
 
 
 templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS,
-                             FACET_NAMES=FACET_NAMES, facet_label=facet_label, language_name=language_name)
-templates.env.filters["label"] = label
-templates.env.filters["when"] = when
+                             FACET_NAMES=FACET_NAMES, facet_name=facet_name, facet_label=facet_label,
+                             language_name=language_name, interface_languages=i18n.language_choices,
+                             locale=i18n.current, term=i18n.term)
+templates.env.filters.update(tr=i18n.translated, label=label, when=i18n.when, ago=i18n.ago, number=i18n.number)
 
 
 def is_htmx(request: Request) -> bool:
@@ -85,8 +114,8 @@ def _as_text(cell):
 
 
 def render_error(request: Request, status_code: int, message: str, headers: dict | None = None):
-    titles = {404: "Not found", 422: "Please change your request", 500: "Something went wrong",
-              503: "Please try again in a moment"}
+    titles = {404: N_("Not found"), 422: N_("Please change your request"), 500: N_("Something went wrong"),
+              503: N_("Please try again in a moment")}
     return render(request, "error.html",
-                  {"status": status_code, "title": titles.get(status_code, "Error"), "message": message},
+                  {"status": status_code, "title": gettext(titles.get(status_code, N_("Error"))), "message": message},
                   status_code=status_code, headers=headers)

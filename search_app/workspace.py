@@ -17,6 +17,9 @@ from search_app.auth import CheckedForm, bearer_user, check_form, csrf_token, lo
 from search_app.deps import KB, Reader, Writer
 from search_app.errors import PRIVATE_READ, STATUS, WRITE, documented
 from search_app.guards import StrictRoute
+from search_app import i18n
+from search_app.i18n import N_
+from search_app.i18n import gettext as _
 from search_app.render import is_htmx, render
 
 router = APIRouter(route_class=StrictRoute)  # the JSON API: unknown parameters refused
@@ -29,6 +32,19 @@ def _back(request: Request, fallback: str) -> str:
     if referer.netloc == request.url.netloc and referer.path.startswith("/"):
         return referer.path + (f"?{referer.query}" if referer.query else "")
     return fallback
+
+
+# The words the pages show for a kept practice's status.
+STATUS_NAMES = {"considering": N_("Considering"), "adopting": N_("Adopting"), "dropped": N_("Dropped")}
+STATUS_WORDS = {"considering": N_("considering"), "adopting": N_("adopting"), "dropped": N_("dropped")}
+def _translated(pairs) -> list[tuple[str, str]]:
+    """(name, English) pairs of the core as (name, the words of this request's language)."""
+    return [(name, _(english)) for name, english in pairs]
+
+
+def _status_words() -> dict[str, dict[str, str]]:
+    return {"status_names": {s: _(w) for s, w in STATUS_NAMES.items()},
+            "status_words": {s: _(w) for s, w in STATUS_WORDS.items()}}
 
 
 # -- the shortlist ----------------------------------------------------------------------------
@@ -46,7 +62,7 @@ def workspace(request: Request, kb: KB):
     if request.state.user is None:
         return login_first(request)
     return render(request, "workspace.html", {"page": kb.workspace.page(request.state.user), "statuses": STATUSES,
-                                              "csrf": csrf_token(request)})
+                                              "csrf": csrf_token(request), **_status_words()})
 
 
 @pages.post("/workspace/shortlist/remove/{doc_id:path}")
@@ -59,7 +75,7 @@ def drop_kept(request: Request, kb: KB, doc_id: str, _: CheckedForm):
 def update_kept(request: Request, kb: KB, doc_id: str, _: CheckedForm, status: str = Form(...), note: str = Form("")):
     item = kb.workspace.update(request.state.user, doc_id, status, note)
     if is_htmx(request):  # saved in place: the form, and the focus in it, stay
-        return render(request, "_kept_saved.html", {"item": item, "fid": doc_id.replace("/", "-")})
+        return render(request, "_kept_saved.html", {"item": item, "fid": doc_id.replace("/", "-"), **_status_words()})
     return RedirectResponse(f"/workspace?saved={quote(doc_id)}#kept-{quote(doc_id.replace('/', '-'))}",
                             status_code=303)
 
@@ -68,10 +84,12 @@ def update_kept(request: Request, kb: KB, doc_id: str, _: CheckedForm, status: s
 
 def _plan_page(request: Request, page, conflict: StaleEdit | None = None, code: int = 200):
     actions, steps_notes = action_rows(page.plan.sections.get("steps", ""))
+    sections = _translated(SECTIONS)
     return render(request, "plan.html", {
-        "page": page, "sections": SECTIONS, "section_names": SECTION_NAMES, "csrf": csrf_token(request),
+        "page": page, "sections": sections, "section_names": dict(sections), "csrf": csrf_token(request),
         "conflict": conflict, "previews": {n: markdown_html(t) for n, t in page.plan.sections.items()},
-        "guidance": GUIDANCE, "action_fields": ACTION_FIELDS, "actions": actions, "steps_notes": steps_notes,
+        "guidance": GUIDANCE, "action_fields": _translated(ACTION_FIELDS), "actions": actions,
+        "steps_notes": steps_notes,
     }, status_code=code)
 
 
@@ -104,7 +122,8 @@ def save_plan(request: Request, kb: KB, submitted: SectionsForm):
     result = kb.workspace.submit(request.state.user, sections, version)
     code = STATUS[result.conflict.kind] if result.conflict else 200
     if is_htmx(request):
-        return render(request, "_plan_status.html", {"conflict": result.conflict, "plan": result.page.plan},
+        return render(request, "_plan_status.html", {"conflict": result.conflict, "plan": result.page.plan,
+                                                     "section_names": dict(_translated(SECTIONS))},
                       status_code=code)
     if result.conflict:
         return _plan_page(request, result.page, conflict=result.conflict, code=code)
@@ -153,7 +172,7 @@ def resolve_comment(request: Request, kb: KB, twin: str, comment_id: int, _: Che
 
 @pages.get("/plans/{twin}/export.{fmt}")
 def export_plan(request: Request, kb: KB, twin: str, fmt: str):
-    content, filename, media = kb.workspace.export(request.state.user, twin, fmt)
+    content, filename, media = kb.workspace.export(request.state.user, twin, fmt, i18n.current())
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -248,7 +267,7 @@ def api_finalise(kb: KB, user: Writer, twin: str) -> dict:
 
 @router.get("/api/plans/{twin}/export", tags=["workspace"], responses=documented(*PRIVATE_READ))
 def api_export(kb: KB, user: Reader, twin: str, format: Literal["md", "docx", "pdf"] = "md") -> Response:  # noqa: A002
-    content, filename, media = kb.workspace.export(user, twin, format)
+    content, filename, media = kb.workspace.export(user, twin, format, i18n.current())
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

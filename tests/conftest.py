@@ -13,6 +13,8 @@ from kb.embedding.fake import FakeEmbedder
 from kb.knowledge_base import KnowledgeBase
 from kb.search import search
 
+pytest_plugins = ["tests.browsing"]  # the browser tests' server, Chromium and screenshots
+
 DOCS = {
     "measures/heat.md": """\
         ---

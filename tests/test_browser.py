@@ -2,81 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
-from tests.conftest import OUTPUT, REPO, free_port
+from tests.browsing import AXE
+from tests.browsing import account as _account
+from tests.browsing import axe as _axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def browser_data(shipped_data, tmp_path_factory):
-    """A copy: the walk-throughs create accounts, pairings and plans that other modules must not see."""
-    copy = tmp_path_factory.mktemp("browser") / "data"
-    shutil.copytree(shipped_data, copy)
-    return copy
-
-
-@pytest.fixture(scope="module")
-def server(browser_data, tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("server") / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", "--data", str(browser_data), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail(f"kb serve did not start: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: make test installs it (scripts/ensure-debian.sh)")
-    from playwright.sync_api import sync_playwright
-
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1280, "height": 900},
-        )
-        yield context
-        context.close()
-
-
-@pytest.fixture
-def shots() -> Path:
-    folder = OUTPUT / "browser"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def test_search_as_you_type_then_open_a_practice(server, browser, shots):
     page = browser.new_page()
     errors = []
@@ -200,7 +137,7 @@ def test_partners_and_explorer_render(server, browser, shots):
                             "lignite power station due to shut in 2027; we need clean heat sources")
     page.select_option("#country", "Greece")
     page.fill("#city", "Kozani")
-    page.click("button[type=submit]")
+    page.click("form.partners-form button[type=submit]")
     page.wait_for_selector("li.card.partner")
     cities = page.locator("li.card.partner h3 a").all_inner_texts()
     assert {"Helsinki", "Sønderborg", "Klagenfurt"} & set(cities[:5]), cities
@@ -215,7 +152,6 @@ def test_partners_and_explorer_render(server, browser, shots):
     page.locator("section:has(#map-heading) svg").screenshot(path=shots / "explorer-map.png")
 
 
-AXE = REPO / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ["/", "/?q=district+heating", "/?q=districct+heeting", "/?q=cargo+bikes+for+deliveries", "/partners",
          "/partners?challenge=lignite+heat+network&country=Greece&city=Kozani", "/explorer", "/explorer?twin=Oulu",
          "/cities", "/cities/Helsinki", "/doc/mx-helsinki-energy-challenge-coal-exit", "/login"]
@@ -230,12 +166,6 @@ def test_axe_finds_no_violations(server, browser, path):
     page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated by the browser, not run as an inline script
     violations = page.evaluate("async () => (await axe.run()).violations")
     assert [(v["id"], v["impact"], v["nodes"][0]["target"]) for v in violations] == []
-
-
-def _account(data, name, role, city=None) -> dict:
-    args = [sys.executable, "-m", "kb", "users", "add", name, "--role", role, "--json", "--data", str(data)]
-    out = subprocess.run(args + (["--city", city] if city else []), capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
 
 
 def _log_in(page, server, credentials) -> None:
@@ -398,12 +328,6 @@ def _exports_read_as_the_plan(page, titles, shots, tmp_path) -> None:
     assert all(" ".join(t.split()[:4]) in " ".join(text.split()) for t in titles[:2]), text[:500]
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(exports["pdf"]), str(shots / "plan-pdf")],
                    check=True)
-
-
-def _axe(page) -> list:
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    violations = page.evaluate("async () => (await axe.run()).violations")
-    return [(page.url, v["id"], v["impact"], v["nodes"][0]["target"]) for v in violations]
 
 
 def test_a_pilot_corrects_the_note_form_publishes_edits_and_reads_the_history(server, browser, browser_data, shots):

@@ -127,3 +127,94 @@ document.addEventListener("click", function (event) {
   body.appendChild(row);
   row.querySelector("input").focus();
 });
+
+// The search page on a narrow screen: the results come first and the filters after them; the
+// "Filters" button above the results shows the filters right below it (moved there in the
+// document too, so that Tab reaches them next) and sends them back below the results when
+// pressed again. The choice holds while htmx swaps in new results. Without script the button
+// stays hidden and the filters stay below the results.
+(function () {
+  "use strict";
+  var open = false;
+  function place() {
+    var toggle = document.querySelector(".filters-toggle");
+    var facets = document.getElementById("facets");
+    var results = document.querySelector(".layout > section.results");
+    if (!toggle || !facets || !results) { return; }
+    toggle.hidden = false;
+    var anchor = open ? toggle.parentNode : results;
+    if (anchor.nextElementSibling !== facets) {
+      var focused = facets.contains(document.activeElement) ? document.activeElement : null;
+      anchor.parentNode.insertBefore(facets, anchor.nextSibling);
+      if (focused) { focused.focus(); }  // moving an element blurs it
+    }
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".filters-toggle");
+    if (!toggle) { return; }
+    open = !open;
+    place();
+  });
+  document.addEventListener("DOMContentLoaded", place);
+  document.addEventListener("htmx:afterSwap", place);
+})();
+
+// The explorer's heatmap: a cell tapped, clicked, or chosen with Enter or Space names its pilot,
+// its twin and how strongly they match in the status line above it (#heatmap-status), which a
+// screen reader announces. The grid is one stop for Tab; the arrow keys, Home and End move
+// between cells.
+(function () {
+  "use strict";
+  function cellAt(svg, row, col) {
+    return svg.querySelector('rect[data-row="' + row + '"][data-col="' + col + '"]');
+  }
+  function show(cell) {
+    var status = document.getElementById("heatmap-status");
+    if (!status) { return; }
+    var svg = cell.ownerSVGElement;
+    Array.prototype.forEach.call(svg.querySelectorAll("rect.selected"), function (other) {
+      other.classList.remove("selected");
+    });
+    cell.classList.add("selected");
+    status.textContent = cell.getAttribute("aria-label");
+  }
+  function current(cell) {  // the grid's one stop for Tab
+    Array.prototype.forEach.call(cell.ownerSVGElement.querySelectorAll("rect[data-row][tabindex='0']"), function (other) {
+      other.setAttribute("tabindex", "-1");
+    });
+    cell.setAttribute("tabindex", "0");
+  }
+  function move(cell, row, col) {
+    var next = cellAt(cell.ownerSVGElement, row, col);
+    if (!next) { return; }
+    current(next);
+    next.focus();
+  }
+  document.addEventListener("click", function (event) {
+    var cell = event.target.closest && event.target.closest("svg.heatmap rect[data-row]");
+    if (!cell) { return; }
+    current(cell);
+    show(cell);
+  });
+  document.addEventListener("keydown", function (event) {
+    var cell = event.target.closest && event.target.closest("svg.heatmap rect[data-row]");
+    if (!cell) { return; }
+    var row = Number(cell.getAttribute("data-row"));
+    var col = Number(cell.getAttribute("data-col"));
+    var steps = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (event.key === "Enter" || event.key === " ") {
+      show(cell);
+    } else if (steps[event.key]) {
+      move(cell, row + steps[event.key][0], col + steps[event.key][1]);
+    } else if (event.key === "Home") {
+      move(cell, row, 0);
+    } else if (event.key === "End") {
+      var last = cell.ownerSVGElement.querySelectorAll('rect[data-row="' + row + '"]');
+      move(cell, row, last.length - 1);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+})();

@@ -1,0 +1,69 @@
+"""Which language a request is answered in, and the switch that changes it."""
+
+import pytest
+
+from search_app import i18n
+from tests.search_app.test_notes import csrf_of, login
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("sv-SE,sv;q=0.9,en;q=0.5", "sv"), ("el-GR", "el"), ("ja, pt-BR;q=0.4", "pt"), ("ja", "en"), (None, "en"),
+    ("de;q=0.2, fi;q=0.8", "fi"), ("pl;q=0, ro", "ro"), ("x" * 2000, "en"), ("sv;q=abc, nl", "nl"),
+])
+def test_accept_language_is_read_by_preference(header, expected):
+    assert i18n.negotiate(header) == expected
+
+
+def test_the_account_comes_first_then_the_cookie_then_the_header_and_the_api_reads_the_header_alone():
+    assert i18n.choose("pl", "sv", "el") == "pl"
+    assert i18n.choose(None, "sv", "el") == "sv"
+    assert i18n.choose(None, "tlh", "el") == "el"  # a cookie naming no language of ours is passed over
+    assert i18n.choose("pl", "sv", None, api=True) == "en"
+    assert i18n.choose("pl", "sv", "el", api=True) == "el"
+
+
+def test_dates_and_numbers_follow_the_language():
+    i18n.use("sv")
+    assert i18n.when("2026-12-07T14:07:33Z") == "7 dec. 2026 14:07 UTC"
+    assert i18n.number(1234.5) == "1\xa0234,5"
+    i18n.use("en")
+    assert i18n.when("2026-12-07T14:07:33Z") == "Dec 7, 2026 2:07\u202fPM UTC"  # CLDR's narrow space
+    assert i18n.when("not a time") == "not a time"
+
+
+def test_a_page_says_its_language_and_the_switch_keeps_the_choice(client):
+    page = client.get("/", headers={"Accept-Language": "el-GR,el;q=0.9"})
+    assert '<html lang="el">' in page.text and page.headers["content-language"] == "el"
+    assert "Accept-Language" in page.headers["vary"]
+    switched = client.get("/language", params={"lang": "sv", "back": "/cities"}, follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/cities"
+    assert "lang=sv" in switched.headers["set-cookie"]
+    page = client.get("/cities", headers={"Accept-Language": "el"})  # the cookie, kept by the client, wins
+    assert '<html lang="sv">' in page.text
+
+
+@pytest.mark.parametrize("next_page", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+def test_the_switch_goes_back_only_to_a_page_of_this_site(client, next_page):
+    answer = client.get("/language", params={"lang": "fi", "back": next_page}, follow_redirects=False)
+    assert answer.headers["location"] == "/"
+
+
+def test_the_switch_refuses_a_language_it_does_not_have(client):
+    answer = client.get("/language", params={"lang": "tlh"})
+    assert answer.status_code == 422 and "is not a language of this interface" in answer.text
+
+
+def test_a_logged_in_account_keeps_its_choice(client, creds, indexed):
+    login(client, creds, "oulu")
+    token = csrf_of(client.get("/account").text)
+    answer = client.post("/language", data={"lang": "pl", "back": "/account", "csrf_token": token},
+                         follow_redirects=False)
+    assert answer.status_code == 303
+    assert indexed.accounts.get("oulu").language == "pl"
+    client.cookies.delete("lang")
+    assert '<html lang="pl">' in client.get("/account").text  # the account's choice, without the cookie
+
+
+def test_the_api_answers_in_english_unless_asked(client):
+    english = client.get("/api/docs/no-such-document")
+    assert english.status_code == 404 and english.headers["content-language"] == "en"

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, replace
 
 from kb.errors import Invalid, NotFound, RateLimited, Unauthenticated
+from kb.messages import LOCALES
 from kb.store import Store, Transaction, UserRecord
 
 # What an account may do (not a city's part in the programme: kb/documents/vocab.py CITY_ROLES).
@@ -28,8 +29,6 @@ CITY_OF_ROLE = {"pilot": "pilot", "twin": "twin"}  # the accounts bound to a cit
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MAX_FAILURES, MAX_CLIENT_FAILURES, FAILURE_WINDOW_S, BACKOFF_S = 5, 20, 15 * 60, 30
 MAX_USERNAME, MAX_PASSWORD = 64, 256
-# The languages the web app's interface can be shown in, as ISO 639-1 codes: an account may choose one.
-INTERFACE_LANGUAGES = ("en", "sv", "de", "fr", "es", "it", "pl", "el", "pt", "nl", "fi", "ro")
 SESSION_S = 8 * 3600
 # A password hash of no account, checked when the user name is unknown so that a login takes
 # as long either way.
@@ -49,7 +48,7 @@ class User:
     city: str | None
     role: str
     disabled: bool = False
-    language: str | None = None  # the interface language chosen (one of INTERFACE_LANGUAGES), None: not chosen
+    language: str | None = None  # the interface language chosen (one of kb.messages.LOCALES), None: not chosen
 
 
 @dataclass(frozen=True)
@@ -153,9 +152,9 @@ class Accounts:
     def set_language(self, username_or_user: str | User, language: str | None) -> User:
         """Keep the interface language the account chose (None: none, the browser's is used);
         the account as it is now. An unknown code is refused, naming the ones there are."""
-        if language is not None and language not in INTERFACE_LANGUAGES:
+        if language is not None and language not in LOCALES:
             raise Invalid(f"{str(language)[:20]!r} is not a language of the interface; choose one of "
-                          f"{', '.join(INTERFACE_LANGUAGES)}, or none")
+                          f"{', '.join(LOCALES)}, or none")
         user = username_or_user if isinstance(username_or_user, User) else self.get(username_or_user)
         with self.store.write(documents=False) as tx:
             if tx.user(user.username) is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -18,11 +19,13 @@ from search_app import api, insights, notes, pages, people, workspace
 from search_app.auth import Sessions
 from search_app.errors import detail_of, headers_of, retry_after, status_of
 from search_app.guards import MAX_BODY, GuardRequests
-from search_app.i18n import translated
+from search_app.i18n import N_, gettext, translated
 from search_app.middleware import AnswerErrors, RecycleConnections, SessionAndHeaders
 from search_app.render import render, render_error
 
 HERE = Path(__file__).parent
+NOT_FOUND = N_("There is no page at this address. Check it, or search from the home page.")
+REFUSED = N_("This request cannot be answered as it is. Go back and try another way.")
 
 
 def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
@@ -59,7 +62,10 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException):
         if _wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return render_error(request, exc.status_code, str(exc.detail))
+        message = str(exc.detail)
+        if message == HTTPStatus(exc.status_code).phrase:  # Starlette's own ("Not Found"): ours, in the reader's words
+            message = gettext(NOT_FOUND if exc.status_code == 404 else REFUSED)
+        return render_error(request, exc.status_code, message)
 
     @app.exception_handler(KBError)
     async def refused(request: Request, exc: KBError):

@@ -57,12 +57,12 @@ def heatmap(data: Heatmap, cell: int = 16) -> Markup:
              f'<title id="heatmap-title">{escape(title)}</title>'
              f'<desc id="heatmap-desc">{escape(description)}</desc>']
     for i, twin in enumerate(data.twins):
-        parts.append(f'<text x="{left - 6}" y="{top + i * cell + cell - 4}" text-anchor="end" aria-hidden="true">'
-                     f'{escape(twin)}</text>')
+        parts.append(f'<text x="{left - 6}" y="{top + i * cell + cell - 4}" text-anchor="end" aria-hidden="true" '
+                     f'translate="no">{escape(twin)}</text>')
     for j, pilot in enumerate(data.pilots):
         x = left + j * cell + cell - 4
-        parts.append(f'<text x="{x}" y="{top - 6}" transform="rotate(-60 {x} {top - 6})" aria-hidden="true">'
-                     f'{escape(pilot)}</text>')
+        parts.append(f'<text x="{x}" y="{top - 6}" transform="rotate(-60 {x} {top - 6})" aria-hidden="true" '
+                     f'translate="no">{escape(pilot)}</text>')
     for i, twin in enumerate(data.twins):
         for j, pilot in enumerate(data.pilots):
             value = float(data.scores[i, j])
@@ -189,6 +189,7 @@ def bars(title: str, labels: list[str], series: dict[str, list[int]], height: in
             parts.append(f'<rect x="{x0 + k * bar}" y="{top + height - h}" width="{bar - 1}" height="{h}" '
                          f'fill="{SERIES_COLOURS[k % 3]}"><title>{escape(label)}: {value} {escape(name)}</title></rect>')
         if len(labels) <= 16 or i % max(1, len(labels) // 8) == 0:
-            parts.append(f'<text x="{x0}" y="{top + height + 14}">{escape(label[-5:] if len(label) > 7 else label)}</text>')
+            short = label[-5:] if len(label) > 7 else label  # a week ("W50") or a month: a code, not words
+            parts.append(f'<text x="{x0}" y="{top + height + 14}" translate="no">{escape(short)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -93,6 +93,27 @@ def term(key: str) -> dict[str, str]:
     return {name: gettext(value) if locale == PSEUDO else value for name, value in entry.items()}
 
 
+@cache
+def _territories() -> dict[str, str]:
+    return {name.casefold(): code for code, name in Locale("en").territories.items()}
+
+
+def country(name: str | None) -> str:
+    """A country as the corpus names it in English ('Denmark'), in this request's language
+    ('Δανία'), by Babel's (CLDR's) names; a name CLDR does not know stays as it is."""
+    known = _territories()
+    code = known.get((name or "").casefold()) or known.get((name or "").replace(" and ", " & ").casefold())
+    locale = _current.get()
+    if code is None or locale == "en":
+        return name or ""
+    return _pseudo(name) if locale == PSEUDO else Locale.parse(locale).territories.get(code, name)
+
+
+def _pseudo(formatted: str) -> str:
+    """What Babel formatted, wrapped as a catalogue's string in the pseudo-locale (it is localised)."""
+    return translations(PSEUDO).gettext(formatted) if _current.get() == PSEUDO else formatted
+
+
 def _babel_locale() -> str:
     locale = _current.get()
     return "en" if locale == PSEUDO else locale
@@ -114,7 +135,8 @@ def when(stamp: str | datetime | None) -> str:
     if moment is None:
         return str(stamp or "")
     locale = _babel_locale()
-    return f"{format_date(moment, 'medium', locale=locale)} {format_time(moment, 'short', tzinfo=UTC, locale=locale)} UTC"
+    return _pseudo(f"{format_date(moment, 'medium', locale=locale)} "
+                   f"{format_time(moment, 'short', tzinfo=UTC, locale=locale)} UTC")
 
 
 def ago(stamp: str | datetime | None, now: datetime | None = None) -> str:
@@ -123,7 +145,7 @@ def ago(stamp: str | datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return str(stamp or "")
     delta = moment - (now or datetime.now(UTC))
-    return format_timedelta(delta, add_direction=True, locale=_babel_locale())
+    return _pseudo(format_timedelta(delta, add_direction=True, locale=_babel_locale()))
 
 
 def number(value: float | int | None) -> str:

@@ -16,13 +16,14 @@ from search_app.auth import asker, csrf_token
 from search_app.charts import europe, heatmap
 from search_app.deps import KB
 from search_app.i18n import gettext as _
-from search_app.i18n import ngettext
+from search_app.i18n import N_, ngettext
 from search_app.render import csv_response, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
-EXAMPLES = ("district heating phase-out", "fund a retrofit one-stop shop", "low-emission zone",
-            "energy community for tenants", "reuse of building materials", "citizen climate fund")
+# Queries to try, in the reader's language (the search reads every language).
+EXAMPLES = (N_("district heating phase-out"), N_("fund a retrofit one-stop shop"), N_("low-emission zone"),
+            N_("energy community for tenants"), N_("reuse of building materials"), N_("citizen climate fund"))
 
 
 @router.get("/")

@@ -56,6 +56,9 @@ LABELS = {
     "social-innovation": N_("Social innovation"), "participation": N_("Citizen participation"),
     "learning-capabilities": N_("Learning and skills"), "data-digital": N_("Data and digital"),
     "getting-started": N_("Getting started"), "co-creation": N_("Co-creation"), "capitalisation": N_("Capitalisation"),
+    # accounts' roles
+    "pilot": N_("Pilot city"), "twin": N_("Twin city"), "matching": N_("Matching team"), "admin": N_("Administrator"),
+    "anonymous": N_("Not logged in"),
 }
 FACET_NAMES = {"domain": N_("Domain"), "lever": N_("Lever"), "kind": N_("Kind of document"),
                "module": N_("Programme module"), "twin": N_("Twin city it concerns"), "country": N_("Country"),
@@ -69,7 +72,9 @@ def label(value: str) -> str:
 
 def facet_label(facet: str, value: str) -> str:
     """A filter value as words: a language by its own name ('Svenska'), the rest by `label`."""
-    return language_name(value) if facet == "language" else value if facet in ("country", "twin") else label(value)
+    if facet == "language":
+        return language_name(value)
+    return i18n.country(value) if facet == "country" else value if facet == "twin" else label(value)
 
 
 def facet_name(facet: str) -> str:
@@ -80,7 +85,7 @@ templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LE
                              FACET_NAMES=FACET_NAMES, facet_name=facet_name, facet_label=facet_label,
                              language_name=language_name, interface_languages=i18n.language_choices,
                              locale=i18n.current, term=i18n.term)
-templates.env.filters.update(tr=i18n.translated, label=label, when=i18n.when, ago=i18n.ago, number=i18n.number)
+templates.env.filters.update(tr=i18n.translated, country=i18n.country, label=label, when=i18n.when, ago=i18n.ago, number=i18n.number)
 
 
 def is_htmx(request: Request) -> bool:

@@ -97,7 +97,7 @@ def _plan_page(request: Request, page, conflict: StaleEdit | None = None, code: 
 def plan_editor(request: Request, kb: KB):
     if request.state.user is None:
         return login_first(request)
-    return _plan_page(request, kb.workspace.plan(request.state.user))
+    return _plan_page(request, kb.workspace.plan(request.state.user, language=i18n.current()))
 
 
 async def _sections_form(request: Request) -> tuple[dict[str, str], int]:
@@ -108,7 +108,7 @@ async def _sections_form(request: Request) -> tuple[dict[str, str], int]:
     if "step_action" in form:  # the planned steps as rows of fields: kept as a Markdown table
         columns = [form.getlist(f"step_{name}") for name, _ in ACTION_FIELDS]
         rows = [dict(zip((name for name, _ in ACTION_FIELDS), values)) for values in zip(*columns)]
-        sections["steps"] = actions_markdown(rows, str(form.get("steps_notes", "")))
+        sections["steps"] = actions_markdown(rows, str(form.get("steps_notes", "")), i18n.current())
     return sections, int(version) if str(version).isdigit() else -1
 
 
@@ -152,7 +152,7 @@ def finalise_plan(request: Request, kb: KB, _: CheckedForm):
 @pages.get("/plans/{twin}")
 def read_plan(request: Request, kb: KB, twin: str):
     try:
-        page = kb.workspace.plan(request.state.user, twin)
+        page = kb.workspace.plan(request.state.user, twin, i18n.current())
     except Unauthenticated:
         return login_first(request)
     return _plan_page(request, page)

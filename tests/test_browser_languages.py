@@ -25,30 +25,35 @@ ENGLISH_NAV = "Search practices"
 # other than documents' text in its own language and names marked translate="no".
 OUTSIDE_CATALOGUES = """() => {
   const page = document.documentElement.lang, found = [];
+  const inside = (el, text) => {  // the node starts within a wrapper opened before it
+    for (let a = el; a; a = a.parentElement) {
+      const full = a.textContent, at = full.indexOf(text), before = full.slice(0, at);
+      if (at >= 0 && before.lastIndexOf('⟦') > before.lastIndexOf('⟧')) return true;
+      if (a === document.body) return false;
+    }
+    return false;
+  };
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.nodeValue.trim(), el = node.parentElement;
     if (!/\\p{L}/u.test(text) || el.closest('script, style, template, [translate=no], [hidden]')) continue;
     const marked = el.closest('[lang]');
-    if (marked && marked.lang !== page) continue;
-    if (!el.getClientRects().length) continue;
-    let wrapped = false;
-    for (let a = el; a && !wrapped; a = a.parentElement) {
-      const full = a.textContent, at = full.indexOf(text), before = full.slice(0, at);
-      wrapped = at >= 0 && before.lastIndexOf('⟦') > before.lastIndexOf('⟧') && full.indexOf('⟧', at) >= 0;
-      if (a === document.body) break;
-    }
-    if (!wrapped) found.push(text.slice(0, 60) + '  <' + el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + '>');
+    if ((marked && marked.lang !== page) || !el.getClientRects().length) continue;
+    let rest = text;
+    if (inside(el, text)) rest = rest.includes('⟧') ? rest.slice(rest.indexOf('⟧') + 1) : '';
+    while (/⟦[^⟦⟧]*⟧/.test(rest)) rest = rest.replace(/⟦[^⟦⟧]*⟧/g, '');  // wrappers, innermost first
+    if (rest.includes('⟦')) rest = rest.slice(0, rest.indexOf('⟦'));  // a wrapper that goes on after this node
+    if (/\\p{L}/u.test(rest)) found.push(text.slice(0, 60) + '  <' + el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + '>');
   }
-  return found;
+  return [...new Set(found)];
 }"""
 
 
 @pytest.fixture(scope="module")
 def people(browser_data):
-    twin = _account(browser_data, "lang-twin", "twin", "Kalamata")
-    pilot = _account(browser_data, "lang-pilot", "pilot", "Helsinki")
-    subprocess.run([sys.executable, "-m", "kb", "pairings", "add", "Kalamata", "Helsinki", "--data",
+    twin = _account(browser_data, "lang-twin", "twin", "Chalkida")
+    pilot = _account(browser_data, "lang-pilot", "pilot", "Kalamata")
+    subprocess.run([sys.executable, "-m", "kb", "pairings", "add", "Chalkida", "Kalamata", "--data",
                     str(browser_data)], check=True, capture_output=True)
     return {"twin": twin, "pilot": pilot}
 

@@ -82,8 +82,8 @@ class Digests:
 
         message = EmailMessage()
         message["From"], message["To"] = self.settings.mail_from, digest.email
-        message["Subject"] = say(N_("Twin Cities knowledge base: %(n)s new for %(user)s"), n=len(events), user=username)
-        message["Content-Language"] = language
+        message["Subject"] = say(N_("Twin Cities knowledge base: %(n)s new for %(user)s"), n=len(events),
+                                 user=username)
         since = (say(N_("What is new since your last digest (%(date)s):"), date=digest.sent_at[:10]) if digest.sent_at
                  else say(N_("What is new in your inbox:")))
         lines = [say(N_("Hello %(user)s,"), user=username), "", since, ""]
@@ -92,6 +92,7 @@ class Digests:
         lines += ["", say(N_("Your inbox: %(link)s"), link=f"{site}/inbox"),
                   say(N_("Change or stop these digests: %(link)s"), link=f"{site}/account")]
         message.set_content("\n".join(lines))
+        message["Content-Language"] = language  # after set_content, which sets the Content-* headers anew
         return message
 
 

@@ -77,9 +77,11 @@ def action_rows(markdown: str) -> tuple[list[dict[str, str]], str]:
     return rows, "\n".join(rest).strip()
 
 
-def actions_markdown(rows: list[dict[str, str]], rest: str = "") -> str:
-    """The table of actions (and any text beside it) as the section's Markdown."""
-    table = ["| " + " | ".join(title for _, title in ACTION_FIELDS) + " |", "|" + " --- |" * len(ACTION_FIELDS)]
+def actions_markdown(rows: list[dict[str, str]], rest: str = "", language: str = "en") -> str:
+    """The table of actions (and any text beside it) as the section's Markdown, its header in
+    `language` (read back by position, whatever the language)."""
+    table = ["| " + " | ".join(translate(title, language) for _, title in ACTION_FIELDS) + " |",
+             "|" + " --- |" * len(ACTION_FIELDS)]
     table += ["| " + " | ".join(table_cell(row.get(name, "")) for name, _ in ACTION_FIELDS) + " |"
               for row in rows if any(str(row.get(name, "")).strip() for name, _ in ACTION_FIELDS)]
     return "\n".join(table) + "\n" + (f"\n{rest.strip()}\n" if rest.strip() else "")

@@ -21,7 +21,7 @@ from kb.documents import MODULES, Practice
 from kb.errors import Conflict, Forbidden, Invalid, NotFound, StaleEdit, Unauthenticated
 from kb.inbox import Audience, tell
 from kb.matching import Pairings
-from kb.messages import Message
+from kb.messages import N_, Message, translate
 from kb.store import City, Meeting, PlanComment, PlanRecord, ShortlistItem
 from kb.workspace.export import FORMATS, export
 from kb.workspace.sections import SECTIONS, SECTION_NAMES, actions_markdown, plan_doc_id, plan_document, table_cell
@@ -96,11 +96,11 @@ class Workspace:
             raise Forbidden("the workspace is for twin cities' accounts")
         return self.store.city(user.city)
 
-    def _plan_of(self, twin: str) -> tuple[City, PlanRecord]:
+    def _plan_of(self, twin: str, language: str = "en") -> tuple[City, PlanRecord]:
         city = self.store.city(twin)
         if city is None or city.role != "twin":
             raise NotFound(f"no twin city called {twin!r}")
-        return city, self.store.plan(city.city) or self._new_plan(city.city)
+        return city, self.store.plan(city.city) or self._new_plan(city.city, language)
 
     def may_read(self, user: User | None, twin: str, plan: PlanRecord) -> bool:
         """The one rule: a final plan is public (as its document in search is); any other is read
@@ -209,18 +209,22 @@ class Workspace:
         docs = self.store.documents(item.doc_id for item in items)
         return [(item, docs[item.doc_id]) for item in items if item.doc_id in docs]
 
-    def _new_plan(self, twin: str) -> PlanRecord:
-        """Version 0: not saved yet; the practices the twin marked as adopting prefill their table."""
+    def _new_plan(self, twin: str, language: str = "en") -> PlanRecord:
+        """Version 0: not saved yet; the practices the twin marked as adopting prefill their table,
+        whose headers are in the language the twin reads the page in."""
         adopting = self._adopting(twin)
         rows = "".join(f"| {table_cell(doc.title)} | {table_cell(doc.city or '')} | {table_cell(item.note)} |\n" for item, doc in adopting)
-        practices = "| Practice | Pilot city | How we adapt it |\n| --- | --- | --- |\n" + (rows or "|  |  |  |\n")
-        sections = {name: "" for name, _ in SECTIONS} | {"practices": practices, "steps": actions_markdown([])}
+        header = " | ".join(translate(word, language) for word in (N_("Practice"), N_("Pilot city"), N_("How we adapt it")))
+        practices = f"| {header} |\n| --- | --- | --- |\n" + (rows or "|  |  |  |\n")
+        sections = {name: "" for name, _ in SECTIONS} | {"practices": practices,
+                                                         "steps": actions_markdown([], language=language)}
         return PlanRecord(twin, 0, sections, False, False, tuple(doc.id for _, doc in adopting), "")
 
-    def plan(self, user: User | None, twin: str | None = None) -> PlanPage:
-        """A plan as its reader may see it: the user's own twin's when `twin` is None."""
+    def plan(self, user: User | None, twin: str | None = None, language: str = "en") -> PlanPage:
+        """A plan as its reader may see it: the user's own twin's when `twin` is None (a plan not
+        saved yet prefilled in `language`)."""
         twin = twin or self.twin_of(user).city
-        city, plan = self._plan_of(twin)
+        city, plan = self._plan_of(twin, language)
         self._check_read(user, city.city, plan)
         editor = user is not None and user.role == "twin" and user.city == city.city
         pilots = self._paired(city.city)

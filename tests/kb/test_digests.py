@@ -87,3 +87,22 @@ def test_a_digest_needs_an_address_and_a_known_frequency(indexed, people):
     assert mail.choose(people["hel"], "", "none").frequency == "none"
     with pytest.raises(ValueError, match="KB_SMTP_URL"):
         Settings.from_env(smtp_url="mail.example:25")
+
+
+def test_a_digest_is_written_in_the_language_its_account_chose(indexed, people, smtp):
+    """The events were told in English words kept as messages: each reader gets them in theirs."""
+    from kb.messages import translate
+
+    sink, url = smtp
+    mail = digests(indexed, url)
+    indexed.accounts.set_language("hel", "sv")
+    mail.choose(people["hel"], "energy@helsinki.fi", "daily")
+    indexed.pairings.add(None, "Oulu", "Helsinki", operator=True)
+    indexed.workspace.share(people["oulu"], True)
+    assert mail.send(datetime.now(timezone.utc) + timedelta(seconds=5)).sent == ["energy@helsinki.fi"]
+    message = sink.messages[-1][1]
+    body = message.get_payload(decode=True).decode("utf-8")
+    assert message["Content-Language"] == "sv" and "new for hel" not in message["Subject"]
+    shared = translate("Plan shared", "sv")
+    assert shared != "Plan shared" and f"{shared}: " in body and "shared its replication plan" not in body
+    assert "Oulu" in body and "https://kb.example/plans/Oulu" in body  # the values stay as they were

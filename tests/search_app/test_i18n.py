@@ -67,3 +67,27 @@ def test_a_logged_in_account_keeps_its_choice(client, creds, indexed):
 def test_the_api_answers_in_english_unless_asked(client):
     english = client.get("/api/docs/no-such-document")
     assert english.status_code == 404 and english.headers["content-language"] == "en"
+
+
+def test_the_api_speaks_the_language_accept_language_asks_for(client, creds):
+    from kb.messages import translate
+
+    token = {"Authorization": f"Bearer {creds['hel'].token}"}
+    english = client.post("/api/notes", json={"challenge": "Coal must go."}, headers=token)
+    swedish = client.post("/api/notes", json={"challenge": "Coal must go."},
+                          headers={**token, "Accept-Language": "sv-SE,sv;q=0.9"})
+    assert english.status_code == swedish.status_code == 422
+    assert "title: Give the title." in english.json()["detail"]  # the English contract, unchanged
+    assert f"title: {translate('Give the title.', 'sv')}" in swedish.json()["detail"]
+    assert swedish.headers["content-language"] == "sv"
+
+
+def test_the_note_form_says_what_to_correct_in_the_readers_language(client, creds):
+    from kb.messages import translate
+
+    login(client, creds, "hel")
+    client.cookies.set("lang", "el")
+    form = client.get("/notes/new")
+    answer = client.post("/notes/new", data={"challenge": "Coal must go.", "csrf_token": csrf_of(form.text)})
+    assert answer.status_code == 422 and '<html lang="el">' in answer.text
+    assert translate("Give the title.", "el") in answer.text and "Give the title." not in answer.text

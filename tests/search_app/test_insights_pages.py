@@ -88,5 +88,5 @@ def test_replication_and_reach_pages_with_their_charts_tables_and_csv(client, cr
         "domain,label,kept,considering,adopting,dropped,final,twins", "energy,energy,1,0,1,0,0,Oulu"]
     indexed.search_log.flush()
     reach = client.get("/insights").text
-    assert "Searches from" in reach and "<svg" in reach and "twin 1" in reach
+    assert "Searches from" in reach and "<svg" in reach and "Twin city 1" in reach
     assert client.get("/cities/Helsinki").text.count("Its practices are kept by 1 twin, adopted by 1, in 0 final plans.") == 1

@@ -15,7 +15,7 @@ def test_home_without_a_query_invites_one(client):
 
 def test_home_with_a_query_shows_cards_facets_and_marks(client):
     page = client.get("/", params={"q": "coal district heating"}).text
-    assert re.search(r'<a href="/doc/heat\?s=[\w-]+">Phasing coal out of district heating</a>', page)  # its search named
+    assert re.search(r'<a href="/doc/heat\?s=[\w-]+" translate="no">Phasing coal out of district heating</a>', page)  # its search named
     assert "<mark>coal</mark>" in page
     assert re.search(r'<option value="energy"\s*>Energy \(3\)</option>', page)
     assert "illustrative" in page  # the workshop output is a sample
@@ -59,7 +59,7 @@ def test_user_text_is_escaped(client):
 def test_practice_page_renders_markdown_metadata_and_similar(client):
     page = client.get("/doc/heat").text
     assert "<h2>Challenge</h2>" in page and "Similar practices" in page and '/doc/visit"' in page
-    assert '<a href="/cities/Helsinki">Helsinki</a>' in page
+    assert '<a href="/cities/Helsinki" translate="no">Helsinki</a>' in page
     sample = client.get("/doc/visit").text
     assert "This document is <strong>illustrative</strong>" in sample
 
@@ -87,7 +87,7 @@ def test_city_pages(client):
 
 def test_partners_page_and_panel(client):
     page = client.get("/partners", params={"challenge": "coal district heating", "country": "Finland"}).text
-    assert '<a href="/cities/Helsinki">Helsinki</a>' in page and "same country: Finland" in page
+    assert '<a href="/cities/Helsinki" translate="no">Helsinki</a>' in page and "same country: Finland" in page
     assert 'href="/doc/heat"' in page
     bad = client.get("/partners", params={"challenge": "heat", "population": "lots"})
     assert bad.status_code == 422 and "population must be a whole number" in bad.text

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from babel.messages.pofile import read_po
 
 LOCALES = ("en", "sv", "de", "fr", "es", "it", "pl", "el", "pt", "nl", "fi", "ro")
 PSEUDO = "en-XA"
@@ -62,21 +63,33 @@ def N_(message: str) -> str:
 
 
 class Pseudo(gettext.NullTranslations):
-    """Every message wrapped and lengthened; %(name)s placeholders and HTML tags kept as they are."""
+    """Every message of the catalogues wrapped and lengthened, %(name)s placeholders and HTML tags
+    kept as they are; a text the catalogues do not hold comes back as it is, so that it shows."""
+
+    def __init__(self):
+        super().__init__()
+        with (CATALOGUES / "messages.pot").open("rb") as f:
+            self.known = {m.id[0] if isinstance(m.id, tuple) else m.id for m in read_po(f) if m.id}
 
     _KEEP = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|<[^>]*>|&[a-z]+;")
     _ACCENTS = str.maketrans("aeiouyAEIOUYcnCN", "áéîõüÿÅÉÎÕÜŸçñÇÑ")
 
     def gettext(self, message: str) -> str:
+        return self.wrap(message) if message in self.known else message
+
+    def wrap(self, message: str) -> str:
+        """`message` as a catalogue's string reads in the pseudo-locale (what Babel formats too)."""
         parts = self._KEEP.split(message)
         kept = self._KEEP.findall(message)
         text = "".join(part.translate(self._ACCENTS) + (kept[i] if i < len(kept) else "")
                        for i, part in enumerate(parts))
         letters = sum(ch.isalpha() for part in parts for ch in part)
-        return f"⟦{text}{'~' * (letters * 2 // 5)}⟧"
+        padding = letters * 2 // 5  # 40 % longer, in words of up to five letters as a language's would wrap
+        tail = " ".join("~" * min(5, padding - i) for i in range(0, padding, 5))
+        return f"⟦{text}{' ' + tail if tail else ''}⟧"
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.gettext(singular if n == 1 else plural)
+        return self.wrap(singular if n == 1 else plural) if singular in self.known else (singular if n == 1 else plural)
 
 
 @cache

@@ -90,7 +90,7 @@ def term(key: str) -> dict[str, str]:
     """A programme term in this request's language: term('lever')['explain']."""
     locale = _current.get()
     entry = glossary("en" if locale == PSEUDO else locale)[key]
-    return {name: gettext(value) if locale == PSEUDO else value for name, value in entry.items()}
+    return {name: _pseudo(value) for name, value in entry.items()} if locale == PSEUDO else entry
 
 
 @cache
@@ -111,7 +111,7 @@ def country(name: str | None) -> str:
 
 def _pseudo(formatted: str) -> str:
     """What Babel formatted, wrapped as a catalogue's string in the pseudo-locale (it is localised)."""
-    return translations(PSEUDO).gettext(formatted) if _current.get() == PSEUDO else formatted
+    return translations(PSEUDO).wrap(formatted) if _current.get() == PSEUDO else formatted
 
 
 def _babel_locale() -> str:

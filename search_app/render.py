@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from kb.documents import DOCUMENT_KINDS, DOMAINS, LEVERS, language_name
+from kb.documents import DOCUMENT_KINDS, DOMAIN_NAMES, DOMAINS, LEVERS, language_name
 from search_app import i18n
 from search_app.i18n import N_, gettext
 
@@ -49,9 +49,7 @@ KIND_LABELS = {
 # The words people read for the corpus's controlled vocabularies (kb/documents/vocab.py).
 LABELS = {
     **KIND_LABELS,
-    "energy": N_("Energy"), "buildings": N_("Buildings"), "mobility": N_("Mobility"),
-    "waste-circular": N_("Waste and circular economy"), "industry": N_("Industry"),
-    "green-infrastructure": N_("Green infrastructure and nature"), "technology": N_("Technology"),
+    **DOMAIN_NAMES, "technology": N_("Technology"),
     "governance-policy": N_("Governance and policy"), "finance-funding": N_("Finance and funding"),
     "social-innovation": N_("Social innovation"), "participation": N_("Citizen participation"),
     "learning-capabilities": N_("Learning and skills"), "data-digital": N_("Data and digital"),

@@ -21,7 +21,7 @@ WIDTHS = {390: 844, 1366: 900}
 HOW = {"sv": "switch", "pl": "cookie", "el": "accept-language", PSEUDO: "cookie"}
 ENGLISH_NAV = "Search practices"
 
-# Visible text nodes with letters that no catalogue string wraps (⟦…⟧ in the pseudo-locale),
+# Visible text nodes with letters that no catalogue string wraps (⟦…⟧ in the pseudo-locale), outside form fields (what people wrote),
 # other than documents' text in its own language and names marked translate="no".
 OUTSIDE_CATALOGUES = """() => {
   const page = document.documentElement.lang, found = [];
@@ -36,7 +36,7 @@ OUTSIDE_CATALOGUES = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.nodeValue.trim(), el = node.parentElement;
-    if (!/\\p{L}/u.test(text) || el.closest('script, style, template, [translate=no], [hidden]')) continue;
+    if (!/\\p{L}/u.test(text) || el.closest('script, style, template, textarea, [translate=no], [hidden]')) continue;
     const marked = el.closest('[lang]');
     if ((marked && marked.lang !== page) || !el.getClientRects().length) continue;
     let rest = text;

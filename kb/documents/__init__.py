@@ -10,11 +10,11 @@ from kb.documents.languages import NAMES, code_of, detect, detect_query, languag
 from kb.documents.markdown import markdown_html, sections_html, tokens
 from kb.documents.plain import markdown_to_plain
 from kb.documents.model import MAX_BODY, Practice, ValidationErrors, english_title, validate, with_language
-from kb.documents.vocab import CITY_KINDS, CITY_ROLES, DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES
+from kb.documents.vocab import CITY_KINDS, CITY_ROLES, DOCUMENT_KINDS, DOMAIN_NAMES, DOMAINS, FILTER_KEYS, LEVERS, MODULES
 from kb.documents.words import fold, unstorable, words
 
 __all__ = [
-    "ANALYSIS", "CITY_KINDS", "CITY_ROLES", "Chunk", "DOCUMENT_KINDS", "DOMAINS", "FILTER_KEYS", "LEVERS", "MAX_BODY",
+    "ANALYSIS", "CITY_KINDS", "CITY_ROLES", "Chunk", "DOCUMENT_KINDS", "DOMAIN_NAMES", "DOMAINS", "FILTER_KEYS", "LEVERS", "MAX_BODY",
     "MODULES", "NAMES", "Practice", "ValidationErrors", "analyse", "analysed_passage", "chunk_practice", "code_of",
     "detect", "detect_query", "english_title", "fingerprint", "fold",
     "language_name", "markdown_html", "markdown_to_plain", "passage_language", "sections_html", "stems", "tokens", "unstorable", "validate", "with_language", "words",

@@ -1,4 +1,7 @@
-"""Controlled vocabularies of the corpus format (see DESIGN.md)."""
+"""Controlled vocabularies of the corpus format (see DESIGN.md), and the words people read for
+the domains (translated where shown: kb/messages.py)."""
+
+from kb.messages import N_
 
 DOCUMENT_KINDS = ("measure", "case_note", "workshop_output", "portal_resource", "replication_plan")
 DOMAINS = ("energy", "buildings", "mobility", "waste-circular", "industry", "green-infrastructure")
@@ -11,6 +14,9 @@ LEVERS = (
     "learning-capabilities",
     "data-digital",
 )
+DOMAIN_NAMES = {"energy": N_("Energy"), "buildings": N_("Buildings"), "mobility": N_("Mobility"),
+                "waste-circular": N_("Waste and circular economy"), "industry": N_("Industry"),
+                "green-infrastructure": N_("Green infrastructure and nature")}
 MODULES = ("getting-started", "co-creation", "capitalisation")  # the twinning programme's modules, in order
 # A city's part in the programme (cities.csv), not an account's role (kb/accounts.py).
 CITY_ROLES = ("pilot", "twin", "mission")

@@ -18,8 +18,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from kb.core import Core
-from kb.documents import DOMAINS, Practice, markdown_to_plain
+from kb.documents import DOMAIN_NAMES, DOMAINS, Practice, markdown_to_plain
 from kb.matching.regions import region_of
+from kb.messages import Message
 from kb.search import SearchError, SearchResponse, SearchResult, check_k, search
 from kb.store import City
 
@@ -154,12 +155,16 @@ def what_was_done(doc: Practice, limit: int = 240) -> str:
     return text if len(text) <= limit else text[:text.rfind(" ", 0, limit)] + " …"
 
 
-def evidence_reasons(items: list[tuple[SearchResult, float]]) -> list[str]:
-    domains = Counter(d for r, _ in items for d in r.domains)
-    topic = ", ".join(d.replace("-", " ") for d, _ in domains.most_common(2))
+def evidence_reasons(items: list[tuple[SearchResult, float]]) -> list[Message]:
+    """Why a pilot is suggested, as messages each reader reads in their language."""
+    domains = [Message(DOMAIN_NAMES.get(d, d)) for d, _ in Counter(d for r, _ in items for d in r.domains).most_common(2)]
     count = len(items)
-    practices = f"{count} documented {'practice' if count == 1 else 'practices'} match"
-    return [f"{practices}, on {topic}" if topic else practices, f"best match: “{items[0][0].title}”"]
+    practices = (Message("%(n)s documented practice matches", n=count) if count == 1
+                 else Message("%(n)s documented practices match", n=count))
+    topic = (Message("%(practices)s, on %(domain)s", practices=practices, domain=domains[0]) if len(domains) == 1
+             else Message("%(practices)s, on %(domain)s and %(other)s", practices=practices, domain=domains[0],
+                          other=domains[1]) if domains else practices)
+    return [topic, Message("best match: “%(title)s”", title=items[0][0].title)]
 
 
 def profile_fit(profile: Profile, pilot: City) -> tuple[float, list[str]]:
@@ -167,19 +172,20 @@ def profile_fit(profile: Profile, pilot: City) -> tuple[float, list[str]]:
     bonus, reasons = 0.0, []
     if profile.country and profile.country.casefold() == pilot.country.casefold():
         bonus += SAME_COUNTRY
-        reasons.append(f"same country: {pilot.country}")
+        reasons.append(Message("same country: %(country)s", country=pilot.country))
     elif (region := region_of(profile.country)) and region == region_of(pilot.country):
         bonus += SAME_REGION
-        reasons.append(f"neighbouring region: {region}")
+        reasons.append(Message("neighbouring region: %(region)s", region=region))
     if profile.population and pilot.population:
         closeness = max(0.0, 1 - abs(math.log10(profile.population / pilot.population)) / 2)
         if closeness > 0.5:
             bonus += SIZE * closeness
-            reasons.append(f"similar size: {_people(pilot.population)} vs {_people(profile.population)}")
+            reasons.append(Message("similar size: %(pilot)s vs %(yours)s", pilot=_people(pilot.population),
+                                   yours=_people(profile.population)))
     shared = [d for d in profile.domains if d in pilot.domains]
     if shared:
         bonus += SHARED_DOMAIN * len(shared)
-        reasons.append("shares domains: " + ", ".join(d.replace("-", " ") for d in shared))
+        reasons.append(Message("shares domains: %(domains)s", domains=", ".join(d.replace("-", " ") for d in shared)))
     return min(bonus, MAX_FIT), reasons
 
 

@@ -91,3 +91,29 @@ def test_the_note_form_says_what_to_correct_in_the_readers_language(client, cred
     answer = client.post("/notes/new", data={"challenge": "Coal must go.", "csrf_token": csrf_of(form.text)})
     assert answer.status_code == 422 and '<html lang="el">' in answer.text
     assert translate("Give the title.", "el") in answer.text and "Give the title." not in answer.text
+
+
+def test_each_text_of_a_page_is_marked_with_its_own_language(client, creds, indexed):
+    """A Greek note with an English report: the page is Greek to a Greek reader, the note's own
+    sections are Greek, the report's English, each snippet its passage's; the Greek filter finds it."""
+    import re
+
+    from kb.notes import Notes
+    from tests.kb.test_extract import docx_bytes
+    from tests.kb.test_notes import GREEK, REPORT
+
+    note = Notes(indexed).create(indexed.accounts.get("hel"), {**GREEK, "language": ""},
+                                 uploads=[("report.docx", docx_bytes(lambda d: d.add_paragraph(REPORT)))])
+    client.cookies.set("lang", "el")
+    page = client.get(f"/doc/{note.id}").text
+    assert '<html lang="el">' in page and f'<h1 lang="el">{GREEK["title"]}</h1>' in page
+    body = page.split('<div class="body" lang="el">', 1)[1].split("</article>", 1)[0]
+    english = re.findall(r'<div lang="en">(.*?)</div>', body, re.S)
+    assert english and "heat pumps" in english[0] and "Αντλίες" not in "".join(english)
+    results = client.get("/", params={"q": "heat pumps waste water", "language": "el"}).text
+    assert f'href="/doc/{note.id}' in results
+    languages = set(re.findall(r'<p class="passage" lang="([a-z]+)"', results))
+    assert languages and languages <= {"el", "en"}
+    assert all(code in {"el", "en", "sv", "de", "fr", "es", "it", "pl", "pt", "nl", "fi", "ro", "da", "nb", "cs",
+                        "hu", "sk", "sl", "hr", "lt", "lv", "et", "bg", "ga", "mt", "tr", "sr", "sq", "is", "mk"}
+               for code in re.findall(r'lang="([^"]*)"', results)), "every lang attribute names a language"

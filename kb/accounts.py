@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, replace
 
 from kb.errors import Invalid, NotFound, RateLimited, Unauthenticated
-from kb.messages import LOCALES
+from kb.messages import LOCALES, Message
 from kb.store import Store, Transaction, UserRecord
 
 # What an account may do (not a city's part in the programme: kb/documents/vocab.py CITY_ROLES).
@@ -153,19 +153,19 @@ class Accounts:
         """Keep the interface language the account chose (None: none, the browser's is used);
         the account as it is now. An unknown code is refused, naming the ones there are."""
         if language is not None and language not in LOCALES:
-            raise Invalid(f"{str(language)[:20]!r} is not a language of the interface; choose one of "
-                          f"{', '.join(LOCALES)}, or none")
+            raise Invalid(Message("%(language)s is not a language of the interface; choose one of %(languages)s, "
+                                  "or none", language=repr(str(language)[:20]), languages=", ".join(LOCALES)))
         user = username_or_user if isinstance(username_or_user, User) else self.get(username_or_user)
         with self.store.write(documents=False) as tx:
             if tx.user(user.username) is None:
-                raise NotFound(f"no user called {user.username!r}; kb users list shows them")
+                raise NotFound(Message("no user called %(user)s; kb users list shows them", user=repr(user.username)))
             tx.set_user_language(user.id, language)
         return replace(user, language=language)
 
     def get(self, username: str) -> User:
         record = self.store.user(username)
         if record is None:
-            raise NotFound(f"no user called {username!r}; kb users list shows them")
+            raise NotFound(Message("no user called %(user)s; kb users list shows them", user=repr(username)))
         return _user(record)
 
     def by_id(self, user_id: int) -> User | None:
@@ -178,9 +178,10 @@ class Accounts:
     def login(self, username: str, password: str, client: str = "") -> User:
         """The user, or Unauthenticated; RateLimited while `client` must wait (the module's policy)."""
         if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
-            raise Invalid(f"a user name has at most {MAX_USERNAME} characters and a password at most {MAX_PASSWORD}")
+            raise Invalid(Message("a user name has at most %(name)s characters and a password at most %(password)s",
+                                  name=MAX_USERNAME, password=MAX_PASSWORD))
         if not (is_unicode(username) and is_unicode(password)):
-            raise Invalid("the user name and the password must be text (these characters are not)")
+            raise Invalid(Message("the user name and the password must be text (these characters are not)"))
         key, now = username.strip().lower(), time.time()
         self._check_backoff(*self.store.login_failures(key, client, now - FAILURE_WINDOW_S), MAX_FAILURES, now)
         self._check_backoff(*self.store.client_failures(client, now - FAILURE_WINDOW_S), MAX_CLIENT_FAILURES, now)
@@ -190,7 +191,7 @@ class Accounts:
             with self.store.write(documents=False) as tx:
                 tx.forget_before(now - FAILURE_WINDOW_S)
                 tx.record_login_failure(key, client, now)
-            raise Unauthenticated("wrong user name or password")
+            raise Unauthenticated(Message("wrong user name or password"))
         with self.store.write(documents=False) as tx:
             tx.clear_login_failures(key, client)
         return _user(record)
@@ -201,7 +202,7 @@ class Accounts:
             return
         wait = min(FAILURE_WINDOW_S, BACKOFF_S * 2 ** (failures - allowed)) - (now - last)
         if wait > 0:
-            raise RateLimited(f"too many failed logins from here; try again in {int(wait) + 1} seconds",
+            raise RateLimited(Message("too many failed logins from here; try again in %(n)s seconds", n=int(wait) + 1),
                               data={"retry_after": int(wait) + 1})
 
     def by_token(self, token: str) -> User | None:

@@ -15,11 +15,12 @@ from pathlib import Path
 from kb.accounts import MATCHING_ROLES, Accounts, User
 from kb.core import Core
 from kb.documents import DOMAINS, Practice
-from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from kb.errors import Forbidden, Invalid, KBError, NotFound, Unauthenticated
 from kb.inbox import Digests, Inbox
 from kb.insights import Asker, Insights, ReplicationRow, SearchLog, load_clustering, pilot_reach
 from kb.matching import (Explorer, ExplorerView, Heatmap, Journal, Pairings, PartnerResponse, Profile, Registry,
                          is_added, similar, suggest)
+from kb.messages import Message
 from kb.notes import CaseNote, Notes, may_change
 from kb.search import SearchResponse, SearchResult, facet_counts, search
 from kb.store import City, Digest, Event, Meeting, Pairing, Passage, PlanRecord
@@ -239,7 +240,7 @@ class KnowledgeBase(Core):
     def document(self, doc_id: str) -> Practice:
         doc = self.store.document(doc_id)
         if doc is None:
-            raise NotFound(f"no document has the id {doc_id!r}")
+            raise NotFound(Message("no document has the id %(id)s", id=repr(doc_id)))
         return doc
 
     def original_file(self, ref: str) -> tuple[Path, str]:
@@ -247,8 +248,8 @@ class KnowledgeBase(Core):
         deleted note's files are kept (an admin may restore the note) but no longer served."""
         documents, _, meetings = self.store.holders_of_file(ref)
         if not documents and not meetings:
-            raise NotFound(f"no file {str(ref).rsplit('/', 1)[-1][:80]!r} is kept; it may belong to a document "
-                           f"since removed")
+            raise NotFound(Message("no file %(file)s is kept; it may belong to a document since removed",
+                                   file=repr(str(ref).rsplit("/", 1)[-1][:80])))
         return self.files.open(ref)
 
     def practice_page(self, doc_id: str, user: User | None, search_ref: str | None = None) -> PracticePage:
@@ -278,7 +279,8 @@ class KnowledgeBase(Core):
         if profile is None and not documents and name.strip():
             mentioned = search(self, f'"{name}"', k=20, mode="keyword", correct=False).results
         if profile is None and not documents and not mentioned:
-            raise NotFound(f"No city called “{name}” is in the knowledge base. See the list of cities.")
+            raise NotFound(Message("No city called “%(name)s” is in the knowledge base. See the list of cities.",
+                                   name=name))
         city = profile.city if profile else name
         own = user is not None and user.role == "pilot" and user.city == city
         return CityPage(city, profile,
@@ -303,7 +305,7 @@ class KnowledgeBase(Core):
         try:
             return PartnersPage(suggest(self, challenge, profile, k=k), countries, kept=self.workspace.kept(user))
         except Invalid as exc:
-            return PartnersPage(None, countries, str(exc))
+            return PartnersPage(None, countries, refusal(exc))
 
     @cached_property
     def _explorer(self) -> Explorer:
@@ -314,13 +316,14 @@ class KnowledgeBase(Core):
         """The matching team's views (cached per state of the knowledge base), the heatmap for
         `domain`, and the pilots for the `twin` picked (its challenge) or the `challenge` typed."""
         if domain and domain not in DOMAINS:
-            raise Invalid(f"unknown domain {domain!r}; use one of {', '.join(DOMAINS)}")
+            raise Invalid(Message("unknown domain %(domain)s; use one of %(domains)s", domain=repr(domain),
+                                  domains=", ".join(DOMAINS)))
         view = self._explorer.view()
         picked, profile = None, None
         if twin:
             row = next((r for r in view.twins if r.twin.city.casefold() == twin.casefold()), None)
             if row is None:
-                raise NotFound(f"no twin city called {twin!r}")
+                raise NotFound(Message("no twin city called %(twin)s", twin=repr(twin)))
             profile = row.twin
             picked = suggest(self, row.challenge or row.twin.city, Profile(profile.city, profile.country,
                                                                            profile.population))
@@ -350,22 +353,22 @@ class KnowledgeBase(Core):
             try:
                 self.digests.choose(user, email or "", frequency)
             except Invalid as exc:
-                error = str(exc)
+                error = refusal(exc)
         return AccountPage(self.digests.choice(user), bool(self.settings.smtp_url), error, email if error else None)
 
     def admin_page(self, user: User | None, new: dict | None = None) -> AdminPage:
         """The admin page; with `new` (name, country, role, cohort, geonameid), that city added
         first, or why not (with the places to choose from when its name is several)."""
         if user is None:
-            raise Unauthenticated("log in as an admin or the matching team")
+            raise Unauthenticated(Message("log in as an admin or the matching team"))
         if user.role not in MATCHING_ROLES:
-            raise Forbidden("the admin page is for admins and the matching team")
+            raise Forbidden(Message("the admin page is for admins and the matching team"))
         error, choices, city = None, [], None
         if new is not None:
             try:
                 city = self.registry.add(user, **new)
             except Invalid as exc:
-                error, choices = (None, exc.data["choices"]) if "choices" in exc.data else (str(exc), [])
+                error, choices = (None, exc.data["choices"]) if "choices" in exc.data else (refusal(exc), [])
         cities = self.store.cities()
         return AdminPage([c for c in cities if is_added(c)], sorted({c.country for c in cities}),
                          self.accounts.list() if user.role == "admin" else [], error, choices, city)
@@ -379,7 +382,7 @@ class KnowledgeBase(Core):
             try:
                 added = self.journal.add(user, twin, pilot, meeting, uploads)
             except Invalid as exc:
-                error = str(exc)
+                error = refusal(exc)
         return PairingPage(twin, pilot, self.journal.meetings(twin, pilot),
                            self.journal.may_write(user, twin, pilot), error, added)
 
@@ -434,3 +437,14 @@ class KnowledgeBase(Core):
             "index": {"state": index_state, **({"count": manifest.count, "dim": manifest.dim} if manifest else {})},
             **counts,
         }
+
+
+def refusal(exc: KBError) -> str:
+    """A refusal's message as a page shows it, still translatable: the Message it was raised with,
+    or its problems joined as they are in English ('a; b') with each kept a Message."""
+    message = exc.args[0] if exc.args else str(exc)
+    if len(exc.errors) > 1 and "; ".join(exc.errors) == message:
+        message = exc.errors[-1]
+        for problem in reversed(exc.errors[:-1]):
+            message = Message("%(problem)s; %(more)s", problem=problem, more=message)
+    return message

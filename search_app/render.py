@@ -116,9 +116,13 @@ def _as_text(cell):
     return f"'{cell}" if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r")) else cell
 
 
+ERROR = N_("Error")
+
+
 def render_error(request: Request, status_code: int, message: str, headers: dict | None = None):
-    titles = {404: N_("Not found"), 422: N_("Please change your request"), 500: N_("Something went wrong"),
-              503: N_("Please try again in a moment")}
-    return render(request, "error.html",
-                  {"status": status_code, "title": gettext(titles.get(status_code, N_("Error"))), "message": message},
+    titles = {401: N_("Please log in"), 403: N_("Not for this account"), 404: N_("Not found"),
+              409: N_("Changed meanwhile"), 422: N_("Please change your request"), 429: N_("Please wait a moment"),
+              500: N_("Something went wrong"), 503: N_("Please try again in a moment")}
+    title = titles.get(status_code, ERROR)
+    return render(request, "error.html", {"status": status_code, "title": gettext(title), "message": message},
                   status_code=status_code, headers=headers)

@@ -20,6 +20,7 @@ from pptx.shapes.group import GroupShape
 from pypdf.errors import DependencyError
 
 from kb.errors import Invalid
+from kb.messages import N_, Message
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,12 @@ class FileType:
     media_type: str  # as the kept original is served
 
 
-_HTML = FileType("web page", "a web page", "text/html")
+_HTML = FileType("web page", N_("a web page"), "text/html")
 FILE_TYPES = {
-    ".pdf": FileType("PDF", "a PDF", "application/pdf"),
-    ".docx": FileType("Word document", "a Word document",
+    ".pdf": FileType("PDF", N_("a PDF"), "application/pdf"),
+    ".docx": FileType("Word document", N_("a Word document"),
                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ".pptx": FileType("PowerPoint slides", "a PowerPoint file",
+    ".pptx": FileType("PowerPoint slides", N_("a PowerPoint file"),
                       "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
     ".html": _HTML, ".htm": _HTML,
 }
@@ -87,14 +88,18 @@ def extract(data: bytes, name: str, *, max_bytes: int, max_pages: int) -> Extrac
     """The text of file `name` (its extension decides the type), or BadFile."""
     suffix = PurePath(name).suffix.lower()
     if suffix not in FILE_TYPES:
-        kind = f"{suffix} files" if suffix else "files without an extension"
-        raise BadFile(f"{name}: the knowledge base cannot read {kind}; upload a PDF (.pdf), Word document (.docx), "
-                      f"PowerPoint slides (.pptx) or web page (.html, .htm).")
+        raise BadFile(Message("%(name)s: the knowledge base cannot read %(suffix)s files; upload a PDF (.pdf), Word "
+                              "document (.docx), PowerPoint slides (.pptx) or web page (.html, .htm).",
+                              name=name, suffix=suffix) if suffix else
+                      Message("%(name)s: the knowledge base cannot read files without an extension; upload a PDF "
+                              "(.pdf), Word document (.docx), PowerPoint slides (.pptx) or web page (.html, .htm).",
+                              name=name))
     if not data:
         raise _empty(name)
     if len(data) > max_bytes:
         size = -(-len(data) * 10 // MB) / 10  # tenths rounded up: a file just over the limit never shows it
-        raise BadFile(f"{name} is {size:.1f} MB; the limit is {_mb(max_bytes)} MB. Split it into smaller files.")
+        raise BadFile(Message("%(name)s is %(size)s MB; the limit is %(max)s MB. Split it into smaller files.",
+                              name=name, size=format(size, ".1f"), max=_mb(max_bytes)))
     if suffix == ".pdf":
         return _pdf(data, name, max_pages)
     if suffix in _ZIP_PART:
@@ -122,37 +127,41 @@ def _mb(n: int) -> str:
 
 
 def _empty(name: str) -> BadFile:
-    return BadFile(f"{name} holds no text; choose a file with text in it.")
+    return BadFile(Message("%(name)s holds no text; choose a file with text in it.", name=name))
 
 
 def _mismatch(data: bytes, name: str, suffix: str) -> BadFile:
     actual = _looks_like(data)
-    advice = ("open it in Word or PowerPoint and save it as .docx or .pptx" if actual.startswith("an old")
-              else "check that it is the file you meant, or give it the extension of what it holds")
-    return BadFile(f"{name} is not {FILE_TYPES[suffix].article} (its content looks like {actual}); {advice}.")
+    values = {"name": name, "type": Message(FILE_TYPES[suffix].article), "actual": Message(actual)}
+    if actual.startswith("an old"):
+        return BadFile(Message("%(name)s is not %(type)s (its content looks like %(actual)s); open it in Word or "
+                               "PowerPoint and save it as .docx or .pptx.", **values))
+    return BadFile(Message("%(name)s is not %(type)s (its content looks like %(actual)s); check that it is the file "
+                           "you meant, or give it the extension of what it holds.", **values))
 
 
 def _looks_like(data: bytes) -> str:
     """What the bytes are, told by their first bytes (the 'magic' every format starts with)."""
     if b"%PDF-" in data[:1024]:
-        return "a PDF"
+        return N_("a PDF")
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
         except Exception:
-            return "a damaged ZIP archive"
-        for part, kind in (("word/document.xml", "a Word document"), ("ppt/presentation.xml", "a PowerPoint file"),
-                           ("xl/workbook.xml", "an Excel workbook"), ("content.xml", "an OpenDocument file")):
+            return N_("a damaged ZIP archive")
+        for part, kind in (("word/document.xml", N_("a Word document")),
+                           ("ppt/presentation.xml", N_("a PowerPoint file")),
+                           ("xl/workbook.xml", N_("an Excel workbook")), ("content.xml", N_("an OpenDocument file"))):
             if part in names:
                 return kind
-        return "a ZIP archive"
+        return N_("a ZIP archive")
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "an old Office file (.doc, .ppt or .xls)"
+        return N_("an old Office file (.doc, .ppt or .xls)")
     if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
-        return "an image"
+        return N_("an image")
     if b"\x00" in data[:8192]:
-        return "binary data"
-    return "a web page" if _MARKUP.search(data[:65536].decode("latin-1")) else "plain text"
+        return N_("binary data")
+    return N_("a web page") if _MARKUP.search(data[:65536].decode("latin-1")) else N_("plain text")
 
 
 def _check_zip(data: bytes, name: str, suffix: str) -> None:
@@ -167,9 +176,9 @@ def _check_zip(data: bytes, name: str, suffix: str) -> None:
     packed_tight = any(e.file_size > MB and e.file_size > MAX_MARKUP_RATIO * max(e.compress_size, 1) for e in markup)
     if (sum(e.file_size for e in entries) > MAX_UNZIPPED or sum(e.file_size for e in markup) > MAX_MARKUP
             or packed_tight):
-        raise BadFile(f"{name} unpacks to far more than its text could need (at most {_mb(MAX_MARKUP)} MB of "
-                      f"markup, each part packed at most {MAX_MARKUP_RATIO} times); save a fresh copy from Word "
-                      f"or PowerPoint and try again.")
+        raise BadFile(Message("%(name)s unpacks to far more than its text could need (at most %(max)s MB of markup, "
+                              "each part packed at most %(ratio)s times); save a fresh copy from Word or PowerPoint "
+                              "and try again.", name=name, max=_mb(MAX_MARKUP), ratio=MAX_MARKUP_RATIO))
 
 
 @contextmanager
@@ -181,15 +190,19 @@ def _reading(name: str) -> Iterator[None]:
     except (BadFile, MemoryError):
         raise
     except DependencyError as exc:  # AES needs the `cryptography` package, which is not installed
-        raise BadFile(f"{name} is encrypted in a way the knowledge base cannot open; save an unprotected copy "
-                      f"(for example with 'Print to PDF') and upload that.") from exc
+        raise BadFile(Message("%(name)s is encrypted in a way the knowledge base cannot open; save an unprotected "
+                              "copy (for example with 'Print to PDF') and upload that.", name=name)) from exc
     except Exception as exc:
-        raise BadFile(f"{name} is damaged and cannot be read; open it in its program, save a fresh copy and "
-                      f"upload that.") from exc
+        raise BadFile(Message("%(name)s is damaged and cannot be read; open it in its program, save a fresh copy "
+                              "and upload that.", name=name)) from exc
 
 
 def _too_many(name: str, count: int, unit: str, max_pages: int) -> BadFile:
-    return BadFile(f"{name} has {count} {unit}; the limit is {max_pages}. Split it into smaller files.")
+    if unit == "slides":
+        return BadFile(Message("%(name)s has %(n)s slides; the limit is %(max)s. Split it into smaller files.",
+                               name=name, n=count, max=max_pages))
+    return BadFile(Message("%(name)s has %(n)s pages; the limit is %(max)s. Split it into smaller files.",
+                           name=name, n=count, max=max_pages))
 
 
 def _clean(text: str, *, join_hyphens: bool = False) -> str:
@@ -215,16 +228,16 @@ def _pdf(data: bytes, name: str, max_pages: int) -> Extracted:
     with _reading(name):
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):  # an empty password opens 'no copying' files
-            raise BadFile(f"{name} is password-protected; save an unprotected copy (without a password) and "
-                          f"upload that.")
+            raise BadFile(Message("%(name)s is password-protected; save an unprotected copy (without a password) "
+                                  "and upload that.", name=name))
         if len(reader.pages) > max_pages:
             raise _too_many(name, len(reader.pages), "pages", max_pages)
         _check_pdf_content(reader, name)
         texts = [_clean(page.extract_text(), join_hyphens=True) for page in reader.pages]
         if not any(texts):
             if any(len(page.images) for page in reader.pages):
-                raise BadFile(f"{name} has no text layer (is it a scan?); run text recognition (OCR) on it "
-                              f"first, then upload the result.")
+                raise BadFile(Message("%(name)s has no text layer (is it a scan?); run text recognition (OCR) on "
+                                      "it first, then upload the result.", name=name))
             raise _empty(name)
     try:
         title = _one_line(reader.metadata.title if reader.metadata else None)
@@ -243,8 +256,9 @@ def _check_pdf_content(reader: pypdf.PdfReader, name: str) -> None:
         nonlocal inflated
         inflated += size
         if inflated > MAX_PDF_CONTENT:
-            raise BadFile(f"{name} inflates to more than {_mb(MAX_PDF_CONTENT)} MB of page content, far more than "
-                          f"its text could need; print it to a new PDF and try again, or split it.")
+            raise BadFile(Message("%(name)s inflates to more than %(max)s MB of page content, far more than its "
+                                  "text could need; print it to a new PDF and try again, or split it.",
+                                  name=name, max=_mb(MAX_PDF_CONTENT)))
 
     def forms(resources, depth: int) -> None:
         xobjects = resources.get("/XObject") if resources is not None else None

@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 
 from kb.errors import NotFound
 from kb.files.extract import FILE_TYPES
+from kb.messages import Message
 from kb.store import Store
 
 _REF = re.compile(r"^[0-9a-f]{64}/[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
@@ -95,10 +96,11 @@ class FileStore:
         """The kept file's path and media type, or NotFound."""
         path = self._path(ref)
         if not self.has(ref):
-            raise NotFound(f"no file {ref.rsplit('/', 1)[-1]!r} is kept; it may belong to a document since removed")
+            raise NotFound(Message("no file %(file)s is kept; it may belong to a document since removed",
+                                   file=repr(ref.rsplit("/", 1)[-1])))
         return path, FILE_TYPES[path.suffix.lower()].media_type  # _path admits no other suffix
 
     def _path(self, ref: str) -> Path:
         if not isinstance(ref, str) or not _REF.match(ref) or PurePath(ref).suffix.lower() not in FILE_TYPES:
-            raise NotFound(f"{str(ref)[:80]!r} is not the name of a kept file")
+            raise NotFound(Message("%(file)s is not the name of a kept file", file=repr(str(ref)[:80])))
         return self.root / ref

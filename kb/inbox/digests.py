@@ -41,9 +41,10 @@ class Digests:
         user = _account(user)
         email = email.strip() if isinstance(email, str) else ""
         if frequency not in FREQUENCIES:
-            raise Invalid(f"frequency: {frequency!r} is not one of {', '.join(FREQUENCIES)}")
+            raise Invalid(Message("%(frequency)s is not one of %(frequencies)s", field="frequency",
+                                  frequency=repr(frequency), frequencies=", ".join(FREQUENCIES)))
         if frequency != "none" and not (len(email) <= MAX_EMAIL and _EMAIL.match(email)):
-            raise Invalid("email: give the address the digest goes to, such as name@city.eu")
+            raise Invalid(Message("give the address the digest goes to, such as name@city.eu", field="email"))
         with self.store.write(documents=False) as tx:
             tx.set_digest(user.id, email, frequency)
         return self.choice(user)
@@ -111,5 +112,5 @@ def _parse(stamp: str | None) -> datetime | None:
 
 def _account(user: User | None) -> User:
     if user is None:
-        raise Unauthenticated("log in to choose your e-mail digest")
+        raise Unauthenticated(Message("log in to choose your e-mail digest"))
     return user

@@ -74,12 +74,12 @@ class Inbox:
         if ids is not None:
             ids = list(ids)
             if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
-                raise Invalid("ids: the events' ids, whole numbers")
+                raise Invalid(Message("the events' ids, whole numbers", field="ids"))
         with self.store.write(documents=False) as tx:
             return tx.mark_read(user.id, ids)
 
 
 def _account(user: User | None) -> User:
     if user is None:
-        raise Unauthenticated("log in to read your inbox")
+        raise Unauthenticated(Message("log in to read your inbox"))
     return user

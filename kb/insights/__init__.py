@@ -49,7 +49,8 @@ class Period:
         last = _date("until", until) if until else date.today()
         first = _date("since", since) if since else last - timedelta(days=DEFAULT_DAYS)
         if first > last:
-            raise Invalid(f"since: {first} is after until ({last}); give a period that starts before it ends")
+            raise Invalid(Message("%(since)s is after until (%(until)s); give a period that starts before it ends",
+                                  field="since", since=str(first), until=str(last)))
         return cls(first, last)
 
 
@@ -57,7 +58,8 @@ def _date(name: str, value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise Invalid(f"{name}: {value!r} is not a date; give it as YYYY-MM-DD, for example 2026-09-01") from None
+        raise Invalid(Message("%(value)s is not a date; give it as YYYY-MM-DD, for example 2026-09-01", field=name,
+                              value=repr(value))) from None
 
 
 class Insights:
@@ -92,12 +94,13 @@ class Insights:
         through their inbox; the gap and how many accounts were asked."""
         gap = next((g for g in self.gaps(user, period).gaps if g.id == gap_id), None)
         if gap is None:
-            raise NotFound("this gap is no longer among the period's: new searches regrouped them; reload the page")
+            raise NotFound(Message("this gap is no longer among the period's: new searches regrouped them; reload "
+                                   "the page"))
         audience = Audience(cities=gap.pilots)
         asked = recipients(self.kb.store, audience, user)
         if not asked:
-            raise Invalid("no pilot city with an account has a practice close to this gap; "
-                          "take it to the programme's pilots another way")
+            raise Invalid(Message("no pilot city with an account has a practice close to this gap; "
+                                  "take it to the programme's pilots another way"))
         text = Message("The knowledge base was asked %(n)s times for “%(gap)s” and had no good answer. Your "
                        "practices come closest: could you write a case note on it?", n=gap.searches, gap=gap.label)
         challenge = f"Twins ask: {gap.label}"
@@ -110,9 +113,9 @@ def _allowed(user: User | None, operator: bool = False) -> None:
     if operator:
         return
     if user is None:
-        raise Unauthenticated("log in with a matching team or admin account to see the insights")
+        raise Unauthenticated(Message("log in with a matching team or admin account to see the insights"))
     if user.role not in MATCHING_ROLES:
-        raise Forbidden("the insights are for the matching team and admins")
+        raise Forbidden(Message("the insights are for the matching team and admins"))
 
 
 def csv_table(figures: Gaps | Replication | Reach) -> list[list]:

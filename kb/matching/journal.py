@@ -31,7 +31,8 @@ class Journal:
         found = next((p for p in self.store.pairings()
                       if (p.twin.casefold(), p.pilot.casefold()) == (twin.casefold(), pilot.casefold())), None)
         if found is None:
-            raise NotFound(f"{twin} is not paired with {pilot}; the matching team records pairings")
+            raise NotFound(Message("%(twin)s is not paired with %(pilot)s; the matching team records pairings",
+                                   twin=twin, pilot=pilot))
         return found.twin, found.pilot
 
     @staticmethod
@@ -52,9 +53,10 @@ class Journal:
         """Record a meeting with its files (name, content), each checked as a note's attachment is."""
         twin, pilot = self.pairing(twin, pilot)
         if user is None:
-            raise Unauthenticated("log in as one of the two cities or the matching team to record a meeting")
+            raise Unauthenticated(Message("log in as one of the two cities or the matching team to record a meeting"))
         if not self.may_write(user, twin, pilot):
-            raise Forbidden(f"{twin}, {pilot} and the matching team record the meetings of their pairing")
+            raise Forbidden(Message("%(twin)s, %(pilot)s and the matching team record the meetings of their pairing",
+                                    twin=twin, pilot=pilot))
         meeting = replace(_checked(twin, pilot, fields), files=self._keep(uploads))
         with self.store.write(documents=False) as tx:
             meeting_id = tx.add_meeting(meeting, user.id)
@@ -70,12 +72,12 @@ class Journal:
         """The uploads kept, by reference, once every one is a file the knowledge base reads."""
         settings, errors = self.kb.settings, []
         if len(uploads) > MAX_FILES:
-            errors.append(f"files: at most {MAX_FILES} files to a meeting")
+            errors.append(Message("at most %(max)s files to a meeting", field="files", max=MAX_FILES))
         for name, data in uploads:
             try:
                 extract(data, name, max_bytes=settings.max_file_bytes, max_pages=settings.max_pages)
             except BadFile as exc:
-                errors.append(f"files: {exc}")
+                errors.append(Message("%(problem)s", field="files", problem=exc.args[0] if exc.args else str(exc)))
         if errors:
             raise Invalid("; ".join(errors), errors)
         refs = []
@@ -89,26 +91,26 @@ def _checked(twin: str, pilot: str, fields: dict) -> Meeting:
     def text(name: str, most: int) -> str:
         value = fields.get(name, "")
         if not isinstance(value, str) or len(value) > most:
-            errors.append(f"{name}: text of at most {most} characters")
+            errors.append(Message("text of at most %(max)s characters", field=name, max=most))
             return ""
         return value.strip()
 
     errors: list[str] = []
     kind, module = fields.get("kind"), fields.get("module")
     if kind not in MEETING_KINDS:
-        errors.append(f"kind: one of {', '.join(MEETING_KINDS)}")
+        errors.append(Message("one of %(kinds)s", field="kind", kinds=", ".join(MEETING_KINDS)))
     if module not in MODULES:
-        errors.append(f"module: one of {', '.join(MODULES)}")
+        errors.append(Message("one of %(modules)s", field="module", modules=", ".join(MODULES)))
     when = fields.get("date")
     try:
         when = date.fromisoformat(when).isoformat() if isinstance(when, str) else None
     except ValueError:
         when = None
     if when is None:
-        errors.append("date: the day it took place, as YYYY-MM-DD")
+        errors.append(Message("the day it took place, as YYYY-MM-DD", field="date"))
     participants, record = text("participants", MAX_PARTICIPANTS), text("record", MAX_RECORD)
     if not record and not any(e.startswith("record") for e in errors):
-        errors.append("record: say in a few lines what came of the meeting")
+        errors.append(Message("say in a few lines what came of the meeting", field="record"))
     if errors:
         raise Invalid("; ".join(errors), errors)
     return Meeting(0, twin, pilot, kind, when, module, participants, record, (), None, "")

@@ -29,7 +29,7 @@ class Pairings:
         twin, pilot = self._check(user, twin, pilot, operator)
         with self.store.write(documents=False) as tx:
             if not tx.add_pairing(twin, pilot, user.id if user else None):
-                raise Invalid(f"{twin} is already paired with {pilot}")
+                raise Invalid(Message("%(twin)s is already paired with %(pilot)s", twin=twin, pilot=pilot))
             for city, other in ((twin, pilot), (pilot, twin)):
                 tell(tx, self.store, Audience((city,)), "pairing", Message("%(city)s is paired with %(other)s", city=city, other=other),
                      f"/cities/{quote(other)}", user)
@@ -39,19 +39,21 @@ class Pairings:
         twin, pilot = self._check(user, twin, pilot, operator)
         with self.store.write(documents=False) as tx:
             if not tx.remove_pairing(twin, pilot):
-                raise NotFound(f"{twin} is not paired with {pilot}")
+                raise NotFound(Message("%(twin)s is not paired with %(pilot)s", twin=twin, pilot=pilot))
 
     def _check(self, user: User | None, twin: str, pilot: str, operator: bool) -> tuple[str, str]:
         """The two cities' names as profiled; only the matching team (and admins) pair cities."""
         if not operator and user is None:
-            raise Unauthenticated("log in as the matching team to record pairings")
+            raise Unauthenticated(Message("log in as the matching team to record pairings"))
         if not operator and user.role not in MATCHING_ROLES:
-            raise Forbidden("only the matching team records pairings")
+            raise Forbidden(Message("only the matching team records pairings"))
         names = []
         for name, role in ((twin, "twin"), (pilot, "pilot")):
             profile = self.store.city(name.strip()) if isinstance(name, str) and name.strip() else None
             if profile is None or profile.role != role:
-                raise Invalid(f"{role}: {name!r} is not a {role} city in cities.csv")
+                raise Invalid(Message("%(name)s is not a twin city in cities.csv", field=role, name=repr(name))
+                              if role == "twin" else
+                              Message("%(name)s is not a pilot city in cities.csv", field=role, name=repr(name)))
             names.append(profile.city)
         return names[0], names[1]
 

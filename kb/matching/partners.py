@@ -86,19 +86,22 @@ class PartnerResponse:
 
 def check_challenge(challenge: str) -> str:
     if not isinstance(challenge, str) or not challenge.strip():
-        raise SearchError("describe the challenge in a few words, e.g. 'district heating still runs on coal'")
+        raise SearchError(Message("describe the challenge in a few words, e.g. 'district heating still runs on coal'"))
     if len(challenge) > MAX_CHALLENGE:
-        raise SearchError(f"the challenge is {len(challenge)} characters long; shorten it to at most {MAX_CHALLENGE}")
+        raise SearchError(Message("the challenge is %(n)s characters long; shorten it to at most %(max)s",
+                                  n=len(challenge), max=MAX_CHALLENGE))
     return challenge.strip()
 
 
 def check_profile(profile: Profile) -> Profile:
     if profile.population is not None and not (isinstance(profile.population, int)
                                                and 0 < profile.population <= MAX_POPULATION):
-        raise SearchError(f"population must be a whole number from 1 to {MAX_POPULATION:,}, got {profile.population!r}")
+        raise SearchError(Message("population must be a whole number from 1 to %(max)s, got %(population)s",
+                                  max=format(MAX_POPULATION, ","), population=repr(profile.population)))
     unknown = [d for d in profile.domains if d not in DOMAINS]
     if unknown:
-        raise SearchError(f"unknown domain {unknown[0]!r}; use one of {', '.join(DOMAINS)}")
+        raise SearchError(Message("unknown domain %(domain)s; use one of %(domains)s", domain=repr(unknown[0]),
+                                  domains=", ".join(DOMAINS)))
     return profile
 
 

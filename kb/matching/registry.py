@@ -13,6 +13,7 @@ from kb.accounts import MATCHING_ROLES, User
 from kb.documents import CITY_ROLES, fold
 from kb.errors import Forbidden, Invalid, Unauthenticated
 from kb.matching.gazetteer import Gazetteer
+from kb.messages import Message
 from kb.store import City, Store
 
 ADDED = "added in the knowledge base"  # the end of an added city's `source`
@@ -36,7 +37,8 @@ class Ambiguous(Invalid):
     def __init__(self, name: str, country: str, places: list[Place]):
         choices = "; ".join(f"{p.name} ({p.population:,} people, {p.lat:.2f}° N {p.lon:.2f}° E): geonameid "
                             f"{p.geonameid}" for p in places)
-        super().__init__(f"{name!r} in {country} is {len(places)} places; choose one by its geonameid: {choices}",
+        super().__init__(Message("%(name)s in %(country)s is %(n)s places; choose one by its geonameid: %(choices)s",
+                                 name=repr(name), country=country, n=len(places), choices=choices),
                          data={"choices": [p.__dict__ for p in places]})
         self.places = places
 
@@ -59,38 +61,40 @@ class Registry:
             geonameid: int | None = None, *, operator: bool = False) -> City:
         """Take a city in; `operator` is whoever runs the `kb` command."""
         if not operator and user is None:
-            raise Unauthenticated("log in as the matching team or an admin to add cities")
+            raise Unauthenticated(Message("log in as the matching team or an admin to add cities"))
         if not operator and user.role not in MATCHING_ROLES:
-            raise Forbidden("the matching team and admins add cities")
+            raise Forbidden(Message("the matching team and admins add cities"))
         name, country = (v.strip() if isinstance(v, str) else "" for v in (name, country))
         errors = []
         if not name or len(name) > MAX_NAME:
-            errors.append(f"name: the city's name, at most {MAX_NAME} characters")
+            errors.append(Message("the city's name, at most %(max)s characters", field="name", max=MAX_NAME))
         if role not in CITY_ROLES:
-            errors.append(f"role: one of {', '.join(CITY_ROLES)}")
+            errors.append(Message("one of %(roles)s", field="role", roles=", ".join(CITY_ROLES)))
         if cohort is not None and not (isinstance(cohort, int) and 1 <= cohort <= 20):
-            errors.append("cohort: a whole number from 1 to 20")
+            errors.append(Message("a whole number from 1 to 20", field="cohort"))
         places = self._gazetteer()
         if places.country_code(country) is None:
-            errors.append(f"country: {country!r} is not a country GeoNames knows; write it in English, such as Sweden")
+            errors.append(Message("%(country)s is not a country GeoNames knows; write it in English, such as Sweden",
+                                  field="country", country=repr(country)))
         if errors:
             raise Invalid("; ".join(errors), errors)
         if self.store.city(name) is not None:
-            raise Invalid(f"name: there is a city called {name} already")
+            raise Invalid(Message("there is a city called %(name)s already", field="name", name=name))
         place = self._place(places, name, country, geonameid)
         city = City(name, country, role, cohort, place.population, round(place.lat, 4), round(place.lon, 4),
                     None, (), f"{places.source}, geonameid {place.geonameid}; {ADDED}")
         with self.store.write() as tx:  # a new store version: views cached per version see the city
             if not tx.add_city(city):
-                raise Invalid(f"name: there is a city called {name} already")
+                raise Invalid(Message("there is a city called %(name)s already", field="name", name=name))
         return self.store.city(name)
 
     @staticmethod
     def _place(places: Gazetteer, name: str, country: str, geonameid: int | None) -> Place:
         found = [Place(c["geonameid"], c["name"], c["population"], c["latitude"], c["longitude"]) for c in places.candidates(name, country)]
         if not found:
-            raise Invalid(f"name: GeoNames has no city called {name!r} in {country} (of 1,000 people or more); "
-                          "check the spelling, or use the name GeoNames gives it")
+            raise Invalid(Message("GeoNames has no city called %(name)s in %(country)s (of 1,000 people or more); "
+                                  "check the spelling, or use the name GeoNames gives it", field="name",
+                                  name=repr(name), country=country))
         if geonameid is not None:
             chosen = [p for p in found if p.geonameid == geonameid]
             if not chosen:

@@ -98,7 +98,8 @@ def may_publish(user: User | None) -> bool:
     return user is not None and user.role in ("pilot", "admin")
 
 
-WHO_PUBLISHES = "Pilot cities' accounts publish case notes about their own city; admins publish for any pilot city."
+WHO_PUBLISHES = Message("Pilot cities' accounts publish case notes about their own city; admins publish for any pilot "
+                        "city.")
 
 
 def _case_note(record: NoteRecord) -> CaseNote:
@@ -153,7 +154,7 @@ class Notes:
     def get(self, note_id: str, *, deleted: bool = False) -> CaseNote:
         record = self.store.note(note_id)
         if record is None or (record.deleted and not deleted):
-            raise NotFound(f"no case note has the id {note_id!r}")
+            raise NotFound(Message("no case note has the id %(note)s", note=repr(note_id)))
         return _case_note(record)
 
     def find(self, note_id: str) -> CaseNote | None:
@@ -186,7 +187,10 @@ class Notes:
         fields = {v.version: v.fields for v in self.store.note_versions(note_id)}
         missing = [str(n) for n in (a, b) if n not in fields]
         if missing:
-            raise NotFound(f"note {note_id!r} has no version {' or '.join(missing)}; it has 1 to {max(fields)}")
+            raise NotFound(Message("note %(note)s has no version %(version)s; it has 1 to %(last)s", note=repr(note_id),
+                                   version=missing[0], last=max(fields)) if len(missing) == 1 else
+                           Message("note %(note)s has no version %(version)s or %(other)s; it has 1 to %(last)s",
+                                   note=repr(note_id), version=missing[0], other=missing[1], last=max(fields)))
         return changes(empty_fields() | fields[a], empty_fields() | fields[b])
 
     def history_page(self, note_id: str, user: User | None, a: int | None = None,
@@ -222,7 +226,7 @@ class Notes:
         note = self.get(note_id)
         self._check_may_change(user, note.city)
         if isinstance(payload, dict) and payload.get("city") not in (None, note.city):
-            raise Forbidden("a note's city cannot change; delete it and publish a new one")
+            raise Forbidden(Message("a note's city cannot change; delete it and publish a new one"))
         started_from = _version(version if version is not None else
                                 payload.get("version") if isinstance(payload, dict) else None)
         fields = self._fields(payload, uploads, note)
@@ -245,10 +249,10 @@ class Notes:
 
     def restore(self, user: User | None, note_id: str) -> CaseNote:
         if user is None or user.role != "admin":
-            raise Forbidden("only an admin can restore a deleted note")
+            raise Forbidden(Message("only an admin can restore a deleted note"))
         note = self.get(note_id, deleted=True)
         if not note.deleted:
-            raise Invalid(f"note {note_id!r} is not deleted")
+            raise Invalid(Message("note %(note)s is not deleted", note=repr(note_id)))
         self._write(note_id, note.city, note.country, note.fields, user, "restore")
         return self.get(note_id)
 
@@ -259,14 +263,15 @@ class Notes:
         asked a note on), or for editing `note_id`; refused before anyone types when the account
         may not publish."""
         if user is None:
-            raise Unauthenticated("log in to publish or change a note")
+            raise Unauthenticated(Message("log in to publish or change a note"))
         if note_id:
             note = self.get(note_id)
             self._check_may_change(user, note.city)
             values = note.to_json()
         else:
             if not may_publish(user):
-                raise Forbidden(f"{WHO_PUBLISHES} You are logged in as {user.username}, a {user.role} account.")
+                raise Forbidden(Message("%(rule)s You are logged in as %(user)s, a %(role)s account.",
+                                        rule=WHO_PUBLISHES, user=user.username, role=user.role))
             values = empty_fields()
             values["challenge"] = challenge[:MAX_ASKED].strip()
         return NoteForm(values, [], self._pilots(), self._twins())
@@ -320,21 +325,22 @@ class Notes:
                 try:
                     attachments.append(self._read(ref.split("/", 1)[1], ref, self.kb.files.open(ref)[0].read_bytes()))
                 except BadFile as exc:  # the limits may have changed since
-                    errors.append(f"attachments: {exc}")
+                    errors.append(_about_attachments(exc))
             else:
-                errors.append(f"attachments: {str(ref)[:80]!r} is not a file of this note; upload it again")
+                errors.append(Message("%(file)s is not a file of this note; upload it again", field="attachments",
+                                      file=repr(str(ref)[:80])))
         for name, data in uploads:
             try:
                 ref = reference(name, data)
                 attachments.append(self._read(name, ref, data))
             except BadFile as exc:
-                errors.append(f"attachments: {exc}")
+                errors.append(_about_attachments(exc))
                 continue
             self.kb.files.keep(ref, data)
             kept.append(ref)
         if len(attachments) > MAX_ATTACHMENTS:
-            errors.append(f"attachments: A note holds at most {MAX_ATTACHMENTS} files; "
-                          f"it would have {len(attachments)}.")
+            errors.append(Message("A note holds at most %(max)s files; it would have %(n)s.", field="attachments",
+                                  max=MAX_ATTACHMENTS, n=len(attachments)))
         if errors:
             raise InvalidNote("; ".join(errors), errors, data={"kept": kept})
         return fields | {"attachments": list({a["file"]: a for a in attachments}.values())}
@@ -348,31 +354,32 @@ class Notes:
 
     def _city_for_new_note(self, user: User | None, payload: dict) -> str:
         if user is None:
-            raise Unauthenticated("log in as a pilot city's account to publish a note")
+            raise Unauthenticated(Message("log in as a pilot city's account to publish a note"))
         city = payload.get("city") if isinstance(payload, dict) else None
         if user.role == "pilot":
             if city not in (None, "", user.city):
-                raise Forbidden(f"a pilot publishes notes for its own city ({user.city}) only")
+                raise Forbidden(Message("a pilot publishes notes for its own city (%(city)s) only", city=user.city))
             return user.city
         if user.role == "admin":
             profile = self.store.city(city) if isinstance(city, str) and city else None
             if profile is None or profile.role != "pilot":
-                raise InvalidNote("city: Choose the pilot city the note is about.")
+                raise InvalidNote(Message("Choose the pilot city the note is about.", field="city"))
             return profile.city
         raise Forbidden(WHO_PUBLISHES)
 
     @staticmethod
     def _check_may_change(user: User | None, city: str) -> None:
         if user is None:
-            raise Unauthenticated("log in to change a note")
+            raise Unauthenticated(Message("log in to change a note"))
         if not may_change(user, city):
-            raise Forbidden(f"only {city}'s pilots (or an admin) change this note")
+            raise Forbidden(Message("only %(city)s's pilots (or an admin) change this note", city=city))
 
     @staticmethod
     def _check_current(current: CaseNote, started_from: int, fields: dict) -> None:
         if current.version != started_from:
-            raise StaleEdit(f"version {current.version} was saved while you edited version {started_from}; "
-                            "compare both texts, then save again from the current version",
+            raise StaleEdit(Message("version %(version)s was saved while you edited version %(started_from)s; "
+                                    "compare both texts, then save again from the current version",
+                                    version=current.version, started_from=started_from),
                             current.version, current.fields, fields)
 
     def _write(self, note_id: str, city: str, country: str, fields: dict, user: User | None, action: str,
@@ -413,12 +420,20 @@ class Notes:
         return len(notes)
 
 
+def _about_attachments(exc: BadFile) -> str:
+    """A file's refusal as a problem of the attachments field ('attachments: …')."""
+    message = exc.args[0] if exc.args else str(exc)
+    if isinstance(message, Message) and message.field is None:
+        return Message(message.template, field="attachments", **message.values)
+    return f"attachments: {exc}"
+
+
 def _version(value) -> int:
     """The version an edit started from, as sent (a number, or an If-Match value such as "3" or W/"3")."""
     if isinstance(value, str):
         value = value.strip().removeprefix("W/").strip('"')
         value = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidNote("version: Say which version your edit started from (the If-Match header or a "
-                          "\"version\" field, as GET /api/notes/{id} gives it).")
+        raise InvalidNote(Message("Say which version your edit started from (the If-Match header or a \"version\" "
+                                  "field, as GET /api/notes/{id} gives it).", field="version"))
     return value

@@ -12,6 +12,7 @@ import numpy as np
 
 from kb.documents import DOCUMENT_KINDS, DOMAINS, FILTER_KEYS, LEVERS, MODULES, Practice, english_title
 from kb.files import file_at
+from kb.messages import Message
 from kb.search.highlight import snippet
 from kb.search.paragraphs import Part, fuse_parts, parts_of
 from kb.search.query import Query, SearchError
@@ -64,25 +65,28 @@ def check_filters(filters: dict[str, str] | None) -> dict[str, str]:
     checked: dict[str, str] = {}
     for key, value in (filters or {}).items():
         if key not in FILTER_KEYS:
-            raise SearchError(f"unknown filter {key!r}; use one of {', '.join(FILTER_KEYS)}")
+            raise SearchError(Message("unknown filter %(key)s; use one of %(keys)s", key=repr(key),
+                                      keys=", ".join(FILTER_KEYS)))
         if value is None or not str(value).strip():
             continue
         value = str(value).strip()
         if key in _VOCABULARIES and value not in _VOCABULARIES[key]:
-            raise SearchError(f"unknown {key} {value!r}; use one of {', '.join(_VOCABULARIES[key])}")
+            raise SearchError(Message("unknown %(key)s %(value)s; use one of %(values)s", key=key, value=repr(value),
+                                      values=", ".join(_VOCABULARIES[key])))
         checked[key] = value
     return checked
 
 
 def check_k(k: int) -> int:
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-        raise SearchError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}")
+        raise SearchError(Message("k must be a whole number from 1 to %(max)s, got %(k)s", max=MAX_K, k=repr(k)))
     return k
 
 
 def check_mode(mode: str) -> str:
     if mode not in MODES:
-        raise SearchError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        raise SearchError(Message("unknown mode %(mode)s; use one of %(modes)s", mode=repr(mode),
+                                  modes=", ".join(MODES)))
     return mode
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from kb.documents import analyse, detect_query, stems, words
 from kb.errors import Invalid
+from kb.messages import Message
 from kb.search.glossary import glossary
 from kb.search.ranking import keyword_weight
 from kb.search.spelling import Spelling
@@ -70,13 +71,14 @@ def parse_query(query: str) -> ParsedQuery:
 def clean_query(query: str) -> str:
     """The query as searched: control characters dropped, whitespace collapsed, length checked."""
     if not isinstance(query, str):
-        raise SearchError("the query must be text")
+        raise SearchError(Message("the query must be text"))
     query = unicodedata.normalize("NFC", _CONTROL.sub(" ", query))
     query = " ".join(query.split())
     if not query:
-        raise SearchError("the query is empty: type a few words describing your challenge")
+        raise SearchError(Message("the query is empty: type a few words describing your challenge"))
     if len(query) > MAX_QUERY:
-        raise SearchError(f"the query is {len(query)} characters long; shorten it to at most {MAX_QUERY}")
+        raise SearchError(Message("the query is %(n)s characters long; shorten it to at most %(max)s",
+                                  n=len(query), max=MAX_QUERY))
     return query
 
 

@@ -131,8 +131,9 @@ def check_size(markdown: str) -> None:
     """Refuse a plan too long to lay out in bounded time, saying by how much."""
     blocks = sum(t.type in ("paragraph_open", "heading_open", "tr_open") for t in tokens(markdown))
     if blocks > MAX_BLOCKS:
-        raise Invalid(f"the plan has {blocks:,} paragraphs, list items and table rows; a Word or PDF export lays "
-                      f"out at most {MAX_BLOCKS:,}: shorten its tables and lists, or export it as Markdown")
+        raise Invalid(Message("the plan has %(n)s paragraphs, list items and table rows; a Word or PDF export lays "
+                              "out at most %(max)s: shorten its tables and lists, or export it as Markdown",
+                              n=format(blocks, ","), max=format(MAX_BLOCKS, ",")))
 
 
 def export(twin: City, plan: PlanRecord, fmt: str, today: date | None = None,

@@ -65,8 +65,9 @@ class PlanConflict(StaleEdit):
     """A save from an older version: the plan as it is now, and what the caller sent."""
 
     def __init__(self, current: PlanRecord, yours: dict[str, str]):
-        super().__init__(f"the plan was saved by someone else (now version {current.version}); "
-                         "both texts are given: merge them and save again", current.version, current.sections, yours)
+        super().__init__(Message("the plan was saved by someone else (now version %(version)s); both texts are "
+                                 "given: merge them and save again", version=current.version),
+                         current.version, current.sections, yours)
         self.current, self.yours = current, yours
 
 
@@ -91,15 +92,15 @@ class Workspace:
     def twin_of(self, user: User | None) -> City:
         """The twin city a twin account works for."""
         if user is None:
-            raise Unauthenticated("log in with your twin city's account to keep practices and write the plan")
+            raise Unauthenticated(Message("log in with your twin city's account to keep practices and write the plan"))
         if user.role != "twin" or not user.city:
-            raise Forbidden("the workspace is for twin cities' accounts")
+            raise Forbidden(Message("the workspace is for twin cities' accounts"))
         return self.store.city(user.city)
 
     def _plan_of(self, twin: str, language: str = "en") -> tuple[City, PlanRecord]:
         city = self.store.city(twin)
         if city is None or city.role != "twin":
-            raise NotFound(f"no twin city called {twin!r}")
+            raise NotFound(Message("no twin city called %(twin)s", twin=repr(twin)))
         return city, self.store.plan(city.city) or self._new_plan(city.city, language)
 
     def may_read(self, user: User | None, twin: str, plan: PlanRecord) -> bool:
@@ -127,9 +128,9 @@ class Workspace:
         if self.may_read(user, twin, plan):
             return
         if user is None:
-            raise Unauthenticated("log in to read replication plans")
-        raise Forbidden(f"{twin}'s plan is read by its own team and, once shared, by its paired pilots "
-                        "and the matching team; everyone reads it once it is final")
+            raise Unauthenticated(Message("log in to read replication plans"))
+        raise Forbidden(Message("%(twin)s's plan is read by its own team and, once shared, by its paired pilots "
+                                "and the matching team; everyone reads it once it is final", twin=twin))
 
     def _audience(self, twin: str) -> Audience:
         """Who follows a shared plan: its twin's accounts, its paired pilots', the matching team."""
@@ -139,7 +140,7 @@ class Workspace:
         """The twin whose plan `user` changes: its own (`twin`, when named, must be it)."""
         own = self.twin_of(user).city
         if twin is not None and twin.casefold() != own.casefold():
-            raise Forbidden(f"only {twin}'s own accounts change its plan")
+            raise Forbidden(Message("only %(twin)s's own accounts change its plan", twin=twin))
         return own
 
     # -- shortlist ---------------------------------------------------------------------------
@@ -148,7 +149,7 @@ class Workspace:
         twin = self.twin_of(user)
         doc = self.store.document(doc_id)
         if doc is None:
-            raise NotFound(f"no document has the id {doc_id!r}")
+            raise NotFound(Message("no document has the id %(doc_id)s", doc_id=repr(doc_id)))
         with self.store.write(documents=False) as tx:
             if tx.keep(twin.city, doc_id, user.id) and doc.city:
                 tell(tx, self.store, Audience((doc.city,)), "kept", Message("%(twin)s keeps your practice “%(title)s”", twin=twin.city, title=doc.title),
@@ -158,14 +159,16 @@ class Workspace:
     def update(self, user: User | None, doc_id: str, status: str, note: str) -> ShortlistItem:
         twin = self.twin_of(user)
         if status not in STATUSES:
-            raise Invalid(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+            raise Invalid(Message("%(status)s is not one of %(statuses)s", field="status", status=repr(status),
+                                  statuses=", ".join(STATUSES)))
         if not isinstance(note, str) or len(note) > MAX_NOTE:
-            raise Invalid(f"note: at most {MAX_NOTE} characters of text")
+            raise Invalid(Message("at most %(max)s characters of text", field="note", max=MAX_NOTE))
         before = next((item for item in self.store.shortlist(twin.city) if item.doc_id == doc_id), None)
         doc = self.store.document(doc_id)
         with self.store.write(documents=False) as tx:
             if not tx.update_kept(twin.city, doc_id, status, note.strip()):
-                raise NotFound(f"{doc_id!r} is not on {twin.city}'s shortlist")
+                raise NotFound(Message("%(doc_id)s is not on %(twin)s's shortlist", doc_id=repr(doc_id),
+                                       twin=twin.city))
             if status == "adopting" and before and before.status != "adopting" and doc and doc.city:
                 tell(tx, self.store, Audience((doc.city,)), "adopted",
                      Message("%(twin)s is adopting your practice “%(title)s”", twin=twin.city, title=doc.title),
@@ -176,7 +179,8 @@ class Workspace:
         twin = self.twin_of(user)
         with self.store.write(documents=False) as tx:
             if not tx.unkeep(twin.city, doc_id):
-                raise NotFound(f"{doc_id!r} is not on {twin.city}'s shortlist")
+                raise NotFound(Message("%(doc_id)s is not on %(twin)s's shortlist", doc_id=repr(doc_id),
+                                       twin=twin.city))
 
     def kept(self, user: User | None) -> frozenset[str]:
         """The documents the user's twin keeps (none for other users)."""
@@ -243,12 +247,12 @@ class Workspace:
         twin = self._editor(user, twin)
         sections = _check_sections(sections)
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-            raise Invalid("version: the version of the plan the changes start from, a whole number")
+            raise Invalid(Message("the version of the plan the changes start from, a whole number", field="version"))
         adopted = tuple(doc.id for _, doc in self._adopting(twin))  # read before the write takes the lock
         with self.store.write(documents=False) as tx:
             current = tx.plan(twin) or self._new_plan(twin)
             if current.final:
-                raise Conflict("the plan is final; it can no longer change")
+                raise Conflict(Message("the plan is final; it can no longer change"))
             if current.version != version:
                 raise PlanConflict(current, sections)
             saved = replace(current, version=version + 1, sections={**current.sections, **sections}, adopted=adopted)
@@ -268,7 +272,7 @@ class Workspace:
         with self.store.write(documents=False) as tx:
             current = tx.plan(twin) or self._new_plan(twin)
             if current.final:
-                raise Conflict("the plan is final: it stays shared with the paired pilots and the matching team")
+                raise Conflict(Message("the plan is final: it stays shared with the paired pilots and the matching team"))
             tx.save_plan(replace(current, version=current.version + 1, shared=bool(shared)), user.id)
             if shared and not current.shared:
                 tell(tx, self.store, self._audience(twin), "plan_shared", Message("%(twin)s shared its replication plan with you", twin=twin),
@@ -284,11 +288,13 @@ class Workspace:
         city, plan = self._plan_of(twin)
         self._check_read(user, city.city, plan)
         if section not in SECTION_NAMES:
-            raise Invalid(f"section: {section!r} is not one of {', '.join(SECTION_NAMES)}")
+            raise Invalid(Message("%(section)s is not one of %(sections)s", field="section", section=repr(section),
+                                  sections=", ".join(SECTION_NAMES)))
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_COMMENT:
-            raise Invalid(f"text: write the comment, at most {MAX_COMMENT} characters")
+            raise Invalid(Message("write the comment, at most %(max)s characters", field="text", max=MAX_COMMENT))
         if not self._involved(user, city.city, plan):
-            raise Forbidden(f"{city.city}'s own team, its paired pilots and the matching team comment on its plan")
+            raise Forbidden(Message("%(twin)s's own team, its paired pilots and the matching team comment on its plan",
+                                    twin=city.city))
         earlier = {c.author for c in self.store.plan_comments(city.city) if c.author}
         others = tuple(u.id for name in earlier for u in [self.store.user(name)] if u is not None)
         with self.store.write(documents=False) as tx:
@@ -306,7 +312,7 @@ class Workspace:
         author = self.store.user(comment.author) if comment and comment.author else None
         with self.store.write(documents=False) as tx:
             if not tx.resolve_comment(twin, comment_id, user.id):
-                raise NotFound(f"no open comment {comment_id} on {twin}'s plan")
+                raise NotFound(Message("no open comment %(comment)s on %(twin)s's plan", comment=comment_id, twin=twin))
             if author is not None:
                 tell(tx, self.store, Audience(accounts=(author.id,)), "comment_resolved",
                      Message("%(twin)s resolved your comment: “%(text)s”", twin=twin,
@@ -322,12 +328,12 @@ class Workspace:
         for attempt in range(1, FINALISE_TRIES + 1):
             current = self.store.plan(twin.city)
             if current is None or current.version == 0:
-                raise Invalid("save the plan before making it final")
+                raise Invalid(Message("save the plan before making it final"))
             if current.final:
-                raise Conflict("the plan is final already")
+                raise Conflict(Message("the plan is final already"))
             adopted = tuple(doc.id for _, doc in self._adopting(twin.city))
             if not adopted:
-                raise Invalid("mark at least one kept practice as adopting before making the plan final")
+                raise Invalid(Message("mark at least one kept practice as adopting before making the plan final"))
             docs = self.store.documents(adopted)
             document = plan_document(twin, current, [docs[d] for d in adopted if d in docs])
             final = replace(current, version=current.version + 1, final=True, shared=True, adopted=adopted)
@@ -351,12 +357,12 @@ class Workspace:
         """A final plan open for changes again (the matching team, admins): a new version, still
         shared; its searchable document is withdrawn until it is made final again."""
         if user is None:
-            raise Unauthenticated("log in as the matching team to reopen a plan")
+            raise Unauthenticated(Message("log in as the matching team to reopen a plan"))
         if user.role not in MATCHING_ROLES:
-            raise Forbidden("the matching team or an admin reopens a final plan")
+            raise Forbidden(Message("the matching team or an admin reopens a final plan"))
         city, current = self._plan_of(twin)
         if not current.final:
-            raise Conflict(f"{city.city}'s plan is not final; there is nothing to reopen")
+            raise Conflict(Message("%(twin)s's plan is not final; there is nothing to reopen", twin=city.city))
         with self.store.write() as tx:
             tx.save_plan(replace(current, version=current.version + 1, final=False, shared=True), user.id)
             tx.remove_documents([plan_doc_id(city)])
@@ -379,7 +385,8 @@ class Workspace:
     def export(self, user: User | None, twin: str, fmt: str, language: str = "en") -> tuple[bytes, str, str]:
         """(content, file name, media type) of the plan in `fmt`: md, docx or pdf, framed in `language`."""
         if fmt not in FORMATS:
-            raise Invalid(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+            raise Invalid(Message("%(format)s is not one of %(formats)s", field="format", format=repr(fmt),
+                                  formats=", ".join(FORMATS)))
         city, plan = self._plan_of(twin)
         self._check_read(user, city.city, plan)
         return export(city, plan, fmt, language=language)
@@ -401,9 +408,12 @@ class Workspace:
 
 def _check_sections(sections: dict) -> dict[str, str]:
     if not isinstance(sections, dict) or not sections:
-        raise Invalid(f"sections: an object of section texts; sections are {', '.join(SECTION_NAMES)}")
-    errors = [f"{name}: unknown section; use {', '.join(SECTION_NAMES)}" for name in sections if name not in SECTION_NAMES]
-    errors += [f"{name}: must be text of at most {MAX_SECTION} characters" for name, text in sections.items()
+        raise Invalid(Message("an object of section texts; sections are %(sections)s", field="sections",
+                              sections=", ".join(SECTION_NAMES)))
+    errors = [Message("unknown section; use %(sections)s", field=name, sections=", ".join(SECTION_NAMES))
+              for name in sections if name not in SECTION_NAMES]
+    errors += [Message("must be text of at most %(max)s characters", field=name, max=MAX_SECTION)
+               for name, text in sections.items()
                if name in SECTION_NAMES and (not isinstance(text, str) or len(text) > MAX_SECTION)]
     if errors:
         raise Invalid("; ".join(errors), errors)

@@ -20,3 +20,12 @@ def creds(indexed):
         ("team", "matching", None), ("root", "admin", None)]}
     indexed.pairings.add(None, "Oulu", "Helsinki", operator=True)
     return made
+
+
+@pytest.fixture(autouse=True)
+def english_after():
+    """A test that answers in another language (search_app.i18n.use) leaves English behind it."""
+    from search_app import i18n
+
+    yield
+    i18n.use("en")

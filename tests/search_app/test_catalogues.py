@@ -79,7 +79,7 @@ def _names(entry: dict) -> list[str]:
 
 
 def _uses(text: str, stems: str) -> bool:
-    return all(stem in _fold(text) for stem in stems.split())
+    return all(stem in _fold(PLACEHOLDER.sub("", text)) for stem in stems.split())
 
 
 ENGLISH = yaml.safe_load((CATALOGUES / "en" / "glossary.yaml").read_text("utf-8"))

@@ -1,5 +1,7 @@
 """Which language a request is answered in, and the switch that changes it."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from search_app import i18n
@@ -29,6 +31,10 @@ def test_dates_and_numbers_follow_the_language():
     i18n.use("en")
     assert i18n.when("2026-12-07T14:07:33Z") == "Dec 7, 2026 2:07\u202fPM UTC"  # CLDR's narrow space
     assert i18n.when("not a time") == "not a time"
+    now = datetime(2026, 12, 7, 17, 7, tzinfo=UTC)
+    assert i18n.ago("2026-12-07T14:07:33Z", now) == "3 hours ago"
+    i18n.use("pl")
+    assert i18n.ago("2026-12-07T14:07:33Z", now) == "3 godziny temu"
 
 
 def test_a_page_says_its_language_and_the_switch_keeps_the_choice(client):

@@ -39,7 +39,6 @@ class Message(str):
         self.template, self.values, self.field = template, values, field
         return self
 
-
     def dumps(self) -> str:
         """The message as a store keeps it (an inbox event's text), to be shown later in any language."""
         return json.dumps({"message": self.template, "field": self.field, "values": self.values},
@@ -66,13 +65,13 @@ class Pseudo(gettext.NullTranslations):
     """Every message of the catalogues wrapped and lengthened, %(name)s placeholders and HTML tags
     kept as they are; a text the catalogues do not hold comes back as it is, so that it shows."""
 
+    _KEEP = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|<[^>]*>|&[a-z]+;")
+    _ACCENTS = str.maketrans("aeiouyAEIOUYcnCN", "áéîõüÿÅÉÎÕÜŸçñÇÑ")
+
     def __init__(self):
         super().__init__()
         with (CATALOGUES / "messages.pot").open("rb") as f:
             self.known = {m.id[0] if isinstance(m.id, tuple) else m.id for m in read_po(f) if m.id}
-
-    _KEEP = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|<[^>]*>|&[a-z]+;")
-    _ACCENTS = str.maketrans("aeiouyAEIOUYcnCN", "áéîõüÿÅÉÎÕÜŸçñÇÑ")
 
     def gettext(self, message: str) -> str:
         return self.wrap(message) if message in self.known else message
@@ -89,7 +88,8 @@ class Pseudo(gettext.NullTranslations):
         return f"⟦{text}{' ' + tail if tail else ''}⟧"
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.wrap(singular if n == 1 else plural) if singular in self.known else (singular if n == 1 else plural)
+        chosen = singular if n == 1 else plural
+        return self.wrap(chosen) if singular in self.known else chosen
 
 
 @cache

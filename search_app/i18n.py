@@ -140,7 +140,7 @@ def when(stamp: str | datetime | None) -> str:
 
 
 def ago(stamp: str | datetime | None, now: datetime | None = None) -> str:
-    """'3 hours ago', '3 timmar sedan'."""
+    """'3 hours ago', 'för 3 timmar sedan'."""
     moment = _parse(stamp)
     if moment is None:
         return str(stamp or "")

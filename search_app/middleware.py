@@ -126,5 +126,6 @@ class AnswerErrors:
             if scope["path"].startswith("/api/") or scope["path"] == "/healthz":
                 response = JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
             else:
-                response = render_error(request, 500, i18n.gettext("Something went wrong on our side; it has been logged."))
+                message = i18n.gettext("Something went wrong on our side; it has been logged.")
+                response = render_error(request, 500, message)
             await response(scope, receive, send)

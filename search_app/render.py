@@ -83,7 +83,8 @@ templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LE
                              FACET_NAMES=FACET_NAMES, facet_name=facet_name, facet_label=facet_label,
                              language_name=language_name, interface_languages=i18n.language_choices,
                              locale=i18n.current, term=i18n.term)
-templates.env.filters.update(tr=i18n.translated, country=i18n.country, label=label, when=i18n.when, ago=i18n.ago, number=i18n.number)
+templates.env.filters.update(tr=i18n.translated, country=i18n.country, label=label, when=i18n.when, ago=i18n.ago,
+                             number=i18n.number)
 
 
 def is_htmx(request: Request) -> bool:

@@ -160,7 +160,8 @@ def what_was_done(doc: Practice, limit: int = 240) -> str:
 
 def evidence_reasons(items: list[tuple[SearchResult, float]]) -> list[Message]:
     """Why a pilot is suggested, as messages each reader reads in their language."""
-    domains = [Message(DOMAIN_NAMES.get(d, d)) for d, _ in Counter(d for r, _ in items for d in r.domains).most_common(2)]
+    counted = Counter(d for r, _ in items for d in r.domains)
+    domains = [Message(DOMAIN_NAMES.get(d, d)) for d, _ in counted.most_common(2)]
     count = len(items)
     practices = (Message("%(n)s documented practice matches", n=count) if count == 1
                  else Message("%(n)s documented practices match", n=count))

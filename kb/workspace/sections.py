@@ -10,7 +10,8 @@ from kb.documents import Practice, validate
 from kb.messages import N_, Message, translate
 from kb.store import City, PlanRecord
 
-SECTIONS = (("situation", N_("Starting situation")), ("practices", N_("Practices adopted")), ("steps", N_("Planned steps")),
+SECTIONS = (("situation", N_("Starting situation")), ("practices", N_("Practices adopted")),
+            ("steps", N_("Planned steps")),
             ("costs", N_("Costs and funding sources")), ("governance", N_("Stakeholders and governance")),
             ("indicators", N_("Indicators to follow")), ("risks", N_("Risks and mitigations")))
 SECTION_NAMES = dict(SECTIONS)
@@ -27,8 +28,8 @@ class Guidance:
 # timeline through the three modules, budget and funding, stakeholders and governance, risks, indicators.
 GUIDANCE = {
     "situation": Guidance(N_("Where your city stands on the challenge today, and why it chose these pilots."),
-                          N_("70 per cent of our district heat comes from an oil-fired plant; the council voted to end fossil "
-                          "heat by 2030."), N_("One or two paragraphs.")),
+                          N_("70 per cent of our district heat comes from an oil-fired plant; the council voted "
+                             "to end fossil heat by 2030."), N_("One or two paragraphs.")),
     "practices": Guidance(N_("For each pilot practice you adopt: what you take over as it is, and what you adapt to "
                           "your city."), N_("Kalamata's one-stop shop: we keep the single advice desk, but run it with "
                           "the regional energy agency."), N_("A line or two per practice.")),
@@ -37,13 +38,15 @@ GUIDANCE = {
                       N_("Feasibility study for a heat-pump plant — energy department — 2027-01 to 2027-06 — "
                       "EUR 80,000 — study approved by the council."), N_("One row per action; five to fifteen rows.")),
     "costs": Guidance(N_("What the plan costs in all, and where the money comes from (own budget, national or EU "
-                      "funds, loans, private partners)."), N_("EUR 1.2 million: 40 per cent city budget, 60 per cent from the "
-                      "national recovery plan (applied for in March)."), N_("A short paragraph or a table.")),
+                      "funds, loans, private partners)."),
+                      N_("EUR 1.2 million: 40 per cent city budget, 60 per cent from the national recovery plan "
+                         "(applied for in March)."), N_("A short paragraph or a table.")),
     "governance": Guidance(N_("Who takes part and who decides: departments, utilities, residents, businesses, the "
                            "pilot; how they meet."), N_("A steering group of the deputy mayor, the utility and two "
                            "residents' associations meets every quarter."), N_("One paragraph.")),
     "indicators": Guidance(N_("How you will know it works: each indicator with its unit, today's value and the "
-                           "target."), N_("Share of heat from renewable sources: 30 per cent today, 80 per cent in 2030."),
+                           "target."),
+                           N_("Share of heat from renewable sources: 30 per cent today, 80 per cent in 2030."),
                            N_("Three to eight indicators.")),
     "risks": Guidance(N_("What could stop the plan, and what you will do about it."), N_("Residents oppose the new "
                       "plant: open site visits and a neighbourhood panel from the start."), N_("Three to six risks.")),

@@ -152,7 +152,8 @@ class Workspace:
             raise NotFound(Message("no document has the id %(doc_id)s", doc_id=repr(doc_id)))
         with self.store.write(documents=False) as tx:
             if tx.keep(twin.city, doc_id, user.id) and doc.city:
-                tell(tx, self.store, Audience((doc.city,)), "kept", Message("%(twin)s keeps your practice “%(title)s”", twin=twin.city, title=doc.title),
+                tell(tx, self.store, Audience((doc.city,)), "kept",
+                     Message("%(twin)s keeps your practice “%(title)s”", twin=twin.city, title=doc.title),
                      f"/doc/{doc.id}", user)
         return self._item(twin.city, doc_id)
 
@@ -218,7 +219,8 @@ class Workspace:
         whose headers are in the language the twin reads the page in."""
         adopting = self._adopting(twin)
         rows = "".join(f"| {table_cell(doc.title)} | {table_cell(doc.city or '')} | {table_cell(item.note)} |\n" for item, doc in adopting)
-        header = " | ".join(translate(word, language) for word in (N_("Practice"), N_("Pilot city"), N_("How we adapt it")))
+        words = (N_("Practice"), N_("Pilot city"), N_("How we adapt it"))
+        header = " | ".join(translate(word, language) for word in words)
         practices = f"| {header} |\n| --- | --- | --- |\n" + (rows or "|  |  |  |\n")
         sections = {name: "" for name, _ in SECTIONS} | {"practices": practices,
                                                          "steps": actions_markdown([], language=language)}
@@ -272,10 +274,12 @@ class Workspace:
         with self.store.write(documents=False) as tx:
             current = tx.plan(twin) or self._new_plan(twin)
             if current.final:
-                raise Conflict(Message("the plan is final: it stays shared with the paired pilots and the matching team"))
+                raise Conflict(Message("the plan is final: it stays shared with the paired pilots and the matching "
+                                       "team"))
             tx.save_plan(replace(current, version=current.version + 1, shared=bool(shared)), user.id)
             if shared and not current.shared:
-                tell(tx, self.store, self._audience(twin), "plan_shared", Message("%(twin)s shared its replication plan with you", twin=twin),
+                tell(tx, self.store, self._audience(twin), "plan_shared",
+                     Message("%(twin)s shared its replication plan with you", twin=twin),
                      f"/plans/{quote(twin)}", user)
         return self.store.plan(twin)
 

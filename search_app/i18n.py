@@ -15,6 +15,7 @@ from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal
 
+from kb.documents import language_name
 from kb.messages import LOCALES, PSEUDO, N_, glossary, translate, translations  # noqa: F401 (N_ for the app)
 
 COOKIE = "lang"
@@ -77,13 +78,7 @@ def negotiate(accept_language: str | None) -> str:
 
 def language_choices() -> list[tuple[str, str]]:
     """The interface's languages, each named in itself: [('en', 'English'), ('sv', 'Svenska'), …]."""
-    return [(code, _own_name(code)) for code in LOCALES]
-
-
-@cache
-def _own_name(code: str) -> str:
-    name = Locale.parse(code).get_display_name(code)
-    return name[:1].upper() + name[1:]
+    return [(code, language_name(code)) for code in LOCALES]
 
 
 def term(key: str) -> dict[str, str]:

@@ -39,16 +39,10 @@ def _ngettext(context, singular: str, plural: str, num: int, **values) -> str:
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # {% trans %} calls them with values
 templates.env.globals.update(gettext=_gettext, ngettext=_ngettext)  # as they are, not wrapped by Jinja's newstyle
 
-KIND_LABELS = {
-    "measure": N_("Pilot measure"),
-    "case_note": N_("Case note"),
-    "workshop_output": N_("Workshop output"),
-    "portal_resource": N_("Portal resource"),
-    "replication_plan": N_("Replication plan"),
-}
 # The words people read for the corpus's controlled vocabularies (kb/documents/vocab.py).
 LABELS = {
-    **KIND_LABELS,
+    "measure": N_("Pilot measure"), "case_note": N_("Case note"), "workshop_output": N_("Workshop output"),
+    "portal_resource": N_("Portal resource"), "replication_plan": N_("Replication plan"),
     **DOMAIN_NAMES, "technology": N_("Technology"),
     "governance-policy": N_("Governance and policy"), "finance-funding": N_("Finance and funding"),
     "social-innovation": N_("Social innovation"), "participation": N_("Citizen participation"),
@@ -79,8 +73,7 @@ def facet_name(facet: str) -> str:
     return gettext(FACET_NAMES[facet]) if facet in FACET_NAMES else facet
 
 
-templates.env.globals.update(KIND_LABELS=KIND_LABELS, DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS,
-                             FACET_NAMES=FACET_NAMES, facet_name=facet_name, facet_label=facet_label,
+templates.env.globals.update(DOMAINS=DOMAINS, LEVERS=LEVERS, KINDS=DOCUMENT_KINDS, facet_name=facet_name, facet_label=facet_label,
                              language_name=language_name, interface_languages=i18n.language_choices,
                              locale=i18n.current, term=i18n.term)
 templates.env.filters.update(tr=i18n.translated, country=i18n.country, label=label, when=i18n.when, ago=i18n.ago,

@@ -169,7 +169,7 @@ def bars(title: str, labels: list[str], series: dict[str, list[int]], height: in
     names = list(series)
     bar, gap, left, top = 10, 12, 40, 30
     group = bar * len(names) + gap
-    width = max(left + group * len(labels) + 10, left + 110 * len(names))  # the legend's names fit too
+    width = left + group * len(labels) + 10
     high = max((max(values, default=0) for values in series.values()), default=0) or 1
     slug = "".join(c if c.isalnum() else "-" for c in title.lower())
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + top + 40}" '

@@ -31,6 +31,9 @@ class Embedder(ABC):
     # What an ONNX export of the model is made from (kb/embedding/onnx.py); None: not exportable.
     export_key: str | None = None
     onnx_keep_fp32: tuple[str, ...] = ()  # node names (regular expressions) its int8 export leaves in fp32
+    # Its attention heads, for ONNX Runtime's optimiser to fuse each layer's attention into one
+    # operator (which the int8 variant quantises whole); 0: left as the trace wrote it.
+    onnx_heads: int = 0
     query_prefix: str = ""  # what the model reads before a query
     passage_prefix: str = ""  # and before a passage
     # The best passage's cosine below which a query has no good match (calibrated on judged

@@ -96,6 +96,7 @@ class E5Embedder(Embedder):
     # kept: 0.658, 5 % slower; all twelve kept (until export format 3): 0.656, 44 % slower
     # (one thread, the three graphs timed in turn, median of 7 rounds).
     onnx_keep_fp32 = (r"layer\.(0|4)/output/dense/MatMul",)
+    onnx_heads = 12
     query_prefix, passage_prefix = QUERY_PREFIX, PASSAGE_PREFIX
     weak_below = 0.829  # calibrated on the dev half of corpus/eval (README, "Search quality")
 
@@ -195,7 +196,14 @@ class E5Embedder(Embedder):
                 self.model = model
 
             def forward(self, words, attention_mask):
-                hidden = self.model(inputs_embeds=words, attention_mask=attention_mask).last_hidden_state
+                # Traced with the plain attention, whose pattern ONNX Runtime's optimiser fuses
+                # (onnx_heads; PyTorch's SDPA traces into one it does not recognise), then given
+                # its SDPA back for a model this process goes on using.
+                self.model.set_attn_implementation("eager")
+                try:
+                    hidden = self.model(inputs_embeds=words, attention_mask=attention_mask).last_hidden_state
+                finally:
+                    self.model.set_attn_implementation("sdpa")
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1)
                 return torch.nn.functional.normalize(pooled, dim=-1)

@@ -162,22 +162,24 @@ SERIES_COLOURS = ("#1f5f8b", "#d95f02", "#0b6e4f")
 
 def bars(title: str, labels: list[str], series: dict[str, list[int]], height: int = 180) -> Markup:
     """Grouped bars, one group per label (a week, a month), one bar per series, each with a
-    tooltip; a legend above. The page gives the same figures as a table."""
+    tooltip; a legend above, in HTML, so that the series' names wrap on a narrow screen instead of
+    being cut off where the bars end (one week is two bars wide). The page gives the same figures
+    as a table."""
     if not labels:
         nothing = _("Nothing to draw for this period.")
         return Markup(f"<p>{nothing}</p>")  # a translation is trusted markup
     names = list(series)
-    bar, gap, left, top = 10, 12, 40, 30
+    bar, gap, left, top = 10, 12, 40, 16
     group = bar * len(names) + gap
     width = left + group * len(labels) + 10
     high = max((max(values, default=0) for values in series.values()), default=0) or 1
     slug = "".join(c if c.isalnum() else "-" for c in title.lower())
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + top + 40}" '
+    legend = "".join(f'<li><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" '
+                     f'fill="{SERIES_COLOURS[k % 3]}"/></svg> {escape(name)}</li>' for k, name in enumerate(names))
+    parts = [f'<ul class="legend">{legend}</ul>',
+             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + top + 40}" '
              f'viewBox="0 0 {width} {height + top + 40}" role="img" aria-labelledby="{slug}-title" '
              f'font-size="11" font-family="sans-serif"><title id="{slug}-title">{escape(title)}</title>']
-    for k, name in enumerate(names):
-        parts.append(f'<rect x="{left + k * 110}" y="6" width="10" height="10" fill="{SERIES_COLOURS[k % 3]}"/>'
-                     f'<text x="{left + k * 110 + 14}" y="15">{escape(name)}</text>')
     parts.append(f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{high}</text>'
                  f'<text x="{left - 4}" y="{top + height}" text-anchor="end">0</text>'
                  f'<line x1="{left}" y1="{top + height}" x2="{width - 10}" y2="{top + height}" stroke="#999"/>')
@@ -189,7 +191,7 @@ def bars(title: str, labels: list[str], series: dict[str, list[int]], height: in
             parts.append(f'<rect x="{x0 + k * bar}" y="{top + height - h}" width="{bar - 1}" height="{h}" '
                          f'fill="{SERIES_COLOURS[k % 3]}"><title>{escape(label)}: {value} {escape(name)}</title></rect>')
         if len(labels) <= 16 or i % max(1, len(labels) // 8) == 0:
-            short = label[-5:] if len(label) > 7 else label  # a week ("W50") or a month: a code, not words
+            short = label.rpartition("-")[2] if "-W" in label else label  # a week ("W50") or a month: a code
             parts.append(f'<text x="{x0}" y="{top + height + 14}" translate="no">{escape(short)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -436,7 +436,11 @@ def test_the_matching_team_reads_what_the_programme_learns(server, browser, brow
     page.click("header.site a[href='/insights']")
     page.wait_for_url(server + "/insights")
     violations = _axe(page)
-    assert "Searches from" in page.inner_text("main") and page.locator("main svg").count() == 1
+    assert "Searches from" in page.inner_text("main") and page.locator("main svg[role=img]").count() == 1
+    legend = page.locator(".chart .legend li")  # one week is two bars wide: the names wrap, whole, beside them
+    assert legend.count() == 3 and all(box["x"] + box["width"] <= viewport["width"]
+                                       for box in (legend.nth(i).bounding_box() for i in range(3)))
+    page.screenshot(path=shots / f"insights-reach-{width}.png", full_page=True)
     page.click("nav.tabs a:has-text('Knowledge gaps')")
     gap = page.locator("ol.gaps li.card", has_text=f"qwpoeiru asdkjh {width}")
     gap.wait_for()
@@ -448,7 +452,7 @@ def test_the_matching_team_reads_what_the_programme_learns(server, browser, brow
     page.goto(server + "/insights/gaps")
     page.click("nav.tabs a:has-text('Replication')")
     page.wait_for_url("**/insights/replication**")
-    assert page.locator("table tbody tr").count() >= 1 and page.locator("main svg").count() == 1
+    assert page.locator("table tbody tr").count() >= 1 and page.locator("main svg[role=img]").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     violations += _axe(page)
     assert violations == []

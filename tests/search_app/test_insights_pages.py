@@ -3,6 +3,7 @@ a search refined while typing), the pages, CSVs and JSON for the matching team a
 
 import csv
 import io
+import re
 
 from tests.search_app.test_workspace import bearer, csrf, login
 from kb.store.rows import TABLES
@@ -89,4 +90,6 @@ def test_replication_and_reach_pages_with_their_charts_tables_and_csv(client, cr
     indexed.search_log.flush()
     reach = client.get("/insights").text
     assert "Searches from" in reach and "<svg" in reach and "Twin city 1" in reach
+    assert '<ul class="legend"><li><svg' in reach and "</svg> searches</li>" in reach  # names in HTML, not cut
+    assert re.search(r'translate="no">W\d\d</text>', reach)  # the week under its bars ("W50", not "6-W50")
     assert client.get("/cities/Helsinki").text.count("Its practices are kept by 1 twin, adopted by 1, in 0 final plans.") == 1

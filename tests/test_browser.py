@@ -437,7 +437,7 @@ def test_the_matching_team_reads_what_the_programme_learns(server, browser, brow
     page.wait_for_url(server + "/insights")
     violations = _axe(page)
     assert "Searches from" in page.inner_text("main") and page.locator("main svg[role=img]").count() == 1
-    legend = page.locator(".chart .legend li")  # one week is two bars wide: the names wrap, whole, beside them
+    legend = page.locator(".chart .legend li")  # one week is two bars wide: the names wrap, whole, above them
     assert legend.count() == 3 and all(box["x"] + box["width"] <= viewport["width"]
                                        for box in (legend.nth(i).bounding_box() for i in range(3)))
     page.screenshot(path=shots / f"insights-reach-{width}.png", full_page=True)

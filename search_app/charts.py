@@ -180,7 +180,7 @@ def bars(title: str, labels: list[str], series: dict[str, list[int]], height: in
              f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + top + 40}" '
              f'viewBox="0 0 {width} {height + top + 40}" role="img" aria-labelledby="{slug}-title" '
              f'font-size="11" font-family="sans-serif"><title id="{slug}-title">{escape(title)}</title>']
-    parts.append(f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{high}</text>'
+    parts.append(f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{escape(i18n.number(high))}</text>'
                  f'<text x="{left - 4}" y="{top + height}" text-anchor="end">0</text>'
                  f'<line x1="{left}" y1="{top + height}" x2="{width - 10}" y2="{top + height}" stroke="#999"/>')
     for i, label in enumerate(labels):

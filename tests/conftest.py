@@ -114,6 +114,22 @@ def kb(tmp_path: Path, embedder: FakeEmbedder):
 
 
 @pytest.fixture
+def another(embedder: FakeEmbedder):
+    """Opens a knowledge base on a data folder as another process would; each is closed after the
+    test. One left to the garbage collector may be collected on a thread of its own PostgreSQL
+    pool, which cannot stop itself (an error pytest then pins on whichever test runs)."""
+    opened: list[KnowledgeBase] = []
+
+    def open_(data: Path, **kwargs) -> KnowledgeBase:
+        opened.append(KnowledgeBase(data, **{"embedder": embedder, **kwargs}))
+        return opened[-1]
+
+    yield open_
+    for base in opened:
+        base.close()
+
+
+@pytest.fixture
 def indexed(kb: KnowledgeBase, corpus: Path) -> KnowledgeBase:
     from indexer import read_corpus, sync
 

@@ -1,10 +1,9 @@
 from indexer import read_corpus, sync
-from kb.knowledge_base import KnowledgeBase
 
 from tests.conftest import write_corpus
 
 
-def test_first_sync_adds_everything_then_nothing_changes(kb, corpus, embedder):
+def test_first_sync_adds_everything_then_nothing_changes(kb, corpus, embedder, another):
     first = sync(kb, read_corpus(corpus))
     assert (len(first.added), len(first.updated), len(first.removed), first.unchanged) == (4, 0, 0, 0)
     embedded = embedder.embedded
@@ -12,7 +11,7 @@ def test_first_sync_adds_everything_then_nothing_changes(kb, corpus, embedder):
     assert (len(second.added), len(second.updated), len(second.removed), second.unchanged) == (0, 0, 0, 4)
     assert embedder.embedded == embedded
     assert second.index.status == "current"
-    assert KnowledgeBase(kb.data, embedder=embedder).refresh_index().status == "loaded"
+    assert another(kb.data).refresh_index().status == "loaded"
 
 
 def test_an_edit_re_embeds_only_the_changed_passages(kb, corpus, embedder):
@@ -51,12 +50,11 @@ def test_published_notes_are_not_removed_by_a_sync(kb, corpus, tmp_path):
     assert "note-1" not in report.removed and kb.store.document("note-1") is not None
 
 
-def test_a_change_of_model_re_embeds_everything(tmp_path, corpus):
+def test_a_change_of_model_re_embeds_everything(tmp_path, corpus, another):
     from kb.embedding.fake import FakeEmbedder
-    from kb.knowledge_base import KnowledgeBase
 
-    sync(KnowledgeBase(tmp_path / "d", embedder=FakeEmbedder()), read_corpus(corpus))
-    other = KnowledgeBase(tmp_path / "d", embedder=FakeEmbedder(dim=32, model_id="fake-32"))
+    sync(another(tmp_path / "d", embedder=FakeEmbedder()), read_corpus(corpus))
+    other = another(tmp_path / "d", embedder=FakeEmbedder(dim=32, model_id="fake-32"))
     report = sync(other, read_corpus(corpus))
     assert len(report.updated) == 4 and report.index.count == other.store.counts()["chunks"]
     assert other.index.dim == 32

@@ -3,32 +3,31 @@ import shutil
 import subprocess
 import sys
 
-from kb.knowledge_base import KnowledgeBase
 
 from tests.conftest import REPO, find
 
 
-def test_index_is_loaded_when_the_manifest_matches(indexed, embedder, tmp_path):
-    again = KnowledgeBase(indexed.data, embedder=embedder)
+def test_index_is_loaded_when_the_manifest_matches(indexed, tmp_path, another):
+    again = another(indexed.data)
     state = again.refresh_index()
     assert state.status == "loaded" and state.count == indexed.store.counts()["chunks"]
 
 
-def test_a_stale_index_is_rebuilt_from_stored_vectors_without_embedding(indexed, embedder):
+def test_a_stale_index_is_rebuilt_from_stored_vectors_without_embedding(indexed, embedder, another):
     indexed.remove(["bus"])  # the store moves on; the saved index does not
     embedded_before = embedder.embedded
-    again = KnowledgeBase(indexed.data, embedder=embedder)
+    again = another(indexed.data)
     state = again.refresh_index()
     assert state.status == "rebuilt"
     assert state.count == again.store.counts()["chunks"]
     assert embedder.embedded == embedded_before
     assert again.refresh_index().status == "current"
-    assert KnowledgeBase(indexed.data, embedder=embedder).refresh_index().status == "loaded"  # it was saved
+    assert another(indexed.data).refresh_index().status == "loaded"  # it was saved
 
 
-def test_a_damaged_manifest_means_a_rebuild(indexed, embedder):
+def test_a_damaged_manifest_means_a_rebuild(indexed, another):
     (indexed.data / "index" / "manifest.json").write_text(json.dumps({"model_id": 1}))
-    assert KnowledgeBase(indexed.data, embedder=embedder).refresh_index().status == "rebuilt"
+    assert another(indexed.data).refresh_index().status == "rebuilt"
 
 
 def test_info_reports_counts_and_index_state(indexed):
@@ -38,12 +37,12 @@ def test_info_reports_counts_and_index_state(indexed):
     assert info["index"]["state"] == "current" and info["model"] == "fake-64"
 
 
-def test_another_process_writes_are_caught_up_without_a_rebuild(indexed, embedder):
+def test_another_process_writes_are_caught_up_without_a_rebuild(indexed, another):
     from kb.documents import validate
 
-    reader = KnowledgeBase(indexed.data, embedder=embedder)
+    reader = another(indexed.data)
     assert reader.refresh_index().status == "loaded"
-    writer = KnowledgeBase(indexed.data, embedder=embedder)
+    writer = another(indexed.data)
     note = validate({"id": "n1", "title": "Geothermal wells", "kind": "case_note", "city": "Helsinki",
                      "country": "Finland", "domains": ["energy"]}, "Deep geothermal wells feed the heat network.")
     writer.ingest([note])
@@ -54,13 +53,13 @@ def test_another_process_writes_are_caught_up_without_a_rebuild(indexed, embedde
     assert "bus" not in [r.doc_id for r in find(reader, "free buses", k=10)]
 
 
-def test_passage_owners_come_from_memory_and_from_the_store_for_newer_writes(indexed, embedder):
+def test_passage_owners_come_from_memory_and_from_the_store_for_newer_writes(indexed, embedder, another):
     from kb.documents import validate
 
-    reader = KnowledgeBase(indexed.data, embedder=embedder)
+    reader = another(indexed.data)
     reader.refresh_index()
     known = reader.store.index_snapshot(embedder.model_id, with_vectors=False).owners
-    writer = KnowledgeBase(indexed.data, embedder=embedder)
+    writer = another(indexed.data)
     writer.ingest([validate({"id": "n2", "title": "Solar roofs", "kind": "case_note", "city": "Helsinki",
                              "country": "Finland", "domains": ["energy"]}, "Solar panels on school roofs.")])
     newer = [i for i, doc in writer.store.index_snapshot(embedder.model_id, False).owners.items() if doc == "n2"]
@@ -98,15 +97,15 @@ def test_a_document_that_does_not_say_its_language_has_it_detected(kb, tmp_path,
     assert again.unchanged == 2 and embedder.embedded == embedded
 
 
-def test_a_replaced_index_file_of_the_right_size_is_not_trusted(indexed, embedder):
+def test_a_replaced_index_file_of_the_right_size_is_not_trusted(indexed, another):
     files = indexed.data / "index"
     manifest = json.loads((files / "manifest.json").read_text())
     index = files / manifest["index_file"]
     data = bytearray(index.read_bytes())
     data[-64:] = bytes(64)  # same count and dimension; other vectors
     index.write_bytes(bytes(data))
-    assert KnowledgeBase(indexed.data, embedder=embedder).refresh_index().status == "rebuilt"
-    assert KnowledgeBase(indexed.data, embedder=embedder).refresh_index().status == "loaded"
+    assert another(indexed.data).refresh_index().status == "rebuilt"
+    assert another(indexed.data).refresh_index().status == "loaded"
 
 
 def test_processes_starting_together_over_a_missing_index_build_it_once(indexed):

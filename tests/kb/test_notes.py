@@ -107,12 +107,11 @@ def test_export_writes_valid_corpus_markdown(notes, people, tmp_path):
         (a.id, 'Quotes "and" colons: fine', "Helsinki")]
 
 
-def test_a_stale_edit_is_refused_with_both_texts_and_loses_nothing(indexed, embedder, people):
-    from kb.knowledge_base import KnowledgeBase
+def test_a_stale_edit_is_refused_with_both_texts_and_loses_nothing(indexed, people, another):
 
     first = Notes(indexed)
     note = first.create(people["hel"], NOTE)
-    second = Notes(KnowledgeBase(indexed.data, embedder=embedder))  # another process
+    second = Notes(another(indexed.data))  # another process
     second.update(people["hel"], note.id, {**NOTE, "title": "From the second process"}, 1)
     with pytest.raises(Conflict) as exc:
         first.update(people["hel"], note.id, {**NOTE, "title": "From the first process"}, 1)

@@ -63,12 +63,11 @@ def test_a_filtered_search_is_the_top_k_of_the_filtered_set(larger, mode, filter
 
 
 @pytest.mark.sqlite_only  # two knowledge bases side by side
-def test_hybrid_filtered_equals_hybrid_over_only_the_matching_documents(larger, tmp_path, embedder):
-    from kb.knowledge_base import KnowledgeBase
+def test_hybrid_filtered_equals_hybrid_over_only_the_matching_documents(larger, tmp_path, another):
 
     query = "district heating heat pumps energy"
     filtered = find(larger, query, k=5, filters={"country": "Poland"})
-    only = KnowledgeBase(tmp_path / "only", embedder=embedder)
+    only = another(tmp_path / "only")
     poland = [p for p in read_corpus(tmp_path / "big").practices if p.country == "Poland"]
     only.ingest(poland)
     assert [(r.doc_id, r.score) for r in filtered] == [(r.doc_id, r.score) for r in find(only, query, k=5)]

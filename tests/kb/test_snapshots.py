@@ -31,15 +31,17 @@ def test_a_new_server_starts_from_the_published_snapshot_of_this_state_of_this_s
     other = server(tmp_path / "e", other_url, tmp_path / "its-snapshots", embedder)
     sync(other, read_corpus(corpus))
     assert (other.store.version(), other.index.count()) == (first.store.version(), first.index.count())
-    assert server(tmp_path / "f", other_url, snapshots, embedder).refresh_index().status == "rebuilt"
+    stranger = server(tmp_path / "f", other_url, snapshots, embedder)
+    assert stranger.refresh_index().status == "rebuilt"
 
     first.remove(["bus"])  # the store moves on: the published snapshot is of an older state
     third = server(tmp_path / "c", url, snapshots, embedder)
     assert third.refresh_index().status == "rebuilt"  # and publishes the new state
-    assert server(tmp_path / "d", url, snapshots, embedder).refresh_index().status == "snapshot"
+    fourth = server(tmp_path / "d", url, snapshots, embedder)
+    assert fourth.refresh_index().status == "snapshot"
 
     shutil.rmtree(tmp_path / "b" / "index")  # a server whose own index is gone takes the snapshot
     again = server(tmp_path / "b", url, snapshots, embedder)
     assert again.refresh_index().status == "snapshot" and again.index.count() == third.index.count()
-    for kb in (first, second, third, again, other):
+    for kb in (first, second, third, fourth, again, other, stranger):
         kb.close()

@@ -11,6 +11,7 @@ class KBError(Exception):
 
     def __init__(self, message: str, errors: list[str] | None = None, data: dict | None = None):
         super().__init__(message)
+        self.message = message  # as raised: a kb.messages.Message keeps what a page translates
         self.errors = errors or [message]
         self.data = data or {}  # what a caller needs to act on it (a conflict's two texts)
 

@@ -19,7 +19,7 @@ from kb.errors import Forbidden, Invalid, KBError, NotFound, Unauthenticated
 from kb.inbox import Digests, Inbox
 from kb.insights import Asker, Insights, ReplicationRow, SearchLog, load_clustering, pilot_reach
 from kb.matching import (Explorer, ExplorerView, Heatmap, Journal, Pairings, PartnerResponse, Profile, Registry,
-                         is_added, similar, suggest)
+                         UnknownDocument, is_added, similar, suggest)
 from kb.messages import Message
 from kb.notes import CaseNote, Notes, may_change
 from kb.search import SearchResponse, SearchResult, facet_counts, search
@@ -240,7 +240,7 @@ class KnowledgeBase(Core):
     def document(self, doc_id: str) -> Practice:
         doc = self.store.document(doc_id)
         if doc is None:
-            raise NotFound(Message("no document has the id %(id)s", id=repr(doc_id)))
+            raise UnknownDocument(doc_id)
         return doc
 
     def original_file(self, ref: str) -> tuple[Path, str]:
@@ -442,7 +442,7 @@ class KnowledgeBase(Core):
 def refusal(exc: KBError) -> str:
     """A refusal's message as a page shows it, still translatable: the Message it was raised with,
     or its problems joined as they are in English ('a; b') with each kept a Message."""
-    message = exc.args[0] if exc.args else str(exc)
+    message = exc.message
     if len(exc.errors) > 1 and "; ".join(exc.errors) == message:
         message = exc.errors[-1]
         for problem in reversed(exc.errors[:-1]):

@@ -56,6 +56,13 @@ class Message(str):
             return text
 
 
+def in_field(message: str, field: str) -> str:
+    """A refusal's message as a problem of a form's `field` ('field: …'), still translatable."""
+    if isinstance(message, Message) and message.field is None:
+        return Message(message.template, field=field, **message.values)
+    return f"{field}: {message}"
+
+
 def N_(message: str) -> str:
     """Marks a string for the catalogue where it is defined; it is translated where shown."""
     return message

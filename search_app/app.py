@@ -72,7 +72,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
         status = status_of(exc)
         if _wants_json(request):
             return JSONResponse({"detail": detail_of(exc), **exc.data}, status_code=status, headers=headers_of(exc))
-        return render_error(request, status, translated(exc.args[0] if exc.args else str(exc)),
+        return render_error(request, status, translated(exc.message),
                             headers=retry_after(exc))
 
     @app.exception_handler(RequestValidationError)

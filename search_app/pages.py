@@ -47,7 +47,7 @@ def home(request: Request, kb: KB, q: str = "", mode: str = "hybrid", domain: st
                            english=response.english,
                            count_text=_count_text(response), **_more(request, k, len(response.results)))
         except Invalid as exc:
-            context.update(error=_kept(exc), count_text=_("Please change your search."))
+            context.update(error=exc.message, count_text=_("Please change your search."))
             status = 422
     template = "_search_results.html" if is_htmx(request) else "index.html"
     return render(request, template, context, status_code=status)
@@ -111,18 +111,13 @@ def partners(request: Request, kb: KB, challenge: str = "", country: str = "", p
     try:
         people = _whole_number(population)
     except Invalid as exc:
-        error, people = _kept(exc), None
+        error, people = exc.message, None
     asked = challenge if (challenge.strip() or population.strip()) and error is None else None
     page = kb.partners_page(asked, Profile(city or None, country or None, people), user=request.state.user)
     error = error or page.error
     context = {"challenge": challenge, "country": country, "population": population, "city": city,
                "partners": page.partners, "countries": page.countries, "error": error, "kept": page.kept}
     return render(request, "partners.html", context, status_code=422 if error else 200)
-
-
-def _kept(exc: Exception) -> str:
-    """A refusal's message as the core wrote it (a Message the page shows in its reader's language)."""
-    return exc.args[0] if exc.args else str(exc)
 
 
 def _whole_number(text: str) -> int | None:

@@ -16,7 +16,7 @@ from kb.documents import MODULES
 from kb.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from kb.files import BadFile, extract, reference
 from kb.inbox import Audience, tell
-from kb.messages import N_, Message
+from kb.messages import N_, Message, in_field
 from kb.store import Meeting
 
 MEETING_KINDS = {"workshop": N_("Workshop"), "digital": N_("Digital meeting"), "site-visit": N_("Site visit")}
@@ -77,7 +77,7 @@ class Journal:
             try:
                 extract(data, name, max_bytes=settings.max_file_bytes, max_pages=settings.max_pages)
             except BadFile as exc:
-                errors.append(Message("%(problem)s", field="files", problem=exc.args[0] if exc.args else str(exc)))
+                errors.append(in_field(exc.message, "files"))
         if errors:
             raise Invalid("; ".join(errors), errors)
         refs = []

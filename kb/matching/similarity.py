@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kb.core import Core
 from kb.errors import NotFound
+from kb.messages import Message
 from kb.search import SearchResult, check_k, result
 
 
@@ -11,7 +12,7 @@ class UnknownDocument(NotFound):
     """No document has this id."""
 
     def __init__(self, doc_id: str):
-        super().__init__(f"no document has the id {doc_id!r}")
+        super().__init__(Message("no document has the id %(id)s", id=repr(doc_id)))
 
 
 def similar(kb: Core, doc_id: str, k: int = 10) -> list[SearchResult]:

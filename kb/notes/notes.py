@@ -23,7 +23,7 @@ from kb.documents import language_name
 from kb.errors import Forbidden, Invalid, KBError, NotFound, StaleEdit, Unauthenticated
 from kb.files import BadFile, extract, reference
 from kb.inbox import Audience, tell
-from kb.messages import N_, Message
+from kb.messages import N_, Message, in_field
 from kb.notes.fields import (MAX_ATTACHMENTS, NOTE_FIELDS, TEXTS, InvalidNote, attachment, check_fields, empty_fields,
                              note_body, practice_of)
 from kb.store import NoteRecord, Transaction
@@ -325,7 +325,7 @@ class Notes:
                 try:
                     attachments.append(self._read(ref.split("/", 1)[1], ref, self.kb.files.open(ref)[0].read_bytes()))
                 except BadFile as exc:  # the limits may have changed since
-                    errors.append(_about_attachments(exc))
+                    errors.append(in_field(exc.message, "attachments"))
             else:
                 errors.append(Message("%(file)s is not a file of this note; upload it again", field="attachments",
                                       file=repr(str(ref)[:80])))
@@ -334,7 +334,7 @@ class Notes:
                 ref = reference(name, data)
                 attachments.append(self._read(name, ref, data))
             except BadFile as exc:
-                errors.append(_about_attachments(exc))
+                errors.append(in_field(exc.message, "attachments"))
                 continue
             self.kb.files.keep(ref, data)
             kept.append(ref)
@@ -418,14 +418,6 @@ class Notes:
             text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n"
             (directory / f"{note.id}.md").write_text(text + note_body(note.fields) + "\n", encoding="utf-8")
         return len(notes)
-
-
-def _about_attachments(exc: BadFile) -> str:
-    """A file's refusal as a problem of the attachments field ('attachments: …')."""
-    message = exc.args[0] if exc.args else str(exc)
-    if isinstance(message, Message) and message.field is None:
-        return Message(message.template, field="attachments", **message.values)
-    return f"attachments: {exc}"
 
 
 def _version(value) -> int:

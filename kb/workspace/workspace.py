@@ -20,7 +20,7 @@ from kb.core import Core
 from kb.documents import MODULES, Practice
 from kb.errors import Conflict, Forbidden, Invalid, NotFound, StaleEdit, Unauthenticated
 from kb.inbox import Audience, tell
-from kb.matching import Pairings
+from kb.matching import Pairings, UnknownDocument
 from kb.messages import N_, Message, translate
 from kb.store import City, Meeting, PlanComment, PlanRecord, ShortlistItem
 from kb.workspace.export import FORMATS, export
@@ -149,7 +149,7 @@ class Workspace:
         twin = self.twin_of(user)
         doc = self.store.document(doc_id)
         if doc is None:
-            raise NotFound(Message("no document has the id %(doc_id)s", doc_id=repr(doc_id)))
+            raise UnknownDocument(doc_id)
         with self.store.write(documents=False) as tx:
             if tx.keep(twin.city, doc_id, user.id) and doc.city:
                 tell(tx, self.store, Audience((doc.city,)), "kept",
